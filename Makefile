@@ -1,0 +1,56 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: run test test-unit test-integration test-e2e bench lint typecheck messages clean install
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Embedded default: SQLite file and a filesystem Celery broker under ./var, web on
+# http://127.0.0.1:8000, one worker with beat, and the seeded demo cohort.
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "Demo logins: demo-patient / demo-therapist / demo-manager, password: demo"
+	@trap 'kill 0' EXIT INT TERM; \
+	$(VENV)/bin/celery -A config worker --beat --loglevel=info --concurrency=2 \
+	    --schedule var/celerybeat-schedule & \
+	$(PY) manage.py runserver 127.0.0.1:8000 --noreload
+
+# The whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI: PostgreSQL and
+# Redis on 127.0.0.1); without them SQLite, and the integration tests skip themselves.
+test: install
+	@bash scripts/ensure-chromium.sh || echo "chromium not available: browser tests will skip"
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+test-unit: install
+	$(PY) -m pytest -p no:cacheprovider tests/unit $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+bench: install
+	$(PY) -m pytest -p no:cacheprovider -m bench tests/benchmarks -s $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy .
+
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles

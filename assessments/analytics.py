@@ -1,0 +1,684 @@
+"""Cohort outcome engine over plain numpy arrays (pure: no Django, no ORM).
+
+Selectors feed these functions with ``values_list`` columns, one row per entry:
+
+- ``patient_idx``: int, the patient's position ``0 .. n_patients - 1`` in the cohort (the
+  selector maps primary keys to positions, so every result array is indexed the same);
+- ``day``: float, days since the patient's plan start (fractions allowed);
+- ``value``: float, the score (NRS 0-10 for pain; instrument totals for questionnaires).
+
+Every per-patient result has length ``n_patients``; patients without data get ``nan``
+(floats) or ``False`` (flags). Work is vectorised (``bincount``, ``lexsort``,
+``searchsorted``, ``ufunc.at``); only loops over weeks or groups remain, never over
+patients. Rows with a non-finite day or value are ignored.
+
+Clinical rules (cited where applied):
+
+- Pain responders: >= 30 % reduction is moderately important, >= 50 % substantial;
+  about 2 NRS points is the minimal clinically important difference (IMMPACT: Dworkin
+  et al., J Pain 2008;9:105-121; Farrar et al., Pain 2001;94:149-158; for back pain
+  Ostelo et al., Spine 2008;33:90-94).
+- Questionnaire MCIDs: PHQ-9 5 points (Löwe et al., Med Care 2004;42:1194-1201),
+  GAD-7 4 points (Toussaint et al., J Affect Disord 2020;265:395-401), ODI 10 points
+  (Ostelo et al. 2008).
+- Thermal asymmetry: a left-right difference >= 1.0 °C is abnormal (a CRPS criterion;
+  Harden et al., Pain 2010;150:268-274); recovery of symmetry is used as an objective
+  sign of treatment effect.
+- Survival curves: Kaplan-Meier product-limit estimate (Kaplan & Meier, J Am Stat Assoc
+  1958;53:457-481) with Greenwood variance.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, TypedDict
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+__all__ = [
+    "DEFAULT_MIN_ENTRIES",
+    "DEFAULT_WINDOW_DAYS",
+    "MCID",
+    "GroupRow",
+    "KaplanMeier",
+    "PainOutcomes",
+    "Rate",
+    "RateDict",
+    "ScoreChange",
+    "ThermalRecovery",
+    "TimeToResponse",
+    "Trajectory",
+    "adherence",
+    "group_summary",
+    "kaplan_meier",
+    "pain_outcomes",
+    "rates",
+    "score_change",
+    "thermal_recovery",
+    "time_to_response",
+    "weekly_trajectory",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Minimal clinically important differences (points), sources in the module docstring.
+MCID: dict[str, float] = {
+    "nrs": 2.0,
+    "vas": 15.0,
+    "phq9": 5.0,
+    "gad7": 4.0,
+    "odi": 10.0,
+}
+
+DEFAULT_WINDOW_DAYS = 7.0
+DEFAULT_MIN_ENTRIES = 3
+
+# Thresholds such as "-30 %" are compared with this slack so that a change of exactly
+# 30 % still counts when floating-point division lands a hair above it.
+_EPS = 1e-9
+
+
+# --- input handling ------------------------------------------------------------------
+
+
+def _entries(
+    patient_idx: npt.ArrayLike,
+    day: npt.ArrayLike,
+    value: npt.ArrayLike,
+    n_patients: int,
+    *,
+    from_plan_start: bool,
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Validated, aligned 1-D arrays; drops non-finite rows (and, when
+    ``from_plan_start``, rows before plan start, day < 0)."""
+    if n_patients < 0:
+        raise ValueError("n_patients must be >= 0")
+    raw_idx = np.asarray(patient_idx)
+    days = np.asarray(day, dtype=np.float64)
+    values = np.asarray(value, dtype=np.float64)
+    if raw_idx.ndim != 1 or days.ndim != 1 or values.ndim != 1:
+        raise ValueError("patient_idx, day and value must be 1-D arrays")
+    if not raw_idx.shape == days.shape == values.shape:
+        raise ValueError("patient_idx, day and value must have the same length")
+    if raw_idx.size and not np.issubdtype(raw_idx.dtype, np.integer):
+        raise ValueError("patient_idx must hold integers")
+    idx = raw_idx.astype(np.intp, copy=False)
+    if idx.size and (idx.min() < 0 or idx.max() >= n_patients):
+        raise ValueError("patient_idx must lie in [0, n_patients)")
+    keep = np.isfinite(days) & np.isfinite(values)
+    if from_plan_start:
+        keep &= days >= 0
+    return idx[keep], days[keep], values[keep]
+
+
+def _check_window(window_days: float, min_entries: int) -> None:
+    if not window_days > 0:
+        raise ValueError("window_days must be > 0")
+    if min_entries < 1:
+        raise ValueError("min_entries must be >= 1")
+
+
+def _mean(sums: FloatArray, counts: IntArray) -> FloatArray:
+    out = np.full(sums.shape, np.nan)
+    np.divide(sums, counts, out=out, where=counts > 0)
+    return out
+
+
+def _window_mean(
+    idx: IntArray, value: FloatArray, mask: BoolArray, n_patients: int
+) -> tuple[FloatArray, IntArray]:
+    counts = np.bincount(idx[mask], minlength=n_patients).astype(np.intp)
+    sums = np.bincount(idx[mask], weights=value[mask], minlength=n_patients)
+    return _mean(sums.astype(np.float64), counts), counts
+
+
+def _last_day(idx: IntArray, day: FloatArray, n_patients: int) -> FloatArray:
+    out = np.full(n_patients, -np.inf)
+    np.maximum.at(out, idx, day)
+    out[np.isneginf(out)] = np.nan
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class _FirstLast:
+    first: FloatArray
+    last: FloatArray
+    first_day: FloatArray
+    last_day: FloatArray
+    n: IntArray
+
+
+def _first_last(
+    idx: IntArray, day: FloatArray, value: FloatArray, n_patients: int
+) -> _FirstLast:
+    """Earliest and latest value per patient; equal days keep input order (the first
+    of a tie is the first row given, the last the last row given)."""
+    first = np.full(n_patients, np.nan)
+    last = np.full(n_patients, np.nan)
+    first_day = np.full(n_patients, np.nan)
+    last_day = np.full(n_patients, np.nan)
+    n = np.bincount(idx, minlength=n_patients).astype(np.intp)
+    if idx.size:
+        order = np.lexsort((np.arange(idx.size), day, idx))
+        sorted_idx = idx[order]
+        starts = np.flatnonzero(np.r_[True, sorted_idx[1:] != sorted_idx[:-1]])
+        ends = np.r_[starts[1:], sorted_idx.size] - 1
+        who = sorted_idx[starts]
+        first[who] = value[order[starts]]
+        last[who] = value[order[ends]]
+        first_day[who] = day[order[starts]]
+        last_day[who] = day[order[ends]]
+    return _FirstLast(first, last, first_day, last_day, n)
+
+
+# --- pain outcomes -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PainOutcomes:
+    """Per-patient pain outcome, every array of length ``n_patients``.
+
+    - ``baseline``: mean of entries with day in ``[0, window)``;
+    - ``current``: mean of entries with day in ``(last_day - window, last_day]``;
+    - ``change = current - baseline``; ``pct_change = change / baseline * 100``
+      (``nan`` when the baseline is 0 or missing);
+    - ``valid``: at least ``min_entries`` entries in each window **and**
+      ``last_day >= 2 * window`` so the two windows do not overlap (with a 7-day
+      window: someone followed for at least 14 days);
+    - ``responder30`` / ``responder50`` / ``mcid``: valid and ``pct_change <= -30``,
+      ``<= -50``, ``change <= -mcid`` respectively (always False when not valid).
+
+    Every entry weighs the same, so two entries on one day both count.
+    """
+
+    baseline: FloatArray
+    current: FloatArray
+    change: FloatArray
+    pct_change: FloatArray
+    responder30: BoolArray
+    responder50: BoolArray
+    mcid: BoolArray
+    valid: BoolArray
+    n_baseline: IntArray
+    n_current: IntArray
+    last_day: FloatArray
+
+
+def pain_outcomes(
+    patient_idx: npt.ArrayLike,
+    day: npt.ArrayLike,
+    value: npt.ArrayLike,
+    n_patients: int,
+    *,
+    mcid: float = MCID["nrs"],
+    window_days: float = DEFAULT_WINDOW_DAYS,
+    min_entries: int = DEFAULT_MIN_ENTRIES,
+) -> PainOutcomes:
+    """Baseline-to-current pain change per patient (IMMPACT responder definitions).
+
+    Entries before plan start (day < 0) are outside both windows and ignored.
+    """
+    _check_window(window_days, min_entries)
+    idx, days, values = _entries(
+        patient_idx, day, value, n_patients, from_plan_start=True
+    )
+    last_day = _last_day(idx, days, n_patients)
+    baseline, n_baseline = _window_mean(idx, values, days < window_days, n_patients)
+    in_current = days > last_day[idx] - window_days
+    current, n_current = _window_mean(idx, values, in_current, n_patients)
+    change = current - baseline
+    pct_change = np.full(n_patients, np.nan)
+    np.divide(change * 100.0, baseline, out=pct_change, where=baseline > 0)
+    with np.errstate(invalid="ignore"):
+        valid = (
+            (n_baseline >= min_entries)
+            & (n_current >= min_entries)
+            & (last_day >= 2 * window_days)
+        )
+        responder30 = valid & (pct_change <= -30.0 + _EPS)
+        responder50 = valid & (pct_change <= -50.0 + _EPS)
+        reached = valid & (change <= -mcid + _EPS)
+    return PainOutcomes(
+        baseline=baseline,
+        current=current,
+        change=change,
+        pct_change=pct_change,
+        responder30=responder30,
+        responder50=responder50,
+        mcid=reached,
+        valid=valid,
+        n_baseline=n_baseline,
+        n_current=n_current,
+        last_day=last_day,
+    )
+
+
+# --- questionnaire score change ------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreChange:
+    """First and last score per patient (PHQ-9, GAD-7, ODI, ...).
+
+    ``change = last - first``; ``improvement`` is the change in the good direction
+    (``-change`` when higher is worse). ``valid``: at least two scores on different
+    days. ``mcid_reached`` / ``deteriorated``: valid and an improvement / worsening of
+    at least ``mcid`` points. Scores before plan start count (a screening score is a
+    baseline); ties on the first or last day keep input order.
+    """
+
+    first: FloatArray
+    last: FloatArray
+    first_day: FloatArray
+    last_day: FloatArray
+    n: IntArray
+    change: FloatArray
+    improvement: FloatArray
+    valid: BoolArray
+    mcid_reached: BoolArray
+    deteriorated: BoolArray
+
+
+def score_change(
+    patient_idx: npt.ArrayLike,
+    day: npt.ArrayLike,
+    value: npt.ArrayLike,
+    n_patients: int,
+    *,
+    mcid: float,
+    higher_is_worse: bool = True,
+) -> ScoreChange:
+    """First-to-last change and MCID attainment (see :data:`MCID` for the points)."""
+    if not mcid > 0:
+        raise ValueError("mcid must be > 0")
+    idx, days, values = _entries(
+        patient_idx, day, value, n_patients, from_plan_start=False
+    )
+    fl = _first_last(idx, days, values, n_patients)
+    change = fl.last - fl.first
+    improvement = -change if higher_is_worse else change
+    with np.errstate(invalid="ignore"):
+        valid = (fl.n >= 2) & (fl.last_day > fl.first_day)
+        reached = valid & (improvement >= mcid - _EPS)
+        worse = valid & (-improvement >= mcid - _EPS)
+    return ScoreChange(
+        first=fl.first,
+        last=fl.last,
+        first_day=fl.first_day,
+        last_day=fl.last_day,
+        n=fl.n,
+        change=change,
+        improvement=improvement,
+        valid=valid,
+        mcid_reached=reached,
+        deteriorated=worse,
+    )
+
+
+# --- thermal symmetry ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ThermalRecovery:
+    """Recovery of left-right skin-temperature symmetry per patient.
+
+    ``first_delta`` / ``last_delta``: the largest |ΔT| over ROIs at the first and last
+    session. ``baseline_asymmetric``: first |ΔT| >= threshold. ``last_symmetric``:
+    followed up (a later session on another day) and last |ΔT| < threshold.
+    ``recovered``: both.
+    """
+
+    first_delta: FloatArray
+    last_delta: FloatArray
+    first_day: FloatArray
+    last_day: FloatArray
+    n: IntArray
+    baseline_asymmetric: BoolArray
+    last_symmetric: BoolArray
+    recovered: BoolArray
+
+
+def thermal_recovery(
+    patient_idx: npt.ArrayLike,
+    day: npt.ArrayLike,
+    max_abs_delta: npt.ArrayLike,
+    n_patients: int,
+    threshold: float = 1.0,
+) -> ThermalRecovery:
+    """Asymmetric at baseline -> symmetric at the last reading (|ΔT| in °C; the sign
+    of a delta is ignored)."""
+    if not threshold > 0:
+        raise ValueError("threshold must be > 0")
+    idx, days, deltas = _entries(
+        patient_idx, day, max_abs_delta, n_patients, from_plan_start=False
+    )
+    fl = _first_last(idx, days, np.abs(deltas), n_patients)
+    with np.errstate(invalid="ignore"):
+        asymmetric = fl.first >= threshold - _EPS
+        followed_up = (fl.n >= 2) & (fl.last_day > fl.first_day)
+        symmetric = followed_up & (fl.last < threshold - _EPS)
+    return ThermalRecovery(
+        first_delta=fl.first,
+        last_delta=fl.last,
+        first_day=fl.first_day,
+        last_day=fl.last_day,
+        n=fl.n,
+        baseline_asymmetric=asymmetric,
+        last_symmetric=symmetric,
+        recovered=asymmetric & symmetric,
+    )
+
+
+# --- adherence -----------------------------------------------------------------------
+
+
+def adherence(done: npt.ArrayLike, prescribed: npt.ArrayLike) -> FloatArray:
+    """Percentage of prescribed sessions done, element-wise (arrays broadcast).
+
+    ``nan`` where nothing was prescribed; capped at 100 (extra sessions do not make up
+    for missed ones elsewhere). Negative counts raise ``ValueError``.
+    """
+    done_a = np.asarray(done, dtype=np.float64)
+    prescribed_a = np.asarray(prescribed, dtype=np.float64)
+    if np.any(done_a < 0) or np.any(prescribed_a < 0):
+        raise ValueError("session counts must be >= 0")
+    done_b, prescribed_b = np.broadcast_arrays(done_a, prescribed_a)
+    out = np.full(done_b.shape, np.nan)
+    np.divide(done_b * 100.0, prescribed_b, out=out, where=prescribed_b > 0)
+    return np.minimum(out, 100.0)
+
+
+# --- time to response and survival --------------------------------------------------
+
+
+class TimeToResponse(NamedTuple):
+    """``durations`` in days since plan start (``nan`` = not eligible); ``event``
+    True where a response was observed, False where censored."""
+
+    durations: FloatArray
+    event: BoolArray
+
+
+def time_to_response(
+    patient_idx: npt.ArrayLike,
+    day: npt.ArrayLike,
+    value: npt.ArrayLike,
+    n_patients: int,
+    *,
+    threshold_pct: float = 30.0,
+    window_days: float = DEFAULT_WINDOW_DAYS,
+    min_entries: int = DEFAULT_MIN_ENTRIES,
+) -> TimeToResponse:
+    """Day of the first entry at which the trailing mean over ``(d - window, d]`` is at
+    most ``(1 - threshold_pct / 100) * baseline``.
+
+    Evaluated only at entries on or after ``window_days`` (once the baseline window has
+    closed) whose trailing window holds ``min_entries`` entries. Without a response
+    the patient is censored at the last entry. Patients need a baseline as in
+    :func:`pain_outcomes` (``min_entries`` entries in ``[0, window)``) that is above 0,
+    otherwise ``durations`` is ``nan`` and ``event`` False. Trailing sums use
+    cumulative sums, exact for integer scores (NRS, VAS mm).
+    """
+    _check_window(window_days, min_entries)
+    if not 0 < threshold_pct <= 100:
+        raise ValueError("threshold_pct must lie in (0, 100]")
+    idx, days, values = _entries(
+        patient_idx, day, value, n_patients, from_plan_start=True
+    )
+    baseline, n_baseline = _window_mean(idx, values, days < window_days, n_patients)
+    eligible = (n_baseline >= min_entries) & (np.nan_to_num(baseline) > 0)
+    last_day = _last_day(idx, days, n_patients)
+    event = np.zeros(n_patients, dtype=np.bool_)
+    event_day = np.full(n_patients, np.nan)
+    if idx.size:
+        order = np.lexsort((days, idx))
+        s_idx, s_day, s_val = idx[order], days[order], values[order]
+        lo, hi = _trailing_bounds(s_idx, s_day, window_days)
+        sums = np.r_[0.0, np.cumsum(s_val)]
+        count = hi - lo
+        trailing = (sums[hi] - sums[lo]) / count
+        target = (1.0 - threshold_pct / 100.0) * baseline[s_idx]
+        with np.errstate(invalid="ignore"):
+            hit = (
+                eligible[s_idx]
+                & (s_day >= window_days)
+                & (count >= min_entries)
+                & (trailing <= target + _EPS)
+            )
+        # Sorted by (patient, day): the first hit of each patient is the response day.
+        who, first_hit = np.unique(s_idx[hit], return_index=True)
+        event[who] = True
+        event_day[who] = s_day[hit][first_hit]
+    durations = np.where(event, event_day, last_day)
+    durations[~eligible] = np.nan
+    return TimeToResponse(durations, event & eligible)
+
+
+def _trailing_bounds(
+    s_idx: IntArray, s_day: FloatArray, window_days: float
+) -> tuple[IntArray, IntArray]:
+    """For rows sorted by (patient, day): [lo, hi) of the same patient's rows with day
+    in (day - window, day]. Days are replaced by exact integer ranks so that a single
+    ``searchsorted`` over (patient, rank) keys is exact (no float offsets)."""
+    m = s_day.size
+    lower = s_day - window_days
+    uniq, inverse = np.unique(np.r_[s_day, lower], return_inverse=True)
+    n_ranks = np.int64(uniq.size)
+    if (int(s_idx.max()) + 1) * int(n_ranks) >= np.iinfo(np.int64).max:
+        raise OverflowError("cohort too large for composite keys")
+    base = s_idx.astype(np.int64) * n_ranks
+    key_day = base + inverse[:m]
+    key_lower = base + inverse[m:]
+    lo = np.searchsorted(key_day, key_lower, side="right").astype(np.intp)
+    hi = np.searchsorted(key_day, key_day, side="right").astype(np.intp)
+    return lo, hi
+
+
+class KaplanMeier(NamedTuple):
+    """Step points of the survival curve ("not yet responded") at each distinct
+    observed time (events and censorings). Before the first time S = 1. The
+    interval is ``nan`` where undefined (S = 0) and [1, 1] where S is still 1."""
+
+    times: FloatArray
+    survival: FloatArray
+    ci_low: FloatArray
+    ci_high: FloatArray
+
+
+def kaplan_meier(
+    durations: npt.ArrayLike,
+    events: npt.ArrayLike,
+    *,
+    confidence_level: float = 0.95,
+    ci_method: Literal["log-log", "linear"] = "log-log",
+) -> KaplanMeier:
+    """Kaplan-Meier estimate via ``scipy.stats.ecdf`` on right-censored data.
+
+    Non-finite durations (patients :func:`time_to_response` marks as not eligible) are
+    dropped. The default log-log (exponential Greenwood) interval stays inside [0, 1];
+    ``"linear"`` is the plain Greenwood interval, clipped.
+    """
+    d = np.asarray(durations, dtype=np.float64)
+    e = np.asarray(events)
+    if d.ndim != 1 or d.shape != e.shape:
+        raise ValueError("durations and events must be 1-D arrays of the same length")
+    if e.size and not (e.dtype == np.bool_ or np.isin(e, (0, 1)).all()):
+        raise ValueError("events must be booleans (True = event observed)")
+    e = e.astype(np.bool_)
+    keep = np.isfinite(d)
+    d, e = d[keep], e[keep]
+    if np.any(d < 0):
+        raise ValueError("durations must be >= 0")
+    if d.size == 0:
+        empty = np.empty(0, dtype=np.float64)
+        return KaplanMeier(empty, empty.copy(), empty.copy(), empty.copy())
+    sf = stats.ecdf(stats.CensoredData(uncensored=d[e], right=d[~e])).sf
+    times = np.asarray(sf.quantiles, dtype=np.float64)
+    survival = np.asarray(sf.probabilities, dtype=np.float64)
+    with warnings.catch_warnings():
+        # scipy warns where the interval is undefined (S = 0 or 1); handled below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ci = sf.confidence_interval(confidence_level=confidence_level, method=ci_method)
+    low = np.asarray(ci.low.probabilities, dtype=np.float64)
+    high = np.asarray(ci.high.probabilities, dtype=np.float64)
+    untouched = survival >= 1.0
+    low[untouched] = 1.0
+    high[untouched] = 1.0
+    return KaplanMeier(times, survival, low, high)
+
+
+# --- rates, trajectories, groups -----------------------------------------------------
+
+
+class Rate(NamedTuple):
+    """``count`` of ``n`` (the valid patients) and the percentage (``nan`` if n = 0)."""
+
+    count: int
+    n: int
+    pct: float
+
+
+def rates(mask: npt.ArrayLike, valid: npt.ArrayLike) -> Rate:
+    """Share of valid patients for whom ``mask`` holds (e.g. responder rate)."""
+    m = np.asarray(mask, dtype=np.bool_)
+    v = np.asarray(valid, dtype=np.bool_)
+    if m.shape != v.shape:
+        raise ValueError("mask and valid must have the same shape")
+    n = int(np.count_nonzero(v))
+    count = int(np.count_nonzero(m & v))
+    return Rate(count, n, 100.0 * count / n if n else float("nan"))
+
+
+class Trajectory(NamedTuple):
+    """Per week ``0 .. max_week``: cohort median and quartiles (``nan`` for a week
+    without data) of the patients' weekly means, and how many patients had data."""
+
+    weeks: IntArray
+    median: FloatArray
+    q1: FloatArray
+    q3: FloatArray
+    n: IntArray
+
+
+def weekly_trajectory(
+    patient_idx: npt.ArrayLike,
+    day: npt.ArrayLike,
+    value: npt.ArrayLike,
+    n_patients: int,
+    *,
+    max_week: int,
+) -> Trajectory:
+    """Median (IQR) trajectory by plan week; week k covers days ``[7k, 7k + 7)``.
+
+    Each patient contributes one value per week (the mean of their entries that
+    week), so a patient who logs more often does not weigh more. Quartiles use
+    numpy's default linear interpolation. Entries before day 0 or after ``max_week``
+    are ignored.
+    """
+    if max_week < 0:
+        raise ValueError("max_week must be >= 0")
+    idx, days, values = _entries(
+        patient_idx, day, value, n_patients, from_plan_start=True
+    )
+    n_weeks = max_week + 1
+    week = np.floor(days / 7.0).astype(np.int64)
+    keep = week <= max_week
+    idx, week, values = idx[keep], week[keep], values[keep]
+    median = np.full(n_weeks, np.nan)
+    q1 = np.full(n_weeks, np.nan)
+    q3 = np.full(n_weeks, np.nan)
+    n = np.zeros(n_weeks, dtype=np.intp)
+    if idx.size:
+        cell, inverse = np.unique(
+            idx.astype(np.int64) * n_weeks + week, return_inverse=True
+        )
+        means = np.bincount(inverse, weights=values) / np.bincount(inverse)
+        cell_week = cell % n_weeks
+        order = np.lexsort((means, cell_week))
+        sorted_week, sorted_means = cell_week[order], means[order]
+        bounds = np.searchsorted(sorted_week, np.arange(n_weeks + 1), side="left")
+        n[:] = np.diff(bounds)
+        for w in np.flatnonzero(n):  # loop over weeks, not patients
+            q1[w], median[w], q3[w] = np.percentile(
+                sorted_means[bounds[w] : bounds[w + 1]], (25.0, 50.0, 75.0)
+            )
+    return Trajectory(np.arange(n_weeks, dtype=np.intp), median, q1, q3, n)
+
+
+class RateDict(TypedDict):
+    count: int
+    n: int
+    pct: float | None
+
+
+class GroupRow(TypedDict):
+    label: str
+    n: int
+    n_valid: int
+    responders30: RateDict
+    responders50: RateDict
+    mcid: RateDict
+    median_change: float | None
+    median_pct_change: float | None
+
+
+def _rate_dict(rate: Rate) -> RateDict:
+    return {
+        "count": rate.count,
+        "n": rate.n,
+        "pct": None if np.isnan(rate.pct) else round(rate.pct, 1),
+    }
+
+
+def _median_or_none(values: FloatArray) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else None
+
+
+def group_summary(
+    groups: npt.ArrayLike, outcomes: PainOutcomes, labels: Sequence[str]
+) -> list[GroupRow]:
+    """Responder rates and median change per group, JSON-ready (``None``, not nan).
+
+    ``groups`` is either 1-D, one group index per patient (``-1`` = in no group), or a
+    2-D boolean membership matrix ``(n_patients, len(labels))`` for groupings where a
+    patient can be in several groups (plan components). Rates count valid patients
+    only (see :class:`PainOutcomes`); medians are over valid patients. Percentages are
+    rounded to one decimal.
+    """
+    g = np.asarray(groups)
+    n_patients = outcomes.valid.shape[0]
+    n_groups = len(labels)
+    if g.ndim == 1:
+        if g.shape[0] != n_patients:
+            raise ValueError("groups must have one entry per patient")
+        if g.size and (g.min() < -1 or g.max() >= n_groups):
+            raise ValueError("group indices must lie in [-1, len(labels))")
+        membership = g[:, None] == np.arange(n_groups)[None, :]
+    elif g.ndim == 2 and g.shape == (n_patients, n_groups):
+        membership = g.astype(np.bool_)
+    else:
+        raise ValueError("groups must be 1-D indices or a (patients, labels) matrix")
+    rows: list[GroupRow] = []
+    for k, label in enumerate(labels):  # loop over groups, not patients
+        member = membership[:, k]
+        valid = member & outcomes.valid
+        rows.append(
+            {
+                "label": label,
+                "n": int(np.count_nonzero(member)),
+                "n_valid": int(np.count_nonzero(valid)),
+                "responders30": _rate_dict(rates(outcomes.responder30, valid)),
+                "responders50": _rate_dict(rates(outcomes.responder50, valid)),
+                "mcid": _rate_dict(rates(outcomes.mcid, valid)),
+                "median_change": _median_or_none(outcomes.change[valid]),
+                "median_pct_change": _median_or_none(outcomes.pct_change[valid]),
+            }
+        )
+    return rows

@@ -1,0 +1,50 @@
+"""API plumbing shared by every app: error shape and the exception handler.
+
+Every error body names the offending field: DRF's own ``{"field": ["message"]}`` shape,
+extended so that Django ``ValidationError`` raised by services (full_clean, domain rules)
+and optimistic-lock conflicts come out the same way instead of as a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The resource was changed by someone else."
+    default_code = "conflict"
+
+
+def django_error_detail(exc: DjangoValidationError) -> dict[str, Any]:
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
+    return {"non_field_errors": [str(m) for m in exc.messages]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        return Response(django_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Name schema components after the nested serializer's owner (``PatientDetailApi.
+    InputSerializer`` → ``PatientDetailInput``), so the HackSoft nested-serializer style
+    does not produce clashing "Input"/"Output" components."""
+
+    def _get_serializer_name(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> str:
+        name = super()._get_serializer_name(serializer, direction, bypass_extensions)
+        qualname = type(serializer).__qualname__
+        if "." in qualname:
+            owner, inner = qualname.rsplit(".", 1)
+            owner = owner.split(".")[-1].removesuffix("Api")
+            name = owner + inner.removesuffix("Serializer")
+        return str(name)

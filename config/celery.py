@@ -1,0 +1,60 @@
+"""The Celery app and the one beat schedule of the project."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("rehab")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Every minute: claim due reminders and hand each to a send task.
+    "dispatch-due-reminders": {
+        "task": "assessments.reminders_dispatch",
+        "schedule": crontab(minute="*"),
+    },
+    # Every 5 minutes: close expired windows (missed), escalate 3 consecutive misses.
+    "close-missed-windows": {
+        "task": "assessments.due_items_close",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Every minute: escalate safety alerts nobody acknowledged in time.
+    "escalate-unacknowledged-alerts": {
+        "task": "assessments.alerts_escalate",
+        "schedule": crontab(minute="*"),
+    },
+    # Hourly: materialise the next 48 h of due items for every active patient.
+    "plan-due-items": {
+        "task": "assessments.due_items_plan",
+        "schedule": crontab(minute=7),
+    },
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def task(*, name: str, idempotent: bool = False, **options: Any) -> Callable[[F], F]:
+    """The project's one task decorator: explicit name, JSON, no results, time limits.
+
+    ``idempotent=True`` turns on acks_late + reject_on_worker_lost, which re-delivers a task
+    whose worker died mid-run; only tasks that are safe twice (claim-then-ledger) may ask.
+    """
+    defaults: dict[str, Any] = {
+        "name": name,
+        "serializer": "json",
+        "ignore_result": True,
+        "soft_time_limit": 60,
+        "time_limit": 90,
+        "acks_late": idempotent,
+        "reject_on_worker_lost": idempotent,
+    }
+    defaults.update(options)
+    return app.task(**defaults)  # type: ignore[no-any-return]

@@ -1,0 +1,176 @@
+"""The one place that decides who may see and change which patient.
+
+Rules (DESIGN "Access"):
+- a patient user sees only their own record and may record their own self-reports;
+- a therapist sees and changes patients on whose care team they are, in a clinic where
+  they hold a therapist membership;
+- a manager sees the whole cohort of their own clinic, read-only;
+- a clinic administrator sees the clinic's patients and manages registration and care teams;
+- nobody sees another clinic's patients (superusers included: they use the Django admin).
+
+Every API view and page fetches patients through :func:`visible_patients` or
+:func:`patient_get_for`. The latter also writes the audit event for the access, so a view
+cannot read a patient's data without leaving a trail. Missing and forbidden patients answer
+the same "not found", so ids of other clinics' patients cannot be probed.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from patients.models import CareTeamMember, Membership, Patient, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.http import HttpRequest
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class Action(enum.StrEnum):
+    VIEW = "view"  # read the record and its clinical data
+    REPORT = "report"  # patient self-report (diary, questionnaires, home exercise)
+    CLINICAL = "clinical"  # clinician entries: measurements, sessions, plan, alerts
+    MANAGE = "manage"  # demographics, login, care team
+
+
+class PatientNotFound(Exception):
+    """Raised for patients that do not exist *or* that the actor may not act on."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting and from where; what audit events are made of."""
+
+    user: Any
+    ip: str | None = None
+    user_agent: str = ""
+    method: str = ""
+    path: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.pk if self.user is not None and self.user.is_authenticated else None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+        return cls(
+            user=request.user,
+            ip=ip or None,
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+            method=request.method or "",
+            path=request.get_full_path()[:500],
+        )
+
+    @classmethod
+    def system(cls, what: str) -> Actor:
+        """An actor for Celery tasks and management commands (no request, no user)."""
+        return cls(user=None, path=what[:500])
+
+
+def staff_roles(user: Any) -> dict[int, str]:
+    """clinic id -> role for a staff user (cached on the user object for the request)."""
+    if user is None or not user.is_authenticated:
+        return {}
+    cached: dict[int, str] | None = getattr(user, "_clinic_roles", None)
+    if cached is None:
+        cached = dict(Membership.objects.filter(user_id=user.pk).values_list("clinic_id", "role"))
+        user._clinic_roles = cached
+    return cached
+
+
+def own_patient_id(user: Any) -> int | None:
+    if user is None or not user.is_authenticated:
+        return None
+    cached = getattr(user, "_own_patient_id", False)
+    if cached is False:
+        cached = Patient.objects.filter(user_id=user.pk, is_active=True).values_list("id", flat=True).first()
+        user._own_patient_id = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def _clinics_with(user: Any, *roles: str) -> list[int]:
+    return [clinic_id for clinic_id, role in staff_roles(user).items() if role in roles]
+
+
+def _access_filter(user: Any, action: Action) -> Q:
+    """The rule, as one Q over Patient. An empty Q matching nothing is ``Q(pk__in=[])``."""
+    nothing = Q(pk__in=[])
+    if user is None or not user.is_authenticated or not user.is_active:
+        return nothing
+    rule = nothing
+    patient_id = own_patient_id(user)
+    if patient_id is not None and action in (Action.VIEW, Action.REPORT):
+        rule |= Q(pk=patient_id)
+    therapist_clinics = _clinics_with(user, Role.THERAPIST)
+    if therapist_clinics and action in (Action.VIEW, Action.REPORT, Action.CLINICAL, Action.MANAGE):
+        on_team = CareTeamMember.objects.filter(patient_id=OuterRef("pk"), user_id=user.pk)
+        rule |= Q(Exists(on_team), clinic_id__in=therapist_clinics)
+    if action == Action.VIEW:
+        viewer_clinics = _clinics_with(user, Role.MANAGER, Role.ADMIN)
+        if viewer_clinics:
+            rule |= Q(clinic_id__in=viewer_clinics)
+    if action == Action.MANAGE:
+        admin_clinics = _clinics_with(user, Role.ADMIN)
+        if admin_clinics:
+            rule |= Q(clinic_id__in=admin_clinics)
+    return rule
+
+
+def visible_patients(user: AnyUser | Any, action: Action = Action.VIEW) -> QuerySet[Patient]:
+    """Patients the user may act on; the base of every patient list and fetch."""
+    return Patient.objects.filter(_access_filter(user, action), is_active=True)
+
+
+def patient_get_for(
+    actor: Actor,
+    patient_id: int | str,
+    *,
+    action: Action = Action.VIEW,
+    audit: str | None = None,
+    object_type: str = "patient",
+) -> Patient:
+    """Fetch one patient the actor may act on, and record the access in the audit log.
+
+    ``audit`` names the audited action (default: "<action>"); pass the empty string only when
+    the caller records a more specific event itself in the same request.
+    """
+    try:
+        pk = int(patient_id)
+    except (TypeError, ValueError) as exc:
+        raise PatientNotFound(str(patient_id)) from exc
+    patient = visible_patients(actor.user, action).select_related("clinic").filter(pk=pk).first()
+    if patient is None:
+        from patients.services import audit_event_record
+
+        audit_event_record(actor=actor, action="denied", object_type=object_type, object_id=str(pk), detail={"wanted": str(action)})
+        raise PatientNotFound(str(pk))
+    if audit != "":
+        from patients.services import audit_event_record
+
+        audit_event_record(actor=actor, action=audit or str(action), object_type=object_type, patient=patient)
+    return patient
+
+
+def is_staff_of(user: Any, clinic_id: int, *roles: str) -> bool:
+    role = staff_roles(user).get(clinic_id)
+    return role is not None and (not roles or role in roles)
+
+
+def primary_role(user: Any) -> str | None:
+    """The role a page should greet the user as: patient, therapist, manager or admin."""
+    if own_patient_id(user) is not None:
+        return "patient"
+    roles = set(staff_roles(user).values())
+    for role in (Role.THERAPIST, Role.MANAGER, Role.ADMIN):
+        if role in roles:
+            return str(role)
+    return None

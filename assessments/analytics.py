@@ -2,8 +2,8 @@
 
 Selectors feed these functions with ``values_list`` columns, one row per entry:
 
-- ``patient_idx``: int, the patient's position ``0 .. n_patients - 1`` in the cohort (the
-  selector maps primary keys to positions, so every result array is indexed the same);
+- ``patient_idx``: int, the patient's position ``0 .. n_patients - 1`` in the cohort
+  (the selector maps primary keys to positions; every result is indexed the same);
 - ``day``: float, days since the patient's plan start (fractions allowed);
 - ``value``: float, the score (NRS 0-10 for pain; instrument totals for questionnaires).
 
@@ -33,7 +33,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, TypedDict
+from typing import Literal, NamedTuple, Protocol, TypedDict, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -391,7 +391,8 @@ def adherence(done: npt.ArrayLike, prescribed: npt.ArrayLike) -> FloatArray:
     done_b, prescribed_b = np.broadcast_arrays(done_a, prescribed_a)
     out = np.full(done_b.shape, np.nan)
     np.divide(done_b * 100.0, prescribed_b, out=out, where=prescribed_b > 0)
-    return np.minimum(out, 100.0)
+    np.minimum(out, 100.0, out=out)
+    return out
 
 
 # --- time to response and survival --------------------------------------------------
@@ -480,6 +481,13 @@ def _trailing_bounds(
     return lo, hi
 
 
+class _StepFunction(Protocol):
+    """What we read of scipy's ``EmpiricalDistributionFunction`` (the stubs type the
+    interval bounds loosely)."""
+
+    probabilities: FloatArray
+
+
 class KaplanMeier(NamedTuple):
     """Step points of the survival curve ("not yet responded") at each distinct
     observed time (events and censorings). Before the first time S = 1. The
@@ -525,8 +533,8 @@ def kaplan_meier(
         # scipy warns where the interval is undefined (S = 0 or 1); handled below.
         warnings.simplefilter("ignore", RuntimeWarning)
         ci = sf.confidence_interval(confidence_level=confidence_level, method=ci_method)
-    low = np.asarray(ci.low.probabilities, dtype=np.float64)
-    high = np.asarray(ci.high.probabilities, dtype=np.float64)
+    low = np.array(cast("_StepFunction", ci.low).probabilities, dtype=np.float64)
+    high = np.array(cast("_StepFunction", ci.high).probabilities, dtype=np.float64)
     untouched = survival >= 1.0
     low[untouched] = 1.0
     high[untouched] = 1.0
@@ -537,9 +545,9 @@ def kaplan_meier(
 
 
 class Rate(NamedTuple):
-    """``count`` of ``n`` (the valid patients) and the percentage (``nan`` if n = 0)."""
+    """``hits`` of ``n`` (the valid patients) and the percentage (``nan`` if n = 0)."""
 
-    count: int
+    hits: int
     n: int
     pct: float
 
@@ -630,7 +638,7 @@ class GroupRow(TypedDict):
 
 def _rate_dict(rate: Rate) -> RateDict:
     return {
-        "count": rate.count,
+        "count": rate.hits,
         "n": rate.n,
         "pct": None if np.isnan(rate.pct) else round(rate.pct, 1),
     }

@@ -16,6 +16,8 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.errors import ConflictError, InvalidInput
+
 
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -29,9 +31,26 @@ def django_error_detail(exc: DjangoValidationError) -> dict[str, Any]:
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
+def _as_lists(errors: dict[str, Any]) -> dict[str, Any]:
+    """DRF's shape: every leaf is a list of messages; nested dicts stay nested."""
+    shaped: dict[str, Any] = {}
+    for key, value in errors.items():
+        if isinstance(value, dict):
+            shaped[key] = _as_lists(value)
+        elif isinstance(value, list | tuple):
+            shaped[key] = [str(v) for v in value]
+        else:
+            shaped[key] = [str(value)]
+    return shaped
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         return Response(django_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, InvalidInput):
+        return Response(_as_lists(exc.errors), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ConflictError):
+        return Response(_as_lists(exc.errors), status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)
 
 

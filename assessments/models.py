@@ -1,0 +1,253 @@
+"""Assessment records and safety alerts.
+
+Scoring lives in ``assessments/instruments`` (pure); a record stores the answers as given,
+the score as computed then, and the instrument's flags, so a later change of a scoring
+module never silently rewrites history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from patients.models import Patient
+
+
+class Source(models.TextChoices):
+    PATIENT = "patient", _("Patient self-report")
+    CLINICIAN = "clinician", _("Clinician")
+    IMPORT = "import", _("Import")
+
+
+class Assessment(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assessments")
+    instrument = models.CharField(max_length=16)
+    answers = models.JSONField()
+    total = models.FloatField(null=True)
+    band = models.CharField(max_length=32, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    recorded_at = models.DateTimeField(help_text="When the patient experienced / the clinician measured it (UTC).")
+    received_at = models.DateTimeField(default=timezone.now, help_text="When the server stored it (UTC).")
+    is_late = models.BooleanField(default=False, help_text="Diary entry received long after the moment it describes.")
+    client_uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PATIENT)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="superseded_by",
+        help_text="A DN4 interview completed by the clinician's examination items.",
+    )
+
+    class Meta:
+        ordering = ("recorded_at", "id")
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["patient", "instrument", "recorded_at"], name="assessment_series_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.total} for patient {self.patient_id} at {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
+class AlertKind(models.TextChoices):
+    SUICIDAL_IDEATION = "suicidal_ideation", _("PHQ-9 item 9: thoughts of self-harm")
+    SEVERE_ADVERSE_EVENT = "severe_adverse_event", _("Severe adverse event after a session")
+    MISSED_LOGS = "missed_logs", _("Three consecutive missed entries")
+    WORSENING_PAIN = "worsening_pain", _("Worsening pain")
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", _("Critical")
+    WARNING = "warning", _("Warning")
+    INFO = "info", _("Information")
+
+
+SAFETY_KINDS = frozenset({AlertKind.SUICIDAL_IDEATION, AlertKind.SEVERE_ADVERSE_EVENT})
+
+
+class Alert(models.Model):
+    """Stays open until a therapist acknowledges it; safety kinds escalate when ignored."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=32, choices=AlertKind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    message = models.TextField()
+    source_assessment = models.ForeignKey(Assessment, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    source_type = models.CharField(max_length=40, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    acknowledgement_note = models.TextField(blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["patient", "acknowledged_at"], name="alert_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.severity}) for patient {self.patient_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+    @property
+    def is_safety(self) -> bool:
+        return self.kind in SAFETY_KINDS
+
+
+class PatientProtocol(models.Model):
+    """Which questionnaires a patient is asked for, and when (editable per patient)."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="protocol")
+    protocol_code = models.CharField(max_length=32)
+    items = models.JSONField(default=list, help_text="Per-patient copy of the template's items (editable).")
+    start_date = models.DateField()
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    channels = models.JSONField(default=list, blank=True, help_text="Reminder channels the patient opted into.")
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.protocol_code} for patient {self.patient_id}"
+
+
+class DueStatus(models.TextChoices):
+    PENDING = "pending", _("Due")
+    COMPLETED = "completed", _("Completed")
+    MISSED = "missed", _("Missed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class DueItem(models.Model):
+    """One questionnaire the patient is due to answer in [due_at, closes_at)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="due_items")
+    instrument = models.CharField(max_length=16)
+    due_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    local_date = models.DateField()
+    status = models.CharField(max_length=10, choices=DueStatus.choices, default=DueStatus.PENDING)
+    completed_by = models.ForeignKey(Assessment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("due_at", "id")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["patient", "instrument", "due_at"], name="due_item_unique_slot"),
+        ]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["status", "closes_at"], name="due_item_open_idx"),
+            models.Index(fields=["patient", "instrument", "due_at"], name="due_item_patient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} due {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class Channel(models.TextChoices):
+    PUSH = "push", _("Web Push")
+    EMAIL = "email", _("E-mail")
+    IN_APP = "in_app", _("In the app")
+    SMS = "sms", _("SMS")
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class Reminder(models.Model):
+    """One message to one recipient on one channel; claimed with a conditional update."""
+
+    class Kind(models.TextChoices):
+        DUE_ITEM = "due_item", _("Questionnaire due")
+        ALERT = "alert", _("Safety alert to the care team")
+        ESCALATION = "escalation", _("Escalation to the clinic manager")
+        MISSED = "missed", _("Missed entries to the care team")
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    due_item = models.ForeignKey(DueItem, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    send_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    dedupe_key = models.CharField(max_length=160, unique=True)
+
+    class Meta:
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["status", "send_at"], name="reminder_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.channel} for patient {self.patient_id} at {self.send_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class Delivery(models.Model):
+    """The send ledger: one row per attempt, so a re-run can see what already went out."""
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="deliveries")
+    attempt = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=12)  # sent / transient_error / permanent_error / skipped
+    provider_ref = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["reminder", "attempt"], name="delivery_attempt_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder {self.reminder_id} attempt {self.attempt}: {self.outcome}"
+
+
+class Notification(models.Model):
+    """The in-app channel: what a user sees in the app or console inbox."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes: ClassVar[list[Any]] = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PushSubscription(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.endpoint[:60]

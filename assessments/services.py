@@ -58,7 +58,7 @@ def _dn4_exam_completion(patient: Patient, answers: dict[str, Any], recorded_at:
     if set(answers) != set(DN4_EXAMINATION):
         return answers, None
     interview = (
-        Assessment.objects.select_for_update()
+        Assessment.objects.select_for_update(of=("self",))
         .filter(
             patient=patient,
             instrument="dn4",

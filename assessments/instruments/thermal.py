@@ -93,9 +93,8 @@ TOP_KEYS = ("rois", "ambient_c", "acclimatisation_min", "affected_side")
 ROI_KEYS = ("region", "left_c", "right_c")
 
 MINIMUM = 0.0
-MAXIMUM = (
-    SKIN_MAX_C - SKIN_MIN_C
-)  # the largest possible |delta| given the accepted range
+# The largest |delta| possible within the accepted skin range.
+MAXIMUM = SKIN_MAX_C - SKIN_MIN_C
 
 BANDS = (
     Band(

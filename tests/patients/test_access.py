@@ -126,6 +126,9 @@ def test_every_patient_endpoint_by_role(world: dict[str, Any]) -> None:
                         body = response.content.decode(errors="replace")
                         assert patient.display_name not in body, (role, which, method, url)
                         assert (Patient.objects.count(), _row_fingerprint(patient)) == before
+                    elif method == "get" and "999999" in url:
+                        # A sub-resource id that does not exist: allowed, but not found.
+                        assert status == 404, (role, which, method, url, status)
                     elif method == "get":
                         assert status == 200, (role, which, method, url, status, response.content[:300])
                     elif role in ("manager",):

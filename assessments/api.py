@@ -1,0 +1,231 @@
+"""REST API for instruments, assessments, offline sync and exports."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assessments import fhir
+from assessments.instruments import INSTRUMENTS
+from assessments.models import Assessment, Source
+from assessments.selectors import assessment_series
+from assessments.services import assessment_record
+from config.errors import ConflictError, InvalidInput
+from patients.access import Action, Actor, PatientNotFound, own_patient_id, patient_get_for
+from patients.api import get_patient
+from patients.models import Patient
+
+MAX_SYNC_ENTRIES = 200
+
+
+class InstrumentListApi(APIView):
+    """Every instrument with bilingual labels, items, options, range, bands, cutoff, MCID."""
+
+    permission_classes = (AllowAny,)  # public reference data, needed by the PWA's app shell
+
+    @extend_schema(responses=inline_serializer("InstrumentList", {"results": serializers.ListField(child=serializers.DictField())}))
+    def get(self, request: Request) -> Response:
+        return Response({"results": [instrument.as_dict() for instrument in INSTRUMENTS.values()]})
+
+
+class AssessmentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    patient = serializers.IntegerField(source="patient_id")
+    instrument = serializers.CharField()
+    answers = serializers.JSONField()
+    total = serializers.FloatField(allow_null=True)
+    band = serializers.CharField()
+    flags = serializers.ListField(child=serializers.CharField())
+    detail = serializers.JSONField()
+    recorded_at = serializers.DateTimeField()
+    received_at = serializers.DateTimeField()
+    is_late = serializers.BooleanField()
+    client_uuid = serializers.UUIDField()
+    source = serializers.CharField()
+    completes = serializers.IntegerField(source="supersedes_id", allow_null=True)
+
+
+class AssessmentInputSerializer(serializers.Serializer):
+    instrument = serializers.ChoiceField(choices=list(INSTRUMENTS))
+    answers = serializers.JSONField()
+    recorded_at = serializers.DateTimeField()
+    client_uuid = serializers.UUIDField()
+
+    def validate_recorded_at(self, value: Any) -> Any:
+        if timezone.is_naive(value):
+            raise serializers.ValidationError("Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00).")
+        return value
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A naive timestamp would be silently read in the server's zone; refuse it instead.
+        raw = data.get("recorded_at") if isinstance(data, dict) else None
+        if isinstance(raw, str) and _looks_naive(raw):
+            raise serializers.ValidationError({"recorded_at": ["Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00)."]})
+        return super().to_internal_value(data)
+
+
+def _looks_naive(value: str) -> bool:
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        return False
+    return parsed is not None and parsed.tzinfo is None
+
+
+def _source_for(request: Request, patient: Patient) -> str:
+    return Source.PATIENT if own_patient_id(request.user) == patient.pk else Source.CLINICIAN
+
+
+def _record(request: Request, patient: Patient, data: dict[str, Any]) -> Any:
+    return assessment_record(
+        actor=Actor.from_request(request),
+        patient=patient,
+        instrument=data["instrument"],
+        answers=data["answers"],
+        recorded_at=data["recorded_at"],
+        client_uuid=data["client_uuid"],
+        source=_source_for(request, patient),
+    )
+
+
+class AssessmentListCreateApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        instrument = serializers.ChoiceField(choices=list(INSTRUMENTS), required=False)
+        since = serializers.DateTimeField(required=False)
+        until = serializers.DateTimeField(required=False)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if "since" in attrs and "until" in attrs and attrs["since"] > attrs["until"]:
+                raise serializers.ValidationError({"until": "until is before since."})
+            return attrs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("instrument", str, enum=list(INSTRUMENTS)),
+            OpenApiParameter("since", str, description="ISO 8601 date-time"),
+            OpenApiParameter("until", str, description="ISO 8601 date-time"),
+        ],
+        responses=AssessmentOutputSerializer(many=True),
+    )
+    def get(self, request: Request, patient_id: int) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        patient = get_patient(request, patient_id, audit="list", object_type="assessment")
+        qs = assessment_series(patient, **filters.validated_data)
+        paginator = LimitOffsetPagination()
+        paginator.default_limit = 1000
+        paginator.max_limit = 5000
+        page = paginator.paginate_queryset(qs, request, view=self) or []
+        return paginator.get_paginated_response(AssessmentOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=AssessmentInputSerializer, responses={201: AssessmentOutputSerializer, 200: AssessmentOutputSerializer})
+    def post(self, request: Request, patient_id: int) -> Response:
+        patient = get_patient(request, patient_id, Action.REPORT, audit="")
+        if _source_for(request, patient) == Source.CLINICIAN:
+            # Anything a clinician enters needs the clinical right (care team, therapist).
+            patient = get_patient(request, patient_id, Action.CLINICAL, audit="")
+        serializer = AssessmentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        recorded = _record(request, patient, data)
+        body = AssessmentOutputSerializer(recorded.assessment).data
+        return Response(body, status=status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK)
+
+
+class SyncApi(APIView):
+    """Offline queue upload: each entry is handled on its own, so one bad entry does not
+    reject the others; the answer lists a result per entry, in order."""
+
+    class EntrySerializer(AssessmentInputSerializer):
+        patient = serializers.IntegerField()
+
+    @extend_schema(
+        request=inline_serializer("SyncRequest", {"entries": serializers.ListField(child=serializers.DictField())}),
+        responses=inline_serializer("SyncResponse", {"results": serializers.ListField(child=serializers.DictField())}),
+    )
+    def post(self, request: Request) -> Response:
+        entries = request.data.get("entries") if isinstance(request.data, dict) else None
+        if not isinstance(entries, list):
+            raise serializers.ValidationError({"entries": ["A list of assessment entries is required."]})
+        if len(entries) > MAX_SYNC_ENTRIES:
+            raise serializers.ValidationError({"entries": [f"At most {MAX_SYNC_ENTRIES} entries per request."]})
+        results = [self._one(request, index, entry) for index, entry in enumerate(entries)]
+        return Response({"results": results})
+
+    def _one(self, request: Request, index: int, entry: Any) -> dict[str, Any]:
+        client_uuid = entry.get("client_uuid") if isinstance(entry, dict) else None
+        head: dict[str, Any] = {"index": index, "client_uuid": client_uuid}
+        serializer = self.EntrySerializer(data=entry if isinstance(entry, dict) else {})
+        if not isinstance(entry, dict) or not serializer.is_valid():
+            errors = serializer.errors if isinstance(entry, dict) else {"entry": ["Each entry must be a JSON object."]}
+            return {**head, "status": "rejected", "errors": errors}
+        data = serializer.validated_data
+        actor = Actor.from_request(request)
+        action = Action.REPORT if own_patient_id(request.user) == data["patient"] else Action.CLINICAL
+        try:
+            patient = patient_get_for(actor, data["patient"], action=action, audit="")
+            recorded = _record(request, patient, data)
+        except PatientNotFound:
+            return {**head, "status": "rejected", "errors": {"patient": ["No such patient."]}}
+        except (InvalidInput, ConflictError) as exc:
+            from config.api import _as_lists
+
+            return {**head, "status": "rejected", "errors": _as_lists(exc.errors)}
+        return {
+            **head,
+            "status": "created" if recorded.created else "duplicate",
+            "id": recorded.assessment.pk,
+            "assessment": AssessmentOutputSerializer(recorded.assessment).data,
+        }
+
+
+class FhirBundleApi(APIView):
+    @extend_schema(responses={200: inline_serializer("FhirBundle", {"resourceType": serializers.CharField()})})
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = get_patient(request, patient_id, audit="export.fhir", object_type="fhir_bundle")
+        bundle = fhir.patient_bundle(patient, list(assessment_series(patient)), base_url=request.build_absolute_uri("/"))
+        return Response(bundle, content_type="application/fhir+json")
+
+
+CSV_COLUMNS = ("patient_id", "instrument", "recorded_at", "total", "band", "flags", "is_late", "source", "client_uuid")
+
+
+def write_assessment_csv(response: HttpResponse, rows: Any) -> None:
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for a in rows:
+        writer.writerow([a.patient_id, a.instrument, a.recorded_at.isoformat(), "" if a.total is None else f"{a.total:g}", a.band, " ".join(a.flags), int(a.is_late), a.source, a.client_uuid])
+
+
+class AssessmentCsvApi(APIView):
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request: Request, patient_id: int) -> HttpResponse:
+        patient = get_patient(request, patient_id, audit="export.csv", object_type="assessment")
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-assessments.csv"'
+        write_assessment_csv(response, assessment_series(patient).iterator())
+        return response
+
+
+class AssessmentDetailApi(APIView):
+    @extend_schema(responses=AssessmentOutputSerializer)
+    def get(self, request: Request, patient_id: int, assessment_id: int) -> Response:
+        patient = get_patient(request, patient_id, audit="view", object_type="assessment")
+        assessment = Assessment.objects.filter(patient=patient, pk=assessment_id).first()
+        if assessment is None:
+            raise NotFound("No such assessment.")
+        return Response(AssessmentOutputSerializer(assessment).data)
+

@@ -1,0 +1,32 @@
+"""Reads of assessments and alerts; views never chain ORM calls themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from assessments.models import Alert, Assessment
+from patients.models import Patient
+
+
+def assessment_series(
+    patient: Patient,
+    *,
+    instrument: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> QuerySet[Assessment]:
+    """A patient's assessments in time order (uses the (patient, instrument, recorded_at) index)."""
+    qs = Assessment.objects.filter(patient=patient)
+    if instrument:
+        qs = qs.filter(instrument=instrument)
+    if since is not None:
+        qs = qs.filter(recorded_at__gte=since)
+    if until is not None:
+        qs = qs.filter(recorded_at__lte=until)
+    return qs.order_by("recorded_at", "id")
+
+
+def open_alerts(patient: Patient) -> QuerySet[Alert]:
+    return Alert.objects.filter(patient=patient, acknowledged_at__isnull=True).order_by("-created_at")

@@ -96,6 +96,20 @@ def test_pain_rates_exclude_invalid(pain):
     assert math.isnan(pct)
 
 
+def test_exact_thresholds_survive_float_rounding():
+    rows = [
+        # 6.0 -> 21 / 5 = 4.2 is exactly -30 %, but float gives -29.999999999999996
+        (0, 0, 6), (0, 1, 6), (0, 2, 6),
+        (0, 20, 4), (0, 21, 4), (0, 22, 4), (0, 23, 4), (0, 24, 5),
+        # 4 / 3 -> 2 / 3 is exactly -50 %, but float gives -49.99999999999999
+        (1, 0, 1), (1, 1, 1), (1, 2, 2), (1, 20, 1), (1, 21, 1), (1, 22, 0),
+    ]  # fmt: skip
+    out = pain_outcomes(*cohort(rows), 2)
+    assert_array_equal(out.valid, [True, True])
+    assert_array_equal(out.responder30, [True, True])
+    assert_array_equal(out.responder50, [False, True])
+
+
 def test_pain_boundary_when_last_day_is_exactly_two_windows():
     rows = [(0, d, 6) for d in (0, 1, 2)] + [(0, d, 3) for d in (12, 13, 14)]
     out = pain_outcomes(*cohort(rows), 1)
@@ -110,7 +124,9 @@ def test_pain_custom_parameters():
     assert out.valid[0]
     assert out.mcid[0]
     assert not out.responder30[0]  # -25 %
-    assert not pain_outcomes(*cohort(rows), 1, mcid=1.6, window_days=5.0, min_entries=2).mcid[0]
+    assert not pain_outcomes(
+        *cohort(rows), 1, mcid=1.6, window_days=5.0, min_entries=2
+    ).mcid[0]
 
 
 def test_pain_ignores_non_finite_rows():
@@ -174,10 +190,14 @@ def test_score_change_mcid_boundaries_and_direction():
     rows = [(0, 0, 14), (0, 28, 10), (1, 0, 14), (1, 28, 10.5)]
     gad7 = score_change(*cohort(rows), 2, mcid=MCID["gad7"])
     assert_array_equal(gad7.mcid_reached, [True, False])  # exactly 4 counts
-    odi = score_change(*cohort([(0, 0, 42), (0, 30, 32), (1, 0, 42), (1, 30, 33)]), 2, mcid=10)
+    odi = score_change(
+        *cohort([(0, 0, 42), (0, 30, 32), (1, 0, 42), (1, 30, 33)]), 2, mcid=10
+    )
     assert_array_equal(odi.mcid_reached, [True, False])
     # higher-is-better scale: a rise is the improvement
-    better = score_change(*cohort([(0, 0, 40), (0, 30, 50)]), 1, mcid=10, higher_is_worse=False)
+    better = score_change(
+        *cohort([(0, 0, 40), (0, 30, 50)]), 1, mcid=10, higher_is_worse=False
+    )
     assert better.improvement[0] == 10
     assert better.mcid_reached[0]
     assert not better.deteriorated[0]
@@ -280,7 +300,9 @@ def test_kaplan_meier_product_limit_by_hand():
 
 
 def test_kaplan_meier_linear_interval():
-    km = kaplan_meier([2, 3, 3, 5, 8], [True, True, False, True, False], ci_method="linear")
+    km = kaplan_meier(
+        [2, 3, 3, 5, 8], [True, True, False, True, False], ci_method="linear"
+    )
     se = 0.8 * math.sqrt(1 / 20)
     assert km.ci_low[0] == pytest.approx(0.8 - 1.959963984540054 * se)
     assert km.ci_high[0] == pytest.approx(min(1.0, 0.8 + 1.959963984540054 * se))
@@ -465,7 +487,9 @@ def loop_trajectory(idx, day, value, n, max_week):
     for wk in range(max_week + 1):
         means = []
         for p in range(n):
-            sel = (idx == p) & (np.floor(day / 7) == wk) & np.isfinite(value) & (day >= 0)
+            sel = (
+                (idx == p) & (np.floor(day / 7) == wk) & np.isfinite(value) & (day >= 0)
+            )
             if sel.any():
                 means.append(value[sel].mean())
         cnt.append(len(means))

@@ -312,6 +312,20 @@ def test_window_is_half_open_and_starts_at_plan_start():
     )
 
 
+def test_late_evening_slot_whose_local_date_precedes_the_utc_date():
+    # 23:30 EST on Mar 6 is 04:30Z on Mar 7: found from a window starting on Mar 7 UTC
+    slots = due_slots(
+        daily(at=dt.time(23, 30)),
+        start=dt.date(2026, 3, 1),
+        tz=NY,
+        window_start=utc(2026, 3, 7, 1),
+        window_end=utc(2026, 3, 7, 5),
+    )
+    assert [(s.local_date, s.due_at) for s in slots] == [
+        (dt.date(2026, 3, 6), utc(2026, 3, 7, 4, 30))
+    ]
+
+
 def test_clbp_protocol_over_four_weeks():
     start = dt.date(2026, 3, 2)
     slots = due_slots(
@@ -482,6 +496,9 @@ def test_merge_keeps_baseline_if_any_protocol_has_it():
     assert odi is not None
     assert (odi.every_days, odi.at_baseline) == (14, True)
     assert [i.instrument for i in merged.items] == ["odi", "dn4"]
+    reversed_odi = merge_protocols([b, a]).item("odi")
+    assert reversed_odi is not None
+    assert (reversed_odi.every_days, reversed_odi.at_baseline) == (14, True)
     # a periodic item beats a once-only one
     c = Protocol("c", (ProtocolItem("dn4", every_days=28),))
     dn4 = merge_protocols([b, c]).item("dn4")

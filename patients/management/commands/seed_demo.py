@@ -87,12 +87,9 @@ class Command(BaseCommand):
         return new
 
     def _seed_clinical(self, clinic: Clinic) -> None:
-        """Hook for clinical demo data (assessments, plans); extended by those apps."""
-        from importlib import import_module
+        """Plans first: the diary series start at each patient's plan start."""
+        from assessments import demo as assessments_demo
+        from therapies import demo as therapies_demo
 
-        for module_name in ("assessments.demo", "therapies.demo"):
-            try:
-                module = import_module(module_name)
-            except ModuleNotFoundError:
-                continue
-            module.seed(clinic)
+        therapies_demo.seed(clinic)
+        assessments_demo.seed(clinic)

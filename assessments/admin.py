@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from assessments.models import Alert, Assessment, Delivery, DueItem, Notification, PatientProtocol, Reminder
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin[Assessment]):
+    """Records are evidence: visible here, but changed only through the API's services."""
+
+    list_display = ("recorded_at", "patient", "instrument", "total", "band", "is_late", "source")
+    list_filter = ("instrument", "source", "is_late")
+    list_select_related = ("patient",)
+    search_fields = ("patient__display_name", "client_uuid")
+    date_hierarchy = "recorded_at"
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin[Alert]):
+    list_display = ("created_at", "patient", "kind", "severity", "acknowledged_at", "escalated_at")
+    list_filter = ("kind", "severity")
+    list_select_related = ("patient",)
+    readonly_fields = ("patient", "kind", "severity", "message", "source_assessment", "dedupe_key", "created_at")
+
+
+@admin.register(PatientProtocol)
+class PatientProtocolAdmin(admin.ModelAdmin[PatientProtocol]):
+    list_display = ("patient", "protocol_code", "start_date", "is_active")
+    list_select_related = ("patient",)
+
+
+@admin.register(DueItem)
+class DueItemAdmin(admin.ModelAdmin[DueItem]):
+    list_display = ("due_at", "patient", "instrument", "status")
+    list_filter = ("status", "instrument")
+    list_select_related = ("patient",)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin[Reminder]):
+    list_display = ("send_at", "patient", "kind", "channel", "status", "attempts")
+    list_filter = ("status", "channel", "kind")
+    list_select_related = ("patient",)
+
+
+admin.site.register(Delivery)
+admin.site.register(Notification)

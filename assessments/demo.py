@@ -1,0 +1,123 @@
+"""Demo cohort data: realistic pain, mood, disability, DN4 and thermal trajectories.
+
+Development only (called by ``manage.py seed_demo``, which refuses with DEBUG off).
+Every entry goes through :func:`assessments.services.assessment_record`, so scores, flags,
+alerts and audit events are exactly what real use would produce; client_uuids are derived
+from (patient, instrument, day), so running the seed twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from assessments.services import assessment_record
+from patients.access import Actor
+from patients.models import Clinic, Patient
+
+DEMO_NAMESPACE = uuid.UUID("6b1f5a8e-3c59-4c2e-9d0e-8f7a3b2c1d00")
+DEFAULT_WEEKS = 16
+
+# Per patient name: (baseline NRS, final NRS) — responders, partial and non-responders.
+TRAJECTORIES = {
+    "Demo Patient": (7.0, 3.0),
+    "Li Wei": (8.0, 6.5),
+    "Zhang Min": (7.5, 2.5),
+    "Wang Fang": (6.5, 6.0),
+    "Chen Jie": (7.0, 3.5),
+    "Maria Keller": (8.0, 4.5),
+    "John Smith": (6.0, 6.5),
+    "Liu Yang": (6.5, 2.0),
+}
+
+
+def _uuid(patient: Patient, instrument: str, day: int) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, f"{patient.pk}:{instrument}:{day}")
+
+
+def _start_date(patient: Patient, today: dt.date) -> dt.date:
+    plan = getattr(patient, "rehab_plans", None)
+    if plan is not None:
+        first = plan.order_by("version").values_list("start_date", flat=True).first()
+        if first:
+            return first  # type: ignore[no-any-return]
+    return today - dt.timedelta(weeks=DEFAULT_WEEKS)
+
+
+def seed(clinic: Clinic) -> None:
+    actor = Actor.system("seed_demo")
+    now = timezone.now()
+    for patient in Patient.objects.filter(clinic=clinic).order_by("id"):
+        _seed_patient(actor, patient, now)
+
+
+def _seed_patient(actor: Actor, patient: Patient, now: dt.datetime) -> None:
+    rng = random.Random(f"{patient.display_name}")  # noqa: S311 - demo data, not security
+    zone = ZoneInfo(patient.time_zone)
+    today = now.astimezone(zone).date()
+    start = _start_date(patient, today)
+    days = (today - start).days
+    baseline, final = TRAJECTORIES.get(patient.display_name, (6.5, 4.0))
+    neuropathic = patient.is_neuropathic
+
+    def at(day: int, hour: int) -> dt.datetime:
+        local = dt.datetime.combine(start + dt.timedelta(days=day), dt.time(hour, rng.randint(0, 59)), tzinfo=zone)
+        return min(local, now - dt.timedelta(minutes=1))
+
+    def record(instrument: str, day: int, answers: dict[str, object], hour: int = 20, source: str = "patient") -> None:
+        assessment_record(
+            actor=actor,
+            patient=patient,
+            instrument=instrument,
+            answers=answers,
+            recorded_at=at(day, hour),
+            client_uuid=_uuid(patient, instrument, day),
+            source=source,
+            now=at(day, hour) + dt.timedelta(minutes=2),
+        )
+
+    for day in range(days + 1):
+        progress = min(day / max(days, 1), 1.0)
+        expected = baseline + (final - baseline) * (1 - (1 - progress) ** 2)
+        if rng.random() < 0.12:  # a missed diary day
+            continue
+        score = max(0, min(10, round(expected + rng.gauss(0, 0.8))))
+        record("nrs", day, {"score": score, "recall": "average_24h"})
+        if day % 14 == 0:
+            mood = max(0.0, 1 - progress * (0.7 if final < baseline - 2 else 0.1))
+            phq = {f"item{i}": min(3, max(0, round(rng.gauss(1.6 * mood, 0.5)))) for i in range(1, 9)}
+            phq["item9"] = 0
+            record("phq9", day, phq)
+            record("gad7", day, {f"item{i}": min(3, max(0, round(rng.gauss(1.4 * mood, 0.5)))) for i in range(1, 8)})
+            if not neuropathic or "lumbar_radiculopathy" in patient.diagnoses:
+                level = 2.6 * (1 - 0.55 * progress) if final < baseline - 2 else 2.4
+                odi = {f"section{i}": min(5, max(0, round(rng.gauss(level, 0.7)))) for i in range(1, 11)}
+                odi["section8"] = None  # sex life is often skipped
+                record("odi", day, odi)
+        if neuropathic and day % 28 == 0:
+            interview = {key: rng.random() < 0.75 - 0.4 * progress for key in ("burning", "painful_cold", "electric_shocks", "tingling", "pins_and_needles", "numbness", "itching")}
+            record("dn4", day, interview)
+        if (neuropathic or "lumbar_radiculopathy" in patient.diagnoses) and day % 28 == 3:
+            delta = 1.8 * (1 - progress) if final < baseline - 2 else 1.6
+            affected = patient.affected_side if patient.affected_side in ("left", "right") else "left"
+            base = 30.5 + rng.gauss(0, 0.3)
+            rois = []
+            for region in ("dorsum of foot", "lateral calf"):
+                d = round(-(delta + rng.gauss(0, 0.2)), 1)
+                left, right = (base + d, base) if affected == "left" else (base, base + d)
+                rois.append({"region": region, "left_c": round(left, 1), "right_c": round(right, 1)})
+            record(
+                "thermal",
+                day,
+                {"rois": rois, "ambient_c": 23.0, "acclimatisation_min": 15, "affected_side": affected},
+                hour=10,
+                source="clinician",
+            )
+    if patient.display_name == "Li Wei" and days >= 2:
+        # One open safety alert for the console demo: PHQ-9 item 9 answered "several days".
+        phq = {f"item{i}": 2 for i in range(1, 9)} | {"item9": 1}
+        record("phq9", days - 1, phq, hour=21)

@@ -22,7 +22,13 @@ from assessments.models import Assessment, Source
 from assessments.selectors import assessment_series
 from assessments.services import assessment_record
 from config.errors import ConflictError, InvalidInput
-from patients.access import Action, Actor, PatientNotFound, own_patient_id, patient_get_for
+from patients.access import (
+    Action,
+    Actor,
+    PatientNotFound,
+    own_patient_id,
+    patient_get_for,
+)
 from patients.api import get_patient
 from patients.models import Patient
 
@@ -34,9 +40,9 @@ class InstrumentListApi(APIView):
 
     permission_classes = (AllowAny,)  # public reference data, needed by the PWA's app shell
 
-    @extend_schema(responses=inline_serializer("InstrumentList", {"results": serializers.ListField(child=serializers.DictField())}))
+    @extend_schema(responses=inline_serializer("Instrument", {"code": serializers.CharField(), "name": serializers.DictField()}, many=True))
     def get(self, request: Request) -> Response:
-        return Response({"results": [instrument.as_dict() for instrument in INSTRUMENTS.values()]})
+        return Response([instrument.as_dict() for instrument in INSTRUMENTS.values()])
 
 
 class AssessmentOutputSerializer(serializers.Serializer):

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from patients.models import AuditEvent, CareTeamMember, Clinic, Consent, Membership, Patient
+from patients.models import (
+    AuditEvent,
+    CareTeamMember,
+    Clinic,
+    Consent,
+    Membership,
+    Patient,
+)
 
 
 @admin.register(Clinic)

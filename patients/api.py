@@ -14,8 +14,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients.access import Action, Actor, PatientNotFound, patient_get_for, primary_role, staff_roles, visible_patients
-from patients.models import CareTeamMember, ConsentKind, Diagnosis, Language, Patient, Sex, Side, validate_time_zone
+from patients.access import (
+    Action,
+    Actor,
+    PatientNotFound,
+    patient_get_for,
+    primary_role,
+    staff_roles,
+    visible_patients,
+)
+from patients.models import (
+    CareTeamMember,
+    ConsentKind,
+    Diagnosis,
+    Language,
+    Patient,
+    Sex,
+    Side,
+    validate_time_zone,
+)
 from patients.services import (
     audit_list_record,
     care_team_add,

@@ -14,7 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patients.access import Actor, is_staff_of, staff_roles
-from patients.models import AuditEvent, CareTeamMember, Clinic, Consent, Membership, Patient, Role
+from patients.models import (
+    AuditEvent,
+    CareTeamMember,
+    Clinic,
+    Consent,
+    Membership,
+    Patient,
+    Role,
+)
 
 User = get_user_model()
 

@@ -164,7 +164,7 @@ class Consent(models.Model):
     granted = models.BooleanField()
     document_version = models.CharField(max_length=40, default="1")
     recorded_at = models.DateTimeField(default=timezone.now)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     note = models.TextField(blank=True)
 
     class Meta:

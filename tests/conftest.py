@@ -9,6 +9,12 @@ from rest_framework.test import APIClient
 from tests.factories import make_clinic, make_patient, make_staff, make_user
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Fixtures create several users per test; full-strength PBKDF2 would dominate the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def clinic(db: Any) -> Any:
     return make_clinic("Home")

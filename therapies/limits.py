@@ -1637,12 +1637,16 @@ def _coerce(param: Param, raw: object) -> tuple[Any, str | None]:
     if isinstance(raw, float) and not math.isfinite(raw):
         return None, f"{key} must be a finite number"
     value: int | float
-    if param.kind == "integer":
-        if isinstance(raw, float) and not raw.is_integer():
-            return None, f"{key} must be a whole number"
-        value = int(raw)
-    else:
-        value = float(raw)
+    try:
+        if param.kind == "integer":
+            if isinstance(raw, float) and not raw.is_integer():
+                return None, f"{key} must be a whole number"
+            value = int(raw)
+            float(value)  # an int too large for a float cannot be a measurement
+        else:
+            value = float(raw)
+    except OverflowError:
+        return None, f"{key} is out of range"
 
     if param.minimum is not None:
         if param.exclusive_minimum and value <= param.minimum:

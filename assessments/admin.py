@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from assessments.models import Alert, Assessment, Delivery, DueItem, Notification, PatientProtocol, Reminder
+from assessments.models import (
+    Alert,
+    Assessment,
+    Delivery,
+    DueItem,
+    Notification,
+    PatientProtocol,
+    Reminder,
+)
 
 
 @admin.register(Assessment)

@@ -115,6 +115,7 @@ class PatientProtocol(models.Model):
     quiet_start = models.TimeField(null=True, blank=True)
     quiet_end = models.TimeField(null=True, blank=True)
     channels = models.JSONField(default=list, blank=True, help_text="Reminder channels the patient opted into.")
+    sms_number = models.CharField(max_length=32, blank=True, help_text="E.164 number for SMS reminders (reaches phones where Web Push does not).")
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -210,13 +211,15 @@ class Delivery(models.Model):
     reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="deliveries")
     attempt = models.PositiveSmallIntegerField()
     at = models.DateTimeField(default=timezone.now)
-    outcome = models.CharField(max_length=12)  # sent / transient_error / permanent_error / skipped
+    outcome = models.CharField(max_length=20)  # sent / transient_error / permanent_error / skipped
     provider_ref = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(fields=["reminder", "attempt"], name="delivery_attempt_unique"),
+            # The exactly-once guarantee, enforced by the database as well as by the sender.
+            models.UniqueConstraint(fields=["reminder"], condition=models.Q(outcome="sent"), name="delivery_sent_once"),
         ]
 
     def __str__(self) -> str:

@@ -110,7 +110,7 @@ def assessment_record(
         if instrument == "dn4" and source == Source.CLINICIAN:
             answers, supersedes = _dn4_exam_completion(patient, answers, recorded_at)
         elif instrument == "dn4" and source == Source.PATIENT and set(answers) - set(DN4_INTERVIEW):
-            raise InvalidInput({"answers": {key: "Examination items are recorded by the clinician." for key in sorted(set(answers) - set(DN4_INTERVIEW))}})
+            raise InvalidInput({"answers": dict.fromkeys(sorted(set(answers) - set(DN4_INTERVIEW)), "Examination items are recorded by the clinician.")})
         try:
             result = get_instrument(instrument).score(answers)
         except AnswerError as exc:

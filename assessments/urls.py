@@ -12,3 +12,17 @@ urlpatterns = [
     path("patients/<int:patient_id>/fhir/", api.FhirBundleApi.as_view(), name="patient-fhir"),
     path("sync/", api.SyncApi.as_view(), name="sync"),
 ]
+
+# --- Issue #5: protocols, due items, push, notifications, alerts (assessments/urls_reminders.py) ---
+from assessments.urls_reminders import urlpatterns as _reminder_urlpatterns  # noqa: E402
+
+urlpatterns += _reminder_urlpatterns
+
+# --- Issue #8: cohort outcomes for clinic staff (assessments/api_cohort.py) ---
+from assessments import api_cohort  # noqa: E402
+
+urlpatterns += [
+    path("cohort/outcomes/", api_cohort.CohortOutcomesApi.as_view(), name="cohort-outcomes"),
+    path("cohort/outcomes.csv", api_cohort.CohortOutcomesCsvApi.as_view(), name="cohort-outcomes-csv"),
+    path("cohort/case-series.csv", api_cohort.CohortCaseSeriesCsvApi.as_view(), name="cohort-case-series-csv"),
+]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.views import auth, manager, patient, system, therapist
+from frontend.views import auth, manager, patient, plan, system, therapist
 
 app_name = "frontend"
 
@@ -18,4 +18,15 @@ urlpatterns = [
     path("clinic/", therapist.worklist, name="worklist"),
     path("clinic/patients/<int:patient_id>/", therapist.patient_detail, name="patient-detail"),
     path("clinic/outcomes/", manager.outcomes, name="outcomes"),
+    path("app/progress/", patient.patient_progress, name="patient-progress"),
+    path("patients/<int:patient_id>/plan/", plan.plan_page, name="plan"),
+]
+# --- therapist console (issue #7) ---
+urlpatterns += [
+    path("clinic/patients/<int:patient_id>/thermal/", therapist.thermal_record, name="clinic-thermal"),
+    path("clinic/patients/<int:patient_id>/dn4/", therapist.dn4_record, name="clinic-dn4"),
+    path("clinic/patients/<int:patient_id>/sessions/new/", therapist.session_record_view, name="clinic-session"),
+    path("clinic/patients/<int:patient_id>/plan-component/", therapist.plan_edit, name="clinic-plan-edit"),
+    path("clinic/patients/<int:patient_id>/validate/<str:kind>/", therapist.form_validate, name="clinic-form-validate"),
+    path("clinic/alerts/<int:alert_id>/acknowledge/", therapist.alert_ack, name="clinic-alert-ack"),
 ]

@@ -1,25 +1,128 @@
-"""Clinic manager pages under /clinic/outcomes/."""
+"""Clinic manager pages under /clinic/outcomes/: the cohort outcomes dashboard.
+
+Managers and clinic administrators see their clinic's cohort, therapists their care-team
+patients (the one access rule, ``patients.access.visible_patients``); anyone else gets
+404. The filter form refreshes only the results through htmx (``#results`` partial), so
+the response varies on ``HX-Request``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
-from patients.access import Actor, primary_role, visible_patients
+from assessments.api_cohort import filter_errors_or_filters
+from assessments.cohort import CohortOutcomes, case_series_rows, cohort_outcomes
+from frontend import cohort_charts
+from patients.access import Actor, primary_role, staff_roles
 from patients.models import Diagnosis
-from patients.services import audit_list_record
+from therapies.models import MODALITY_CHOICES
+
+#: Rows of the case series shown on the page; the CSV has them all.
+CASE_SERIES_ON_PAGE = 100
+
+
+def _chart_labels() -> dict[str, str]:
+    return {
+        "responders_title": _("Responders by diagnosis"),
+        "responders30": _("≥30 % reduction"),
+        "responders50": _("≥50 % reduction"),
+        "share": _("Evaluable patients (%)"),
+        "trajectory_title": _("Pain (NRS) by week since plan start"),
+        "week": _("Week since plan start"),
+        "nrs": _("NRS (0–10)"),
+        "median": _("Median"),
+        "iqr": _("Interquartile range"),
+        "km_title": _("Time to response (≥30 % reduction)"),
+        "weeks": _("Weeks since plan start"),
+        "not_responded": _("Not yet responded"),
+        "ci": _("95 % CI"),
+        "censored": _("Censored"),
+        "waterfall_title": _("Change in pain per patient"),
+        "patients": _("Patients (sorted)"),
+        "pct_change": _("Change from baseline (%)"),
+    }
+
+
+def _charts(outcomes: CohortOutcomes) -> dict[str, dict[str, Any]]:
+    summary = outcomes.summary
+    labels = _chart_labels()
+    overall = {
+        "label": _("All patients"),
+        "responders30": summary["responders"]["30"],
+        "responders50": summary["responders"]["50"],
+    }
+    traj = summary["trajectory"]
+    ttr = summary["time_to_response"]
+    pain = outcomes.pain
+    figures = {
+        "responders": cohort_charts.responder_bars(
+            [overall, *summary["groups"]["diagnosis"]], labels=labels
+        ),
+        "trajectory": cohort_charts.trajectory(
+            traj["weeks"],
+            traj["median"],
+            traj["q1"],
+            traj["q3"],
+            traj["n"],
+            labels=labels,
+        ),
+        "km": cohort_charts.km_curve(
+            ttr["points"], censored=ttr["censored_at"], labels=labels
+        ),
+        "waterfall": cohort_charts.waterfall(
+            pain.pct_change[pain.valid & np.isfinite(pain.pct_change)].tolist(),
+            labels=labels,
+        ),
+    }
+    return {name: cohort_charts.as_json_data(fig) for name, fig in figures.items()}
 
 
 @login_required
+@require_GET
 def outcomes(request: HttpRequest) -> HttpResponse:
-    if primary_role(request.user) not in ("manager", "admin", "therapist"):
+    if not staff_roles(request.user):
         raise Http404
-    rows = list(visible_patients(request.user).values_list("id", "diagnoses"))
-    audit_list_record(actor=Actor.from_request(request), object_type="cohort", patient_ids=[pk for pk, _d in rows])
-    counts = {code: 0 for code in Diagnosis.values}
-    for _pk, diagnoses in rows:
-        for code in diagnoses:
-            counts[code] = counts.get(code, 0) + 1
-    by_diagnosis = [(Diagnosis(code).label, n) for code, n in counts.items() if n]
-    return render(request, "frontend/manager/outcomes.html", {"n_patients": len(rows), "by_diagnosis": by_diagnosis})
+    filters, errors = filter_errors_or_filters(request.GET)
+    context: dict[str, Any] = {
+        "errors": errors,
+        "values": {
+            key: request.GET.get(key, "")
+            for key in ("diagnosis", "modality", "since", "until")
+        },
+        "diagnosis_choices": Diagnosis.choices,
+        "modality_choices": MODALITY_CHOICES,
+        "role": primary_role(request.user),
+    }
+    if filters is not None:
+        result = cohort_outcomes(
+            actor=Actor.from_request(request),
+            filters=filters,
+            case_series=True,
+            audit_as="cohort_outcomes.page",
+        )
+        rows = case_series_rows(result)
+        context.update(
+            summary=result.summary,
+            charts=_charts(result),
+            case_series=rows[:CASE_SERIES_ON_PAGE],
+            case_series_total=len(rows),
+            export_query=urlencode({k: v for k, v in filters.as_dict().items() if v}),
+        )
+    template = "frontend/manager/outcomes.html"
+    htmx = request.htmx  # type: ignore[attr-defined]
+    if (
+        htmx and not htmx.history_restore_request
+    ):  # a history restore needs the whole page
+        template += "#results"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response

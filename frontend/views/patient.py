@@ -1,21 +1,192 @@
-"""Patient-facing pages (the PWA lives under /app/)."""
+"""The patient PWA under /app/: one app-shell page and the JSON its progress chart reads.
+
+The page is the app shell the service worker caches (frontend/static/frontend/sw.js), so it
+must work offline with whatever it was rendered with: every string the JavaScript shows is
+rendered into the page here, in the user's language, and the crisis resources for PHQ-9
+item 9 are bundled static text (no network needed to show them). Instrument wording comes
+from GET /api/v1/instruments/ (bilingual, cached by the service worker); entries go to an
+IndexedDB queue first and reach the server through POST /api/v1/sync/.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
+from assessments.selectors import assessment_series
+from frontend.charts import patient_progress_figure
 from patients.access import Actor, PatientNotFound, own_patient_id, patient_get_for
+from patients.models import Patient
+
+# Pain entries plotted on "My progress" (the last ~3 months of a daily diary).
+PROGRESS_POINTS = 120
 
 
-@login_required
-def patient_home(request: HttpRequest) -> HttpResponse:
+def _own_patient(request: HttpRequest, audit: str) -> Patient:
+    """The signed-in user's own patient record; staff and strangers get a 404."""
     patient_id = own_patient_id(request.user)
     if patient_id is None:
         raise Http404("No patient record for this account.")
     try:
-        patient = patient_get_for(Actor.from_request(request), patient_id, audit="view.app")
+        return patient_get_for(Actor.from_request(request), patient_id, audit=audit)
     except PatientNotFound as exc:
         raise Http404 from exc
-    return render(request, "frontend/patient/home.html", {"patient": patient})
+
+
+def _lang() -> str:
+    return "zh-hans" if (get_language() or "en").lower().startswith("zh") else "en"
+
+
+def _local(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _progress(patient: Patient) -> dict[str, Any]:
+    try:
+        tz = zoneinfo.ZoneInfo(patient.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo("UTC")
+    series: dict[str, list[tuple[str, float]]] = {}
+    for code in ("nrs", "vas"):
+        rows = list(assessment_series(patient, instrument=code).order_by("-recorded_at", "-id").values_list("recorded_at", "total")[:PROGRESS_POINTS])
+        series[code] = [(_local(at, tz), total) for at, total in reversed(rows) if total is not None]
+    return patient_progress_figure(
+        nrs=series["nrs"],
+        vas=series["vas"],
+        labels={
+            "nrs": _("Pain 0-10 (NRS)"),
+            "vas": _("Pain line, mm (VAS)"),
+            "goal": _("Goal: pain 30 percent lower than at the start"),
+        },
+    )
+
+
+def _plan_page_url(patient: Patient) -> str:
+    """The rendered two-lane plan page (frontend/views/plan.py), where it is installed."""
+    try:
+        return reverse("frontend:plan", kwargs={"patient_id": patient.pk})
+    except NoReverseMatch:
+        return ""
+
+
+def _js_strings() -> dict[str, str]:
+    """Everything app.js shows, translated here so the cached page works offline."""
+    return {
+        "offline": _("You are offline. Entries are kept on this phone and sent when you are back online."),
+        "online": _("Back online."),
+        "saved_queued": _("Saved on this phone. It will be sent when you are online."),
+        "saved_sent": _("Saved and sent to your clinic."),
+        "state_queued": _("Waiting to send"),
+        "state_sending": _("Sending…"),
+        "state_synced": _("Sent"),
+        "state_rejected": _("Not accepted"),
+        "dismiss": _("Remove"),
+        "retry": _("Send now"),
+        "no_entries": _("Nothing logged yet on this phone."),
+        "sign_in_again": _("Please sign in again to send your entries."),
+        "due_today": _("Due today"),
+        "due_until": _("Open until %(time)s"),
+        "due_from": _("From %(time)s"),
+        "done_today": _("Done today"),
+        "always_available": _("Any time"),
+        "nothing_due": _("No questionnaires are due today."),
+        "progress_of": _("%(current)s / %(total)s"),
+        "back": _("Back"),
+        "next": _("Next"),
+        "skip": _("Skip"),
+        "skip_na": _("Does not apply to me"),
+        "save": _("Save"),
+        "review_title": _("All questions answered"),
+        "review_text": _("Tap Save to keep your answers. You can go back to change them."),
+        "answered_count": _("%(count)s of %(total)s answered"),
+        "instruments_missing": _("The questions could not be loaded. Connect to the internet once, then try again."),
+        "vas_hint": _("Touch the line where your pain is. There is no right or wrong answer."),
+        "vas_marked": _("Your mark is set. Drag or touch again to move it."),
+        "vas_value": _("%(mm)s mm"),
+        "nrs_pick": _("Choose a number first."),
+        "yes": _("Yes"),
+        "no": _("No"),
+        "exercise_none": _("Your plan has no home exercise yet."),
+        "exercise_mark": _("Mark as done today"),
+        "exercise_done": _("Done today ✓"),
+        "per_week": _("%(n)s times a week"),
+        "per_week_one": _("once a week"),
+        "weeks": _("for %(n)s weeks"),
+        "weeks_one": _("for 1 week"),
+        "plan_none": _("Your therapist has not made a plan for you yet."),
+        "plan_unavailable": _("Your plan could not be loaded. It will show when you are online."),
+        "plan_version": _("Version %(version)s, from %(date)s"),
+        "lane_central": _("Central (brain and spinal cord)"),
+        "lane_peripheral": _("Peripheral (body and nerves)"),
+        "lane_empty": _("Nothing in this part of the plan."),
+        "chart_empty": _("Your chart appears after your first pain entries have been sent."),
+        "chart_offline": _("The chart shows the entries your clinic has received."),
+        "push_unsupported": _(
+            "This browser cannot show reminder notifications. Use e-mail reminders, or ask your clinic about SMS. "
+            "In mainland China browser notifications often do not arrive; SMS reminders are more reliable there."
+        ),
+        "push_denied": _("Notifications are blocked for this site. You can allow them in your browser settings."),
+        "push_not_configured": _("Your clinic has not set up app notifications yet. E-mail or SMS reminders still work."),
+        "push_on": _("Notifications are on for this phone."),
+        "push_failed": _("Notifications could not be turned on. Please try again when you are online."),
+        "email_on": _("E-mail reminders are on."),
+        "email_off": _("E-mail reminders are off."),
+        "email_failed": _("Your e-mail choice could not be saved. Please try again when you are online."),
+        "email_unavailable": _("E-mail reminders cannot be changed in the app yet. Ask your clinic."),
+        "entry_nrs": _("Pain 0-10: %(value)s"),
+        "entry_vas": _("Pain line: %(value)s mm"),
+        "entry_exercise": _("Home exercise: %(name)s"),
+        "reason_unknown": _("The clinic could not accept this entry."),
+    }
+
+
+@login_required
+def patient_home(request: HttpRequest) -> HttpResponse:
+    patient = _own_patient(request, audit="view.app")
+    config = {
+        "patient": patient.pk,
+        "lang": _lang(),
+        "urls": {
+            "instruments": reverse("instrument-list"),
+            "sync": reverse("sync"),
+            "due": f"/api/v1/patients/{patient.pk}/due/",
+            "plan": f"/api/v1/patients/{patient.pk}/plan/",
+            "home_exercise": f"/api/v1/patients/{patient.pk}/home-exercise/",
+            "vapid_key": "/api/v1/push/vapid-key/",
+            "push_subscriptions": "/api/v1/push-subscriptions/",
+            "protocol": f"/api/v1/patients/{patient.pk}/protocol/",
+            "progress": reverse("frontend:patient-progress"),
+            "sw": reverse("frontend:service-worker"),
+        },
+        "strings": _js_strings(),
+    }
+    context = {
+        "patient": patient,
+        "config": config,
+        "progress_figure": _progress(patient),
+        "plan_page_url": _plan_page_url(patient),
+        "nrs_values": range(11),
+    }
+    response = render(request, "frontend/patient/home.html", context)
+    # Personal data: never in a shared cache. The service worker keeps its own copy.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@login_required
+@require_GET
+def patient_progress(request: HttpRequest) -> HttpResponse:
+    """The progress chart's figure as JSON, re-read by the app after a sync."""
+    patient = _own_patient(request, audit="view.progress")
+    response = JsonResponse(_progress(patient))
+    response["Cache-Control"] = "private, no-cache"
+    return response

@@ -1,0 +1,210 @@
+"""Cohort outcomes API for clinic staff: the summary (JSON) and two CSV exports.
+
+``GET /api/v1/cohort/outcomes/?diagnosis=&modality=&since=&until=`` (DESIGN contract),
+``GET /api/v1/cohort/outcomes.csv`` (de-identified per-patient rows) and
+``GET /api/v1/cohort/case-series.csv`` (the published case-series layout). Managers and
+clinic administrators get their clinic's cohort, therapists their care-team patients
+(``patients.access.visible_patients``); every read is audited with the patient ids.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.http import HttpResponse, QueryDict
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assessments.cohort import (
+    CASE_SERIES_COLUMNS,
+    PATIENT_CSV_COLUMNS,
+    CohortFilters,
+    case_series_rows,
+    cohort_outcomes,
+    patient_rows,
+)
+from patients.access import Actor, staff_roles
+from patients.models import Diagnosis
+from therapies.models import MODALITY_CHOICES
+
+FILTER_NAMES = ("diagnosis", "modality", "since", "until")
+_IGNORED = frozenset({"format"})  # DRF's renderer override
+
+
+class CohortFilterSerializer(serializers.Serializer[dict[str, Any]]):
+    """The four filters; an empty value is the same as leaving the filter out."""
+
+    diagnosis = serializers.ChoiceField(choices=Diagnosis.choices, required=False)
+    modality = serializers.ChoiceField(choices=MODALITY_CHOICES, required=False)
+    since = serializers.DateField(
+        required=False, help_text="Plan start on or after this date (YYYY-MM-DD)."
+    )
+    until = serializers.DateField(
+        required=False, help_text="Plan start on or before this date (YYYY-MM-DD)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (
+            attrs.get("since")
+            and attrs.get("until")
+            and attrs["since"] > attrs["until"]
+        ):
+            raise serializers.ValidationError({"until": ["until is before since."]})
+        return attrs
+
+
+def filter_errors_or_filters(
+    query: QueryDict | dict[str, Any],
+) -> tuple[CohortFilters | None, dict[str, Any]]:
+    """Parse query parameters: (filters, {}) or (None, errors naming each bad field).
+
+    Unknown parameters are refused too, so that a typo (``diagnoses=``) cannot silently
+    widen the cohort a summary is about.
+    """
+    data = {key: query.get(key) for key in query if query.get(key) not in (None, "")}
+    unknown = sorted(set(data) - set(FILTER_NAMES) - _IGNORED)
+    serializer = CohortFilterSerializer(
+        data={k: v for k, v in data.items() if k in FILTER_NAMES}
+    )
+    valid = serializer.is_valid()
+    errors: dict[str, Any] = dict(serializer.errors) if not valid else {}
+    for key in unknown:
+        errors[key] = [f"Unknown filter; use {', '.join(FILTER_NAMES)}."]
+    if errors:
+        return None, errors
+    return CohortFilters(**serializer.validated_data), {}
+
+
+def _filters(request: Request) -> CohortFilters:
+    if not staff_roles(request.user):
+        raise PermissionDenied("Cohort outcomes are for clinic staff.")
+    filters, errors = filter_errors_or_filters(request.query_params)
+    if filters is None:
+        raise serializers.ValidationError(errors)
+    return filters
+
+
+_FILTER_PARAMETERS = [
+    OpenApiParameter(
+        "diagnosis",
+        str,
+        enum=Diagnosis.values,
+        description="Patients with this diagnosis code.",
+    ),
+    OpenApiParameter(
+        "modality",
+        str,
+        enum=[code for code, _label in MODALITY_CHOICES],
+        description="Patients whose current plan has this modality.",
+    ),
+    OpenApiParameter(
+        "since", str, description="Plan start (day 0) on or after, YYYY-MM-DD."
+    ),
+    OpenApiParameter(
+        "until", str, description="Plan start (day 0) on or before, YYYY-MM-DD."
+    ),
+]
+
+_RATE = inline_serializer(
+    "CohortRate",
+    {
+        "count": serializers.IntegerField(),
+        "n": serializers.IntegerField(),
+        "pct": serializers.FloatField(allow_null=True),
+    },
+)
+
+
+class CohortOutcomesApi(APIView):
+    """The cohort summary: responders (>= 30 %, >= 50 % NRS reduction), MCID attainment
+    per instrument, median change, thermal-symmetry recovery, adherence, time to response
+    (Kaplan-Meier points), weekly median (IQR) trajectories, and the same by diagnosis,
+    plan modality, primary therapist and plan-start quarter."""
+
+    @extend_schema(
+        parameters=_FILTER_PARAMETERS,
+        responses=inline_serializer(
+            "CohortOutcomes",
+            {
+                "filters": serializers.DictField(),
+                "definitions": serializers.DictField(),
+                "n_patients": serializers.IntegerField(),
+                "n_valid": serializers.IntegerField(),
+                "responders": serializers.DictField(child=_RATE),
+                "mcid": serializers.DictField(child=serializers.DictField()),
+                "baseline_median": serializers.FloatField(allow_null=True),
+                "current_median": serializers.FloatField(allow_null=True),
+                "median_change": serializers.FloatField(allow_null=True),
+                "median_pct_change": serializers.FloatField(allow_null=True),
+                "thermal": serializers.DictField(),
+                "adherence": serializers.DictField(),
+                "time_to_response": serializers.DictField(),
+                "trajectory": serializers.DictField(),
+                "groups": serializers.DictField(
+                    child=serializers.ListField(child=serializers.DictField())
+                ),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        filters = _filters(request)
+        outcomes = cohort_outcomes(actor=Actor.from_request(request), filters=filters)
+        response = Response(outcomes.summary)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def _csv_response(filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class CohortOutcomesCsvApi(APIView):
+    """One de-identified row per patient: pseudonymous code (stable keyed hash), diagnoses,
+    sex, age at plan start, baseline and current NRS, change, % change, responder and MCID
+    flags (1 / 0, blank where there is too little data), thermal recovery, adherence %."""
+
+    @extend_schema(parameters=_FILTER_PARAMETERS, responses={(200, "text/csv"): str})
+    def get(self, request: Request) -> HttpResponse:
+        filters = _filters(request)
+        outcomes = cohort_outcomes(
+            actor=Actor.from_request(request),
+            filters=filters,
+            audit_as="cohort_outcomes.csv",
+        )
+        response = _csv_response("cohort-outcomes.csv")
+        writer = csv.writer(response)
+        writer.writerow(PATIENT_CSV_COLUMNS)
+        writer.writerows(patient_rows(outcomes))
+        return response
+
+
+class CohortCaseSeriesCsvApi(APIView):
+    """The case series as clinicians publish it: date (plan start), sex, age, trigger,
+    course (months from pain onset to plan start), diagnosis basis (diagnoses, DN4,
+    thermal ΔT), sessions delivered, pain outcome (baseline → current, % change)."""
+
+    @extend_schema(parameters=_FILTER_PARAMETERS, responses={(200, "text/csv"): str})
+    def get(self, request: Request) -> HttpResponse:
+        filters = _filters(request)
+        outcomes = cohort_outcomes(
+            actor=Actor.from_request(request),
+            filters=filters,
+            case_series=True,
+            audit_as="cohort_case_series.csv",
+        )
+        response = _csv_response("cohort-case-series.csv")
+        writer = csv.writer(response)
+        writer.writerow(CASE_SERIES_COLUMNS)
+        writer.writerows(
+            [row[column] for column in CASE_SERIES_COLUMNS]
+            for row in case_series_rows(outcomes)
+        )
+        return response

@@ -1,0 +1,283 @@
+"""Plotly figure builders for the cohort outcomes dashboard (pure: plain data in, figures out).
+
+Only ``scatter`` and ``bar`` traces: the vendored plotly.js-basic bundle has nothing else.
+Text shown in the figures comes in through ``labels`` so the view can translate it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+TEAL = "#0f766e"
+TEAL_LIGHT = "rgba(15, 118, 110, 0.18)"
+AMBER = "#b45309"
+RED = "#b91c1c"
+GREY = "#6b7280"
+GREEN = "#166534"
+
+_LAYOUT: dict[str, Any] = {
+    "margin": {"l": 56, "r": 16, "t": 48, "b": 96},
+    "font": {"family": "system-ui, sans-serif", "size": 13},
+    "plot_bgcolor": "#fff",
+    "paper_bgcolor": "#fff",
+    "legend": {"orientation": "h", "x": 0, "y": -0.28},
+    "hovermode": "closest",
+}
+
+DEFAULT_LABELS: dict[str, str] = {
+    "responders_title": "Responders by diagnosis",
+    "responders30": "≥30 % reduction",
+    "responders50": "≥50 % reduction",
+    "share": "Evaluable patients (%)",
+    "trajectory_title": "Pain (NRS) by week since plan start",
+    "week": "Week since plan start",
+    "nrs": "NRS (0–10)",
+    "median": "Median",
+    "iqr": "Interquartile range",
+    "km_title": "Time to response (≥30 % reduction)",
+    "weeks": "Weeks since plan start",
+    "not_responded": "Not yet responded",
+    "ci": "95 % CI",
+    "censored": "Censored",
+    "waterfall_title": "Change in pain per patient",
+    "patients": "Patients (sorted)",
+    "pct_change": "Change from baseline (%)",
+    "responder50": "≥50 % reduction",
+    "responder30": "30–49 % reduction",
+    "non_responder": "<30 % reduction",
+}
+
+
+def _labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+    return {**DEFAULT_LABELS, **(labels or {})}
+
+
+def _none_if_nan(values: Sequence[float | None]) -> list[float | None]:
+    return [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+        for v in values
+    ]
+
+
+def responder_bars(
+    groups: Sequence[Mapping[str, Any]], *, labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """Horizontal grouped bars of responder rates (>= 30 %, >= 50 %) per group, each
+    labelled with its count ("12/30"); groups read top to bottom in the order given.
+    ``groups`` are rows shaped like ``analytics.GroupRow``."""
+    text = _labels(labels)
+    names = [str(g["label"]) for g in groups]
+    fig = go.Figure(
+        layout={
+            **_LAYOUT,
+            "title": {"text": text["responders_title"], "x": 0, "xanchor": "left"},
+            "barmode": "group",
+            "height": max(320, 150 + 60 * len(groups)),
+            "margin": {**_LAYOUT["margin"], "l": 8},
+        }
+    )
+    for key, name, color in (
+        ("responders50", text["responders50"], AMBER),
+        ("responders30", text["responders30"], TEAL),
+    ):
+        rates = [g[key] for g in groups]
+        fig.add_trace(
+            go.Bar(
+                name=name,
+                orientation="h",
+                y=names,
+                x=[r["pct"] if r["pct"] is not None else 0 for r in rates],
+                text=[f"{r['count']}/{r['n']}" for r in rates],
+                textposition="outside",
+                cliponaxis=False,
+                marker={"color": color},
+                hovertemplate="%{y}: %{x:.1f} % (%{text})<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_xaxes(title={"text": text["share"]}, range=[0, 115], ticksuffix=" %")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(legend={"traceorder": "reversed"})
+    return fig
+
+
+def trajectory(
+    weeks: Sequence[int],
+    median: Sequence[float | None],
+    q1: Sequence[float | None],
+    q3: Sequence[float | None],
+    n: Sequence[int],
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Median NRS with the interquartile band, by week since plan start; weeks without
+    data are gaps, and the hover shows how many patients each week rests on."""
+    text = _labels(labels)
+    x = list(weeks)
+    fig = go.Figure(
+        layout={
+            **_LAYOUT,
+            "title": {"text": text["trajectory_title"], "x": 0, "xanchor": "left"},
+        }
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_none_if_nan(q1),
+            mode="lines",
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_none_if_nan(q3),
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=TEAL_LIGHT,
+            name=text["iqr"],
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_none_if_nan(median),
+            mode="lines+markers",
+            line={"color": TEAL, "width": 2},
+            name=text["median"],
+            customdata=list(n),
+            hovertemplate="%{x}: %{y:.1f} (n = %{customdata})<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title={"text": text["week"]}, dtick=2 if len(x) > 14 else 1)
+    fig.update_yaxes(title={"text": text["nrs"]}, range=[0, 10])
+    return fig
+
+
+def km_curve(
+    points: Sequence[Mapping[str, Any]],
+    *,
+    censored: Sequence[Mapping[str, Any]] = (),
+    labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Kaplan-Meier curve of "not yet responded" as a step line (``line.shape = 'hv'``)
+    from (0, 1), with its confidence band and ticks where patients were censored.
+    ``points``: {"weeks", "survival", "ci_low", "ci_high"}; ``censored``: {"weeks",
+    "survival"} at each censoring time."""
+    text = _labels(labels)
+    x = [0.0, *(p["weeks"] for p in points)]
+    y = [1.0, *(p["survival"] for p in points)]
+    low = [1.0, *(p["ci_low"] for p in points)]
+    high = [1.0, *(p["ci_high"] for p in points)]
+    fig = go.Figure(
+        layout={
+            **_LAYOUT,
+            "title": {"text": text["km_title"], "x": 0, "xanchor": "left"},
+        }
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=low,
+            mode="lines",
+            line={"width": 0, "shape": "hv"},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=high,
+            mode="lines",
+            line={"width": 0, "shape": "hv"},
+            fill="tonexty",
+            fillcolor=TEAL_LIGHT,
+            name=text["ci"],
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines",
+            line={"color": TEAL, "width": 2, "shape": "hv"},
+            name=text["not_responded"],
+            hovertemplate="%{x} wk: %{y:.2f}<extra></extra>",
+        )
+    )
+    if censored:
+        fig.add_trace(
+            go.Scatter(
+                x=[c["weeks"] for c in censored],
+                y=[c["survival"] for c in censored],
+                mode="markers",
+                marker={"symbol": "line-ns-open", "size": 10, "color": GREY},
+                name=text["censored"],
+                hovertemplate="%{x} wk<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title={"text": text["weeks"]}, rangemode="tozero")
+    fig.update_yaxes(
+        title={"text": text["not_responded"]}, range=[0, 1.05], tickformat=".0%"
+    )
+    return fig
+
+
+def waterfall(
+    pct_changes: Sequence[float], *, labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """One bar per patient, sorted from the largest rise to the largest fall in pain,
+    coloured by responder category, with reference lines at -30 % and -50 %."""
+    text = _labels(labels)
+    values = sorted(
+        (float(v) for v in pct_changes if v is not None and math.isfinite(float(v))),
+        reverse=True,
+    )
+    colors = [GREEN if v <= -50 else TEAL if v <= -30 else GREY for v in values]
+    fig = go.Figure(
+        layout={
+            **_LAYOUT,
+            "title": {"text": text["waterfall_title"], "x": 0, "xanchor": "left"},
+            "bargap": 0.05 if len(values) < 200 else 0,
+            "showlegend": False,
+            "shapes": [
+                {
+                    "type": "line",
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": y,
+                    "y1": y,
+                    "line": {"color": c, "dash": "dash", "width": 1},
+                }
+                for y, c in ((-30, TEAL), (-50, GREEN))
+            ],
+        }
+    )
+    fig.add_trace(
+        go.Bar(
+            x=list(range(1, len(values) + 1)),
+            y=values,
+            marker={"color": colors, "line": {"width": 0}},
+            hovertemplate="%{y:.1f} %<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title={"text": text["patients"]}, showticklabels=False)
+    fig.update_yaxes(title={"text": text["pct_change"]}, ticksuffix=" %", zeroline=True)
+    return fig
+
+
+def as_json_data(fig: go.Figure) -> dict[str, Any]:
+    """The figure as plain JSON data (for ``json_script``), numpy arrays included."""
+    data: dict[str, Any] = json.loads(fig.to_json())
+    return data

@@ -1,0 +1,727 @@
+"""Django forms for clinic entry in the therapist console.
+
+Forms only shape and check input for display (types, ranges, which fields go together)
+and turn it into the ``answers`` / ``parameters`` the services expect; the services
+(``assessments.services.assessment_record``, ``therapies.services``) stay the judges of
+every clinical rule, and their field errors are mapped back next to the fields with
+:func:`apply_service_errors`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from django import forms
+from django.forms.fields import BaseTemporalField
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from assessments.instruments import thermal
+from assessments.instruments.dn4 import EXAMINATION_ITEMS, INTERVIEW_ITEMS
+from assessments.instruments.thermal import (
+    ACCLIMATISATION_MAX_MIN,
+    ACCLIMATISATION_OK_MIN,
+    AMBIENT_MAX_C,
+    AMBIENT_MIN_C,
+    AMBIENT_OK_HIGH_C,
+    AMBIENT_OK_LOW_C,
+    MAX_ROIS,
+    REGION_MAX_LENGTH,
+    SKIN_MAX_C,
+    SKIN_MIN_C,
+)
+
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+DEFAULT_ROI_ROWS = 3
+YES_NO = (("yes", _("Yes")), ("no", _("No")))
+SIDES = (("left", _("Left")), ("right", _("Right")))
+
+
+def _zh() -> bool:
+    return (get_language() or "en").lower().startswith("zh")
+
+
+def bilingual(text: Any) -> str:
+    """Pick the active language from an instrument / catalogue ``Text`` (en, zh_hans)."""
+    return str(text.zh_hans if _zh() else text.en)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A ``datetime-local`` input read and shown in the patient's time zone (not the server's)."""
+
+    widget = forms.DateTimeInput(
+        attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT
+    )
+    input_formats = [
+        LOCAL_INPUT_FORMAT,
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+
+    def __init__(self, *, tz: str = "UTC", **kwargs: Any) -> None:
+        self.tz = zoneinfo.ZoneInfo(tz)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            return value.astimezone(self.tz).strftime(LOCAL_INPUT_FORMAT)
+        return value
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo else value.replace(tzinfo=self.tz)
+        naive: dt.datetime | None = BaseTemporalField.to_python(
+            self, str(value).strip()
+        )
+        return None if naive is None else naive.replace(tzinfo=self.tz)
+
+
+class ClinicForm(forms.Form):
+    """Shared bits: an idempotency key per rendered form and a measured-at time."""
+
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, tz: str = "UTC", **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("client_uuid", uuid.uuid4())
+        super().__init__(*args, **kwargs)
+        self.tz = tz
+
+    def raw(self, name: str) -> Any:
+        """A value as submitted (bound) or as given initially, before cleaning."""
+        if self.is_bound:
+            return self.data.get(self.add_prefix(name))
+        return self.initial.get(name)
+
+    def when(self, field: str = "recorded_at") -> dt.datetime:
+        return self.cleaned_data.get(field) or timezone.now()
+
+    def warnings(self) -> dict[str, str]:
+        """Advice shown next to a field that does not block saving."""
+        return {}
+
+
+def _when_field(tz: str, label: Any) -> LocalDateTimeField:
+    return LocalDateTimeField(
+        tz=tz,
+        label=label,
+        required=False,
+        initial=lambda: (
+            timezone.now()
+            .astimezone(zoneinfo.ZoneInfo(tz))
+            .strftime(LOCAL_INPUT_FORMAT)
+        ),
+        help_text=_("In the patient's time zone; empty means now."),
+    )
+
+
+# -----------------------------------------------------------------------------
+# Thermal imaging
+# -----------------------------------------------------------------------------
+
+
+class ThermalForm(ClinicForm):
+    """Infrared thermography reading: skin temperature per region on both sides."""
+
+    ambient_c = forms.FloatField(
+        label=_("Room temperature (°C)"),
+        min_value=AMBIENT_MIN_C,
+        max_value=AMBIENT_MAX_C,
+    )
+    acclimatisation_min = forms.IntegerField(
+        label=_("Acclimatisation (minutes)"),
+        min_value=0,
+        max_value=ACCLIMATISATION_MAX_MIN,
+    )
+    affected_side = forms.ChoiceField(label=_("Affected side"), choices=SIDES)
+    rows = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, max_value=MAX_ROIS, required=False
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        tz: str = "UTC",
+        affected_side: str = "",
+        regions: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("initial", {})
+        if affected_side in ("left", "right"):
+            kwargs["initial"].setdefault("affected_side", affected_side)
+        super().__init__(*args, tz=tz, **kwargs)
+        self.fields["recorded_at"] = _when_field(tz, _("Measured at"))
+        data_rows = None
+        if self.is_bound:
+            try:
+                data_rows = int(self.data.get(self.add_prefix("rows")) or 0)
+            except ValueError:
+                data_rows = None
+        count = min(MAX_ROIS, max(1, data_rows or max(DEFAULT_ROI_ROWS, len(regions))))
+        self.initial["rows"] = count
+        for index in range(count):
+            self.fields[f"region_{index}"] = forms.CharField(
+                label=_("Region"),
+                max_length=REGION_MAX_LENGTH,
+                required=False,
+                initial=regions[index] if index < len(regions) else "",
+            )
+            self.fields[f"left_{index}"] = forms.FloatField(
+                label=_("Left (°C)"),
+                min_value=SKIN_MIN_C,
+                max_value=SKIN_MAX_C,
+                required=False,
+            )
+            self.fields[f"right_{index}"] = forms.FloatField(
+                label=_("Right (°C)"),
+                min_value=SKIN_MIN_C,
+                max_value=SKIN_MAX_C,
+                required=False,
+            )
+        self.roi_count = count
+
+    def roi_rows(
+        self,
+    ) -> Iterator[tuple[int, forms.BoundField, forms.BoundField, forms.BoundField]]:
+        for index in range(self.roi_count):
+            yield (
+                index,
+                self[f"region_{index}"],
+                self[f"left_{index}"],
+                self[f"right_{index}"],
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        seen: set[str] = set()
+        rois = []
+        self.roi_form_rows: list[int] = []  # service ROI index -> form row
+        for index in range(self.roi_count):
+            keys = (f"region_{index}", f"left_{index}", f"right_{index}")
+            if any(key in self.errors for key in keys):
+                continue
+            region = (data.get(keys[0]) or "").strip()
+            left, right = data.get(keys[1]), data.get(keys[2])
+            if not region and left is None and right is None:
+                continue
+            for key, value in zip(keys, (region, left, right), strict=True):
+                if value in ("", None):
+                    self.add_error(
+                        key,
+                        _(
+                            "Fill in the region and both temperatures, or leave the row empty."
+                        ),
+                    )
+            if region:
+                if region.casefold() in seen:
+                    self.add_error(keys[0], _("This region is listed twice."))
+                seen.add(region.casefold())
+            if region and left is not None and right is not None:
+                rois.append({"region": region, "left_c": left, "right_c": right})
+                self.roi_form_rows.append(index)
+        if not rois and not any(
+            key.startswith(("region_", "left_", "right_")) for key in self.errors
+        ):
+            self.add_error("region_0", _("Record at least one region of interest."))
+        data["rois"] = rois
+        return data
+
+    def answers(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "rois": data["rois"],
+            "ambient_c": data["ambient_c"],
+            "acclimatisation_min": data["acclimatisation_min"],
+            "affected_side": data["affected_side"],
+        }
+
+    def warnings(self) -> dict[str, str]:
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        notes: dict[str, str] = {}
+        ambient = data.get("ambient_c")
+        if ambient is not None and not AMBIENT_OK_LOW_C <= ambient <= AMBIENT_OK_HIGH_C:
+            notes["ambient_c"] = str(
+                _(
+                    "Outside %(lo)s–%(hi)s °C: the reading is kept but flagged for measurement conditions."
+                )
+                % {"lo": f"{AMBIENT_OK_LOW_C:g}", "hi": f"{AMBIENT_OK_HIGH_C:g}"}
+            )
+        minutes = data.get("acclimatisation_min")
+        if minutes is not None and minutes < ACCLIMATISATION_OK_MIN:
+            notes["acclimatisation_min"] = str(
+                _(
+                    "Under %(n)s minutes: the reading is kept but flagged for measurement conditions."
+                )
+                % {"n": ACCLIMATISATION_OK_MIN}
+            )
+        return notes
+
+    def field_for_path(self, path: str) -> str | None:
+        """Map an instrument error path ("rois[1].right_c") to this form's field name."""
+        if path.startswith("rois["):
+            index, _sep, key = path[5:].partition("].")
+            rows = getattr(self, "roi_form_rows", [])
+            if index.isdigit() and int(index) < len(rows):
+                return {
+                    "region": "region_",
+                    "left_c": "left_",
+                    "right_c": "right_",
+                }.get(key, "region_") + str(rows[int(index)])
+            return "region_0"
+        return path if path in thermal.TOP_KEYS else None
+
+
+# -----------------------------------------------------------------------------
+# DN4 examination
+# -----------------------------------------------------------------------------
+
+
+def _yes_no(label: Any, *, required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, choices=YES_NO, widget=forms.RadioSelect, required=required
+    )
+
+
+class DN4Form(ClinicForm):
+    """The clinician's three DN4 examination items.
+
+    With a DN4 interview from the patient in the last 30 days, only the examination is
+    asked and the service merges it into the full DN4 (``assessment_record``). Without
+    one, the 7 interview items are asked in clinic too.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        tz: str = "UTC",
+        interview: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, tz=tz, **kwargs)
+        self.interview = interview
+        self.fields["recorded_at"] = _when_field(tz, _("Examined at"))
+        if interview is None:
+            for key, text in INTERVIEW_ITEMS:
+                self.fields[key] = _yes_no(bilingual(text))
+        for key, text in EXAMINATION_ITEMS:
+            self.fields[key] = _yes_no(bilingual(text))
+
+    def interview_fields(self) -> list[forms.BoundField]:
+        return [self[key] for key, _text in INTERVIEW_ITEMS if key in self.fields]
+
+    def exam_fields(self) -> list[forms.BoundField]:
+        return [self[key] for key, _text in EXAMINATION_ITEMS]
+
+    def interview_summary(self) -> list[tuple[str, bool]]:
+        answers = (self.interview or {}).get("answers", {})
+        return [
+            (bilingual(text), bool(answers.get(key))) for key, text in INTERVIEW_ITEMS
+        ]
+
+    def answers(self) -> dict[str, Any]:
+        keys = [key for key, _t in EXAMINATION_ITEMS]
+        if self.interview is None:
+            keys = [key for key, _t in INTERVIEW_ITEMS] + keys
+        return {key: self.cleaned_data[key] == "yes" for key in keys}
+
+
+# -----------------------------------------------------------------------------
+# Therapy parameters (sessions and plan components)
+# -----------------------------------------------------------------------------
+
+PARAM_PREFIX = "p_"
+
+
+def parameter_fields(
+    modality: Any, initial: Mapping[str, Any] | None = None
+) -> dict[str, forms.Field]:
+    """Form fields for a modality's catalogue parameters (``therapies.limits.Param``).
+
+    Hard validity bounds become min/max (shown inline); safety limits are not enforced
+    here: the catalogue check reports them so a therapist can override with a reason.
+    """
+    initial = initial or {}
+    fields: dict[str, forms.Field] = {}
+    for param in modality.params:
+        label = bilingual(param.label) + (f" ({param.unit})" if param.unit else "")
+        common: dict[str, Any] = {
+            "label": label,
+            "required": param.required and param.kind != "boolean",
+            "initial": initial.get(param.key),
+        }
+        field: forms.Field
+        if param.kind == "number":
+            field = forms.FloatField(
+                min_value=None
+                if param.minimum is None or param.exclusive_minimum
+                else param.minimum,
+                max_value=param.maximum,
+                widget=forms.NumberInput(attrs={"step": "any"}),
+                **common,
+            )
+        elif param.kind == "integer":
+            field = forms.IntegerField(
+                min_value=None
+                if param.minimum is None or param.exclusive_minimum
+                else int(param.minimum),
+                max_value=None if param.maximum is None else int(param.maximum),
+                **common,
+            )
+        elif param.kind == "choice":
+            labels = [
+                bilingual(param._choice_label(i)) for i in range(len(param.choices))
+            ]
+            choices = list(zip(param.choices, labels, strict=True))
+            field = forms.ChoiceField(
+                choices=([("", "—")] if not param.required else []) + choices, **common
+            )
+        elif param.kind == "boolean":
+            value = initial.get(param.key)
+            common["initial"] = "" if value is None else ("yes" if value else "no")
+            field = forms.ChoiceField(choices=[("", "—"), *YES_NO], **common)
+        else:
+            field = forms.CharField(max_length=param.max_length, **common)
+        fields[PARAM_PREFIX + param.key] = field
+    return fields
+
+
+def parameters_from(modality: Any, cleaned: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``parameters`` object for the services, from cleaned ``p_*`` fields."""
+    params: dict[str, Any] = {}
+    for param in modality.params:
+        value = cleaned.get(PARAM_PREFIX + param.key)
+        if value in (None, ""):
+            continue
+        if param.kind == "boolean":
+            value = value == "yes"
+        elif param.kind == "integer":
+            value = int(value)
+        params[param.key] = value
+    return params
+
+
+class _ParameterForm(ClinicForm):
+    override_reason = forms.CharField(
+        label=_("Override reason"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Only when a value is beyond a safety limit: why it is right for this patient."
+        ),
+    )
+    modality_obj: Any = None
+
+    def parameter_bound_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(PARAM_PREFIX)]
+
+    def parameters(self) -> dict[str, Any]:
+        return (
+            parameters_from(self.modality_obj, self.cleaned_data)
+            if self.modality_obj
+            else {}
+        )
+
+    def limit_check(self) -> Any:
+        """The catalogue's verdict on the parameters as entered so far (for inline feedback)."""
+        from therapies.limits import check_parameters
+
+        if self.modality_obj is None:
+            return None
+        cleaned = getattr(self, "cleaned_data", {})
+        return check_parameters(
+            self.modality_obj.code, parameters_from(self.modality_obj, cleaned)
+        )
+
+    def warnings(self) -> dict[str, str]:
+        check = self.limit_check()
+        if check is None:
+            return {}
+        notes: dict[str, str] = {}
+        for violation in check.violations:
+            name = PARAM_PREFIX + violation.field
+            key = name if name in self.fields else "override_reason"
+            notes[key] = " ".join(filter(None, [notes.get(key), violation.message]))
+        if (
+            check.violations
+            and not (
+                getattr(self, "cleaned_data", {}).get("override_reason") or ""
+            ).strip()
+        ):
+            notes.setdefault(
+                "override_reason",
+                str(_("Beyond a safety limit: saving needs an override reason.")),
+            )
+        return notes
+
+
+class SessionForm(_ParameterForm):
+    """A delivered therapy session, as delivered (prescribed parameters by default)."""
+
+    field_order = ("component", "modality", "delivered_at")
+
+    def __init__(
+        self, *args: Any, tz: str = "UTC", components: Sequence[Any] = (), **kwargs: Any
+    ) -> None:
+        from therapies.limits import MODALITIES
+        from therapies.models import AdverseEvent, Tolerance
+
+        super().__init__(*args, tz=tz, **kwargs)
+        self.components = {str(c.pk): c for c in components}
+        self.fields["component"] = forms.ChoiceField(
+            label=_("Plan component"),
+            required=False,
+            choices=[("", _("— not in the plan —"))]
+            + [(key, component_label(c)) for key, c in self.components.items()],
+        )
+        self.fields["modality"] = forms.ChoiceField(
+            label=_("Modality"),
+            required=False,
+            choices=[("", "—")]
+            + [
+                (code, bilingual(m.name))
+                for code, m in MODALITIES.items()
+                if code != "drez_referral"
+            ],
+        )
+        self.fields["delivered_at"] = _when_field(tz, _("Delivered at"))
+        self.fields["adverse_event"] = forms.ChoiceField(
+            label=_("Adverse event"),
+            choices=AdverseEvent.choices,
+            initial=AdverseEvent.NONE,
+        )
+        self.fields["adverse_event_note"] = forms.CharField(
+            label=_("Adverse event note"), required=False, max_length=4000
+        )
+        self.fields["tolerance"] = forms.ChoiceField(
+            label=_("Tolerance"),
+            required=False,
+            choices=[("", "—"), *Tolerance.choices],
+        )
+        component = self.components.get(str(self.raw("component") or ""))
+        code = (
+            component.modality
+            if component is not None
+            else str(self.raw("modality") or "")
+        )
+        self.component_obj = component
+        self.modality_obj = MODALITIES.get(code)
+        if self.modality_obj is not None:
+            prescribed = component.parameters if component is not None else {}
+            self.fields.update(parameter_fields(self.modality_obj, prescribed))
+        if component is not None and component.override_reason:
+            # Delivering an overridden prescription repeats the plan's override.
+            self.fields["override_reason"].initial = component.override_reason
+        self.order_fields(
+            [
+                *self.field_order,
+                *[n for n in self.fields if n.startswith(PARAM_PREFIX)],
+                "adverse_event",
+                "adverse_event_note",
+                "tolerance",
+                "override_reason",
+            ]
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("component") and not data.get("modality"):
+            self.add_error("modality", _("Choose a plan component or a modality."))
+        return data
+
+
+class PlanComponentForm(_ParameterForm):
+    """Change one component of the current plan (or add one); saving makes a new version."""
+
+    def __init__(
+        self,
+        *args: Any,
+        tz: str = "UTC",
+        plan: Any = None,
+        component: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        from therapies.limits import MODALITIES
+
+        super().__init__(*args, tz=tz, **kwargs)
+        self.plan = plan
+        self.component = component
+        self.fields["expected_version"] = forms.IntegerField(
+            widget=forms.HiddenInput, min_value=0, initial=plan.version if plan else 0
+        )
+        self.fields["reason"] = forms.CharField(
+            label=_("Reason for this plan version"),
+            max_length=4000,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        )
+        if component is not None:
+            code = component.modality
+            self.fields["remove"] = forms.BooleanField(
+                label=_("Remove this component from the plan"), required=False
+            )
+        else:
+            self.fields["modality"] = forms.ChoiceField(
+                label=_("Modality"),
+                choices=[("", "—")]
+                + [
+                    (c, bilingual(m.name))
+                    for c, m in MODALITIES.items()
+                    if c != "drez_referral"
+                ],
+            )
+            code = str(self.raw("modality") or "")
+        self.modality_obj = MODALITIES.get(code)
+        self.fields["frequency_per_week"] = forms.IntegerField(
+            label=_("Sessions per week"),
+            min_value=0,
+            max_value=14,
+            initial=getattr(component, "frequency_per_week", 2),
+        )
+        self.fields["duration_weeks"] = forms.IntegerField(
+            label=_("Duration (weeks)"),
+            min_value=1,
+            max_value=104,
+            initial=getattr(component, "duration_weeks", 4),
+        )
+        self.fields["notes"] = forms.CharField(
+            label=_("Notes"),
+            required=False,
+            max_length=4000,
+            initial=getattr(component, "notes", ""),
+        )
+        if component is not None:
+            self.initial.setdefault("override_reason", component.override_reason)
+        if self.modality_obj is not None:
+            self.fields.update(
+                parameter_fields(
+                    self.modality_obj, getattr(component, "parameters", None)
+                )
+            )
+        first = ["modality"] if component is None else []
+        self.order_fields(
+            [
+                *first,
+                *[n for n in self.fields if n.startswith(PARAM_PREFIX)],
+                "frequency_per_week",
+                "duration_weeks",
+                "notes",
+                "override_reason",
+                "reason",
+                "remove",
+            ]
+        )
+
+    def components(self) -> list[dict[str, Any]]:
+        """The whole new plan: other components unchanged, this one edited, added or removed."""
+        data = self.cleaned_data
+        out: list[dict[str, Any]] = []
+        existing = list(self.plan.components.all()) if self.plan is not None else []
+        for current in existing:
+            if self.component is not None and current.pk == self.component.pk:
+                if data.get("remove"):
+                    continue
+                out.append(self._edited())
+            else:
+                out.append(
+                    {
+                        "modality": current.modality,
+                        "parameters": current.parameters,
+                        "frequency_per_week": current.frequency_per_week,
+                        "duration_weeks": current.duration_weeks,
+                        "override_reason": current.override_reason,
+                        "notes": current.notes,
+                    }
+                )
+        if self.component is None:
+            out.append(self._edited())
+        return out
+
+    def _edited(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "modality": self.modality_obj.code
+            if self.modality_obj
+            else data.get("modality"),
+            "parameters": self.parameters(),
+            "frequency_per_week": data["frequency_per_week"],
+            "duration_weeks": data["duration_weeks"],
+            "override_reason": data.get("override_reason", ""),
+            "notes": data.get("notes", ""),
+        }
+
+    def component_index(self) -> int:
+        """Position of the edited component in :meth:`components` (service errors are keyed by it)."""
+        if self.plan is None:
+            return 0
+        ids = [c.pk for c in self.plan.components.all()]
+        if self.component is None:
+            return len(ids)
+        return ids.index(self.component.pk) if self.component.pk in ids else -1
+
+
+def component_label(component: Any) -> str:
+    from therapies.limits import MODALITIES
+
+    modality = MODALITIES.get(component.modality)
+    name = modality.label if modality else component.modality
+    return (
+        f"{name} · {component.frequency_per_week}×/wk · {component.duration_weeks} wk"
+    )
+
+
+# -----------------------------------------------------------------------------
+# Service errors → fields
+# -----------------------------------------------------------------------------
+
+
+def _messages(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [m for item in value for m in _messages(item)]
+    if isinstance(value, Mapping):
+        return [f"{key}: {m}" for key, item in value.items() for m in _messages(item)]
+    return [str(value)]
+
+
+def apply_service_errors(
+    form: forms.Form,
+    errors: Mapping[str, Any],
+    *,
+    field_map: Mapping[str, str] | None = None,
+) -> None:
+    """Attach a service's ``InvalidInput.errors`` to the form's fields.
+
+    Keys are form fields, nested ``answers`` / ``parameters`` mappings, or instrument
+    paths (``rois[0].left_c``); whatever has no field goes to the form's non-field errors.
+    """
+    field_map = dict(field_map or {})
+    for key, value in errors.items():
+        if key in ("answers", "parameters") and isinstance(value, Mapping):
+            prefix = PARAM_PREFIX if key == "parameters" else ""
+            for sub, message in value.items():
+                name = field_map.get(sub) or (prefix + sub)
+                if name in form.fields and name not in ("client_uuid",):
+                    for text in _messages(message):
+                        form.add_error(name, text)
+                else:
+                    # derived parameters (tDCS charge, density) and "__all__": the message names them
+                    for text in _messages(message):
+                        form.add_error(
+                            None,
+                            text
+                            if sub == "__all__" or key == "parameters"
+                            else f"{sub}: {text}",
+                        )
+            continue
+        name = field_map.get(key, key)
+        for text in _messages(value):
+            form.add_error(name if name in form.fields else None, text)

@@ -1,0 +1,454 @@
+"""Reads for the therapist console: the worklist and the patient page.
+
+The worklist is one SQL statement whatever the number of patients: every per-patient fact
+(open alerts, pain baseline and recent mean, missed diary entries, last clinic
+measurement) is a correlated subquery annotated on the access-filtered patient queryset,
+and the "need" rank that orders the list is a CASE over those annotations. The patient
+page reads each series once (values lists, no model instances per point) and hands plain
+tuples to the pure figure builders in ``frontend.charts``.
+
+Clinical rules of the worklist (issue #7):
+- safety: an open (unacknowledged) safety alert (PHQ-9 item 9, severe adverse event);
+- worsening pain: the mean NRS of the last 7 days is >= 2 points above the baseline, the
+  mean NRS of the first 7 days of the diary after the plan started (or after the first
+  entry, with no plan). 2 points is the NRS MCID (assessments.instruments.nrs);
+- missed logs: a due questionnaire missed in the last 7 days, or no NRS for 3 days from a
+  patient who keeps a diary (has logged before or has an active protocol);
+- due clinic measurement: neuropathic / radiculopathy patients without a thermal reading
+  for 28 days, or with a DN4 interview from the last 30 days still waiting for the
+  clinician's examination items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assessments.models import (
+    SAFETY_KINDS,
+    Alert,
+    Assessment,
+    DueItem,
+    DueStatus,
+    PatientProtocol,
+)
+from assessments.services import DN4_MERGE_WINDOW
+from patients.access import Action, visible_patients
+from patients.models import CareTeamMember, Diagnosis, Patient
+
+WORKLIST_LIMIT = 200
+WINDOW = dt.timedelta(days=7)
+BASELINE_WINDOW = dt.timedelta(days=7)
+WORSENING_POINTS = 2.0
+NO_DIARY_AFTER = dt.timedelta(days=3)
+THERMAL_EVERY = dt.timedelta(days=28)
+CHART_HISTORY = dt.timedelta(days=2 * 366)
+
+NEED_SAFETY = "safety"
+NEED_WORSENING = "worsening"
+NEED_MISSED = "missed"
+NEED_DUE = "due"
+NEED_NONE = "none"
+# (code, rank, label): the worklist is ordered by rank.
+NEEDS: tuple[tuple[str, int, Any], ...] = (
+    (NEED_SAFETY, 0, _("Open safety alert")),
+    (NEED_WORSENING, 1, _("Worsening pain")),
+    (NEED_MISSED, 2, _("Missed logs")),
+    (NEED_DUE, 3, _("Clinic measurement due")),
+    (NEED_NONE, 4, _("No action needed")),
+)
+NEED_RANK = {code: rank for code, rank, _label in NEEDS}
+NEED_CODE = {rank: code for code, rank, _label in NEEDS}
+
+
+def _count(qs: QuerySet[Any]) -> Coalesce:
+    return Coalesce(
+        Subquery(
+            qs.order_by().values("patient_id").annotate(n=Count("pk")).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def _mean(qs: QuerySet[Any]) -> Subquery:
+    return Subquery(
+        qs.order_by().values("patient_id").annotate(m=Avg("total")).values("m")[:1],
+        output_field=FloatField(),
+    )
+
+
+def need_annotations(now: dt.datetime) -> dict[str, Any]:
+    """Per-patient annotations behind the worklist; each is one correlated subquery."""
+    from therapies.models import RehabPlan
+
+    nrs = Assessment.objects.filter(
+        patient_id=OuterRef("pk"), instrument="nrs", total__isnull=False
+    )
+    open_alerts = Alert.objects.filter(
+        patient_id=OuterRef("pk"), acknowledged_at__isnull=True
+    )
+    baseline_from = OuterRef("baseline_from")
+    baseline_until = ExpressionWrapper(
+        OuterRef("baseline_from") + Value(BASELINE_WINDOW), output_field=DateTimeField()
+    )
+    return {
+        "safety_open": _count(open_alerts.filter(kind__in=SAFETY_KINDS)),
+        "alerts_open": _count(open_alerts),
+        "plan_start": Subquery(
+            RehabPlan.objects.filter(patient_id=OuterRef("pk"))
+            .order_by("start_date")
+            .values("start_date")[:1]
+        ),
+        "first_nrs_at": Subquery(nrs.order_by("recorded_at").values("recorded_at")[:1]),
+        "baseline_from": Coalesce(
+            Subquery(
+                nrs.filter(recorded_at__date__gte=OuterRef("plan_start"))
+                .order_by("recorded_at")
+                .values("recorded_at")[:1]
+            ),
+            F("first_nrs_at"),
+        ),
+        "pain_baseline": _mean(
+            nrs.filter(recorded_at__gte=baseline_from, recorded_at__lt=baseline_until)
+        ),
+        "pain_recent": _mean(nrs.filter(recorded_at__gte=now - WINDOW)),
+        "pain_delta": ExpressionWrapper(
+            F("pain_recent") - F("pain_baseline"), output_field=FloatField()
+        ),
+        "last_nrs_at": Subquery(nrs.order_by("-recorded_at").values("recorded_at")[:1]),
+        "last_nrs": Subquery(
+            nrs.order_by("-recorded_at", "-id").values("total")[:1],
+            output_field=FloatField(),
+        ),
+        "missed_due": _count(
+            DueItem.objects.filter(
+                patient_id=OuterRef("pk"),
+                status=DueStatus.MISSED,
+                due_at__gte=now - WINDOW,
+                due_at__lt=now,
+            )
+        ),
+        "keeps_diary": ExpressionWrapper(
+            Q(Exists(nrs))
+            | Q(
+                Exists(
+                    PatientProtocol.objects.filter(
+                        patient_id=OuterRef("pk"), is_active=True
+                    )
+                )
+            ),
+            output_field=BooleanField(),
+        ),
+        "last_thermal_at": Subquery(
+            Assessment.objects.filter(patient_id=OuterRef("pk"), instrument="thermal")
+            .order_by("-recorded_at")
+            .values("recorded_at")[:1]
+        ),
+        "dn4_exam_pending": _count(
+            Assessment.objects.filter(
+                patient_id=OuterRef("pk"),
+                instrument="dn4",
+                detail__variant="interview",
+                superseded_by__isnull=True,
+                recorded_at__gte=now - DN4_MERGE_WINDOW,
+            )
+        ),
+        # Every diagnosis but CLBP is neuropathic (patients.models.NEUROPATHIC_DIAGNOSES);
+        # exact JSON comparison works on SQLite and PostgreSQL alike.
+        "neuropathic": ExpressionWrapper(
+            ~Q(diagnoses=[]) & ~Q(diagnoses=[Diagnosis.CLBP.value]),
+            output_field=BooleanField(),
+        ),
+    }
+
+
+def _need_rank(now: dt.datetime) -> Case:
+    return Case(
+        When(safety_open__gt=0, then=Value(NEED_RANK[NEED_SAFETY])),
+        When(pain_delta__gte=WORSENING_POINTS, then=Value(NEED_RANK[NEED_WORSENING])),
+        When(missed_due__gt=0, then=Value(NEED_RANK[NEED_MISSED])),
+        When(
+            Q(keeps_diary=True)
+            & (Q(last_nrs_at__isnull=True) | Q(last_nrs_at__lt=now - NO_DIARY_AFTER)),
+            then=Value(NEED_RANK[NEED_MISSED]),
+        ),
+        When(
+            Q(neuropathic=True)
+            & (
+                Q(last_thermal_at__isnull=True)
+                | Q(last_thermal_at__lt=now - THERMAL_EVERY)
+                | Q(dn4_exam_pending__gt=0)
+            ),
+            then=Value(NEED_RANK[NEED_DUE]),
+        ),
+        default=Value(NEED_RANK[NEED_NONE]),
+        output_field=IntegerField(),
+    )
+
+
+def annotated_patients(
+    user: Any, *, now: dt.datetime, action: Action = Action.VIEW
+) -> QuerySet[Patient]:
+    return (
+        visible_patients(user, action)
+        .annotate(**need_annotations(now))
+        .annotate(need_rank=_need_rank(now))
+    )
+
+
+@dataclass(frozen=True)
+class WorklistFilters:
+    q: str = ""
+    diagnosis: str = ""
+    need: str = ""
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> WorklistFilters:
+        diagnosis = params.get("diagnosis", "")
+        need = params.get("need", "")
+        return cls(
+            q=params.get("q", "").strip()[:120],
+            diagnosis=diagnosis if diagnosis in Diagnosis.values else "",
+            need=need if need in NEED_RANK else "",
+        )
+
+
+def worklist_rows(
+    user: Any,
+    filters: WorklistFilters,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = WORKLIST_LIMIT,
+) -> list[Patient]:
+    """The patients the user may see, most in need first: one query."""
+    now = now or timezone.now()
+    qs = annotated_patients(user, now=now).select_related("clinic")
+    if filters.q:
+        qs = qs.filter(display_name__icontains=filters.q)
+    if filters.diagnosis:
+        # diagnoses is a JSON list of codes; no code is a substring of another quoted code.
+        qs = qs.filter(diagnoses__icontains=f'"{filters.diagnosis}"')
+    if filters.need:
+        qs = qs.filter(Q(need_rank=NEED_RANK[filters.need]))
+    rows = list(
+        qs.order_by(
+            F("need_rank").asc(),
+            F("pain_delta").desc(nulls_last=True),
+            "display_name",
+            "id",
+        )[:limit]
+    )
+    for row in rows:
+        row.need = NEED_CODE[row.need_rank]  # type: ignore[attr-defined]
+    return rows
+
+
+def worklist_safety_alerts(patient_ids: Iterable[int]) -> list[Alert]:
+    """Open safety alerts of the listed patients, oldest first (they wait longest)."""
+    return list(
+        Alert.objects.filter(
+            patient_id__in=list(patient_ids),
+            acknowledged_at__isnull=True,
+            kind__in=SAFETY_KINDS,
+        )
+        .select_related("patient")
+        .order_by("created_at", "id")
+    )
+
+
+# -----------------------------------------------------------------------------
+# Patient page
+# -----------------------------------------------------------------------------
+
+
+@dataclass
+class PatientPage:
+    """Everything the patient page shows, read in a fixed number of queries."""
+
+    patient: Patient
+    need: dict[str, Any]
+    can_edit: bool
+    series: dict[str, list[dict[str, Any]]]
+    alerts: list[Alert]
+    care_team: list[CareTeamMember]
+    plan: Any = None
+    plan_versions: list[dict[str, Any]] = field(default_factory=list)
+    sessions: list[Any] = field(default_factory=list)
+    dn4_interview: dict[str, Any] | None = None
+
+    @property
+    def thermal_regions(self) -> list[str]:
+        """Region names of the latest thermal reading (new readings repeat them)."""
+        readings = self.series.get("thermal") or []
+        if not readings:
+            return []
+        return [roi["region"] for roi in readings[-1]["answers"].get("rois", [])]
+
+
+CHART_INSTRUMENTS = ("nrs", "phq9", "gad7", "odi", "dn4", "thermal")
+
+
+def patient_page(
+    user: Any, patient: Patient, *, now: dt.datetime | None = None
+) -> PatientPage:
+    """Reads for /clinic/patients/<id>/ (the caller fetched ``patient`` via patient_get_for)."""
+    from therapies.selectors import plan_current, sessions_list
+
+    now = now or timezone.now()
+    found = (
+        annotated_patients(user, now=now)
+        .filter(pk=patient.pk)
+        .annotate(
+            can_edit=Exists(
+                visible_patients(user, Action.CLINICAL).filter(pk=OuterRef("pk"))
+            )
+        )
+        .values(
+            "safety_open",
+            "alerts_open",
+            "plan_start",
+            "baseline_from",
+            "pain_baseline",
+            "pain_recent",
+            "pain_delta",
+            "last_nrs_at",
+            "last_nrs",
+            "missed_due",
+            "last_thermal_at",
+            "dn4_exam_pending",
+            "need_rank",
+            "can_edit",
+        )
+        .first()
+    )
+    facts: dict[str, Any] = dict(found) if found else {}
+    rows = (
+        Assessment.objects.filter(
+            patient=patient,
+            instrument__in=CHART_INSTRUMENTS,
+            recorded_at__gte=now - CHART_HISTORY,
+        )
+        .order_by("recorded_at", "id")
+        .values(
+            "id",
+            "instrument",
+            "total",
+            "band",
+            "flags",
+            "detail",
+            "answers",
+            "recorded_at",
+            "source",
+            "superseded_by",
+        )
+    )
+    series: dict[str, list[dict[str, Any]]] = {code: [] for code in CHART_INSTRUMENTS}
+    for row in rows:
+        series[row["instrument"]].append(dict(row))
+    interview = None
+    for row in reversed(series["dn4"]):
+        if (
+            row["detail"].get("variant") == "interview"
+            and row["superseded_by"] is None
+            and row["recorded_at"] >= now - DN4_MERGE_WINDOW
+        ):
+            interview = row
+            break
+    sessions_since = now - CHART_HISTORY
+    return PatientPage(
+        patient=patient,
+        need={
+            **facts,
+            "need": NEED_CODE.get(
+                facts.get("need_rank", NEED_RANK[NEED_NONE]), NEED_NONE
+            ),
+        },
+        can_edit=bool(facts.get("can_edit")),
+        series=series,
+        alerts=list(
+            Alert.objects.filter(patient=patient, acknowledged_at__isnull=True)
+            .select_related("patient")
+            .order_by("-created_at", "-id")
+        ),
+        care_team=list(
+            CareTeamMember.objects.filter(patient=patient)
+            .select_related("user")
+            .order_by("-is_primary", "id")
+        ),
+        plan=plan_current(patient),
+        plan_versions=[dict(row) for row in plan_versions_of(patient)],
+        sessions=list(sessions_list(patient, since=sessions_since)),
+        dn4_interview=interview,
+    )
+
+
+def local_day(value: dt.datetime, tz: str) -> dt.date:
+    return value.astimezone(zoneinfo.ZoneInfo(tz)).date()
+
+
+def thermal_readings(
+    rows: Sequence[Mapping[str, Any]], tz: str
+) -> list[tuple[dt.date, list[tuple[str, float]], bool]]:
+    """(local day, [(region, ΔT)], taken outside the measurement conditions) per reading."""
+    out = []
+    for row in rows:
+        deltas = [
+            (roi["region"], float(roi["delta_c"]))
+            for roi in row["detail"].get("rois", [])
+        ]
+        out.append(
+            (
+                local_day(row["recorded_at"], tz),
+                deltas,
+                "measurement_conditions" in (row["flags"] or []),
+            )
+        )
+    return out
+
+
+def plan_component_of(patient: Patient, component_id: Any) -> Any:
+    """A component of any version of the patient's plan, or None."""
+    from therapies.models import PlanComponent
+
+    try:
+        pk = int(component_id)
+    except (TypeError, ValueError):
+        return None
+    return PlanComponent.objects.filter(pk=pk, plan__patient=patient).first()
+
+
+def plan_versions_of(patient: Patient) -> QuerySet[Any, Any]:
+    """Every plan version's number, start and reason, oldest first (for the chart markers)."""
+    from therapies.models import RehabPlan
+
+    return (
+        RehabPlan.objects.filter(patient=patient)
+        .order_by("version")
+        .values("version", "start_date", "reason", "created_at")
+    )

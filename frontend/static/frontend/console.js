@@ -1,0 +1,42 @@
+/* Therapist console: draw the plotly figures the server rendered into the page.
+ *
+ * Each chart is a <div data-figure="ID"> next to a <script type="application/json" id="ID">
+ * holding {data, layout}. Figures are drawn on page load and again whenever htmx swaps new
+ * content in (including out-of-band swaps after a clinic entry is saved), so the server
+ * stays the only place that builds figures.
+ */
+(function () {
+  "use strict";
+
+  var CONFIG = {
+    displaylogo: false,
+    displayModeBar: "hover",
+    responsive: true,
+    modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d", "toImage"],
+  };
+
+  function figuresIn(root) {
+    var found = [];
+    if (root.matches && root.matches("[data-figure]")) found.push(root);
+    if (root.querySelectorAll) found = found.concat(Array.prototype.slice.call(root.querySelectorAll("[data-figure]")));
+    return found;
+  }
+
+  function draw(root) {
+    if (!window.Plotly) return;
+    figuresIn(root).forEach(function (el) {
+      var source = document.getElementById(el.getAttribute("data-figure"));
+      if (!source) return;
+      var figure = JSON.parse(source.textContent);
+      window.Plotly.react(el, figure.data, figure.layout, CONFIG).then(function () {
+        el.setAttribute("data-drawn", String(Date.now()));
+      });
+    });
+  }
+
+  if (window.htmx) {
+    window.htmx.onLoad(draw);
+  } else {
+    document.addEventListener("DOMContentLoaded", function () { draw(document.body); });
+  }
+})();

@@ -1,0 +1,277 @@
+"""Cohort summary at clinic scale vs a naive per-patient ORM loop (issue #8).
+
+PostgreSQL only (skips elsewhere). 5,000 patients with a plan each and 365 daily NRS
+entries (1,825,000 rows, loaded with COPY), then:
+
+- the summary (``assessments.cohort.cohort_outcomes``: windows, responders, MCID,
+  trajectories, Kaplan-Meier, groups, audit), one warm-up run, then the median of three;
+- a naive loop computing the same baseline / current / responders per patient with the
+  ORM (plan, baseline window, last entry, current window: four queries a patient), timed
+  on a sample (``BENCH_COHORT_NAIVE_SAMPLE``, default 500) and scaled to the cohort.
+
+Prints ``BENCH cohort_summary patients=5000 entries=1825000 summary_s=X naive_s=Y
+ratio=Z`` and a detail line; asserts only that both computed the same responders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import statistics
+import time
+import zoneinfo
+from typing import Any
+
+import numpy as np
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessments.cohort import CohortFilters, cohort_outcomes
+from assessments.models import Assessment
+from patients.access import Actor
+from patients.models import CareTeamMember, Clinic, Membership, Patient
+from therapies.models import PlanComponent, RehabPlan
+
+pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
+
+PATIENTS = int(os.environ.get("BENCH_COHORT_PATIENTS", "5000"))
+DAYS = 365
+NAIVE_SAMPLE = int(os.environ.get("BENCH_COHORT_NAIVE_SAMPLE", "500"))
+TZ_NAME = "Asia/Shanghai"
+TZ = zoneinfo.ZoneInfo(TZ_NAME)
+DIAGNOSES = ("clbp", "lumbar_radiculopathy", "phn", "dpn", "crps")
+MODALITIES = ("tdcs", "exercise", "acupuncture", "tens", "rtms")
+COPY_COLUMNS = "patient_id, instrument, answers, total, band, flags, detail, recorded_at, received_at, is_late, client_uuid, source"
+
+
+def _populate(rng: np.random.Generator) -> tuple[Any, list[int]]:
+    """Clinic, manager, therapists, patients with a plan each: ORM bulk_create; NRS: COPY."""
+    User = get_user_model()
+    clinic = Clinic.objects.create(
+        name="Bench clinic", slug="bench-cohort", time_zone=TZ_NAME
+    )
+    manager = User.objects.create(username="bench-manager")
+    therapists = User.objects.bulk_create(
+        [User(username=f"bench-therapist-{i}") for i in range(20)]
+    )
+    Membership.objects.bulk_create(
+        [Membership(user=manager, clinic=clinic, role="manager")]
+        + [Membership(user=t, clinic=clinic, role="therapist") for t in therapists]
+    )
+    today = dt.datetime.now(TZ).date()
+    patients = Patient.objects.bulk_create(
+        [
+            Patient(
+                clinic=clinic,
+                display_name=f"Bench {i:05d}",
+                sex=("female", "male")[i % 2],
+                birth_year=1940 + i % 60,
+                diagnoses=[DIAGNOSES[i % len(DIAGNOSES)]],
+                pain_onset=today - dt.timedelta(days=900 + i % 365),
+                time_zone=TZ_NAME,
+            )
+            for i in range(PATIENTS)
+        ],
+        batch_size=1000,
+    )
+    CareTeamMember.objects.bulk_create(
+        [
+            CareTeamMember(
+                patient=p, user=therapists[i % len(therapists)], is_primary=True
+            )
+            for i, p in enumerate(patients)
+        ],
+        batch_size=1000,
+    )
+    # Plans started 366-730 days ago, so that a year of daily entries lies in the past.
+    offsets = rng.integers(366, 731, PATIENTS)
+    starts = [today - dt.timedelta(days=int(o)) for o in offsets]
+    plans = RehabPlan.objects.bulk_create(
+        [
+            RehabPlan(patient=p, version=1, reason="Initial plan", start_date=s)
+            for p, s in zip(patients, starts, strict=True)
+        ],
+        batch_size=1000,
+    )
+    PlanComponent.objects.bulk_create(
+        [
+            PlanComponent(
+                plan=plan,
+                order=0,
+                modality=MODALITIES[i % len(MODALITIES)],
+                layer="central"
+                if MODALITIES[i % len(MODALITIES)] in ("tdcs", "rtms")
+                else "peripheral",
+                frequency_per_week=3,
+                duration_weeks=8,
+                sessions_prescribed=24,
+            )
+            for i, plan in enumerate(plans)
+        ],
+        batch_size=1000,
+    )
+    _copy_nrs(rng, [p.pk for p in patients], starts)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {Assessment._meta.db_table}")
+        cursor.execute("ANALYZE")
+    return manager, [p.pk for p in patients]
+
+
+def _copy_nrs(
+    rng: np.random.Generator, patient_ids: list[int], starts: list[dt.date]
+) -> None:
+    """One entry a day at 20:00 local for a year from plan start: pain falls from a
+    baseline of 5-9 towards 20-100 % of it at a patient-specific rate, with noise."""
+    first = min(starts)
+    # Every entry is at 20:00 Shanghai time (12:00 UTC): one timestamp string per day.
+    stamps = [
+        dt.datetime.combine(first + dt.timedelta(days=k), dt.time(20), tzinfo=TZ)
+        .astimezone(dt.UTC)
+        .strftime("%Y-%m-%d %H:%M:%S+00")
+        for k in range((max(starts) - first).days + DAYS + 1)
+    ]
+    answers = [f'{{"score": {v}}}' for v in range(11)]
+    days = np.arange(DAYS)
+    serial = 0
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {Assessment._meta.db_table} ({COPY_COLUMNS}) FROM STDIN"
+        ) as copy,
+    ):
+        for pid, start in zip(patient_ids, starts, strict=True):
+            baseline, floor, rate = (
+                rng.uniform(5, 9),
+                rng.uniform(0.2, 1.0),
+                rng.uniform(0.01, 0.1),
+            )
+            mean = baseline * (floor + (1 - floor) * np.exp(-rate * days))
+            values = (
+                np.clip(np.rint(mean + rng.normal(0, 1, DAYS)), 0, 10)
+                .astype(int)
+                .tolist()
+            )
+            offset = (start - first).days
+            lines = []
+            for k, v in enumerate(values):
+                ts = stamps[offset + k]
+                serial += 1
+                # Sequential uuids keep the unique index append-only during the load.
+                lines.append(
+                    f"{pid}\tnrs\t{answers[v]}\t{v}\t\t[]\t{{}}\t{ts}\t{ts}\tf\t00000000-0000-4000-8000-{serial:012x}\tpatient\n"
+                )
+            copy.write("".join(lines))
+
+
+def _naive_responders(
+    patient_ids: list[int],
+) -> tuple[dict[int, tuple[bool, bool]], float]:
+    """What one would write without the engine: per patient, the ORM, four queries."""
+    window = dt.timedelta(days=7)
+    out: dict[int, tuple[bool, bool]] = {}
+    t_start = time.perf_counter()
+    for patient in Patient.objects.filter(pk__in=patient_ids).order_by("pk"):
+        plan = RehabPlan.objects.filter(patient=patient).order_by("start_date").first()
+        if plan is None:
+            continue
+        t0 = dt.datetime.combine(
+            plan.start_date, dt.time(), tzinfo=zoneinfo.ZoneInfo(patient.time_zone)
+        )
+        nrs = Assessment.objects.filter(
+            patient=patient, instrument="nrs", total__isnull=False
+        )
+        baseline = list(
+            nrs.filter(recorded_at__gte=t0, recorded_at__lt=t0 + window).values_list(
+                "total", flat=True
+            )
+        )
+        last = (
+            nrs.order_by("-recorded_at").values_list("recorded_at", flat=True).first()
+        )
+        if last is None:
+            continue
+        current = list(
+            nrs.filter(
+                recorded_at__gt=last - window,
+                recorded_at__lte=last,
+                recorded_at__gte=t0,
+            ).values_list("total", flat=True)
+        )
+        valid = len(baseline) >= 3 and len(current) >= 3 and last - t0 >= 2 * window
+        if not valid:
+            out[patient.pk] = (False, False)
+            continue
+        b, c = sum(baseline) / len(baseline), sum(current) / len(current)
+        pct = (c - b) / b * 100 if b > 0 else float("nan")
+        out[patient.pk] = (pct <= -30 + 1e-9, pct <= -50 + 1e-9)
+    return out, time.perf_counter() - t_start
+
+
+def test_cohort_summary_vs_naive_loop() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("benchmark runs against PostgreSQL")
+    rng = np.random.default_rng(2026)
+    t_setup = time.perf_counter()
+    manager, patient_ids = _populate(rng)
+    setup_s = time.perf_counter() - t_setup
+    entries = Assessment.objects.filter(instrument="nrs").count()
+
+    actor = Actor(user=manager)
+    cohort_outcomes(actor=actor, filters=CohortFilters())  # warm-up: plans, caches
+    runs = []
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as queries:
+            t0 = time.perf_counter()
+            outcomes = cohort_outcomes(actor=actor, filters=CohortFilters())
+            runs.append(time.perf_counter() - t0)
+    summary_s = statistics.median(runs)
+    sql_s = sum(float(q["time"]) for q in queries.captured_queries)
+    weekly_s = max(float(q["time"]) for q in queries.captured_queries)
+    t0 = time.perf_counter()
+    cohort_outcomes(actor=actor, filters=CohortFilters(), horizon_weeks=12)
+    horizon12_s = time.perf_counter() - t0
+
+    sample = sorted(
+        rng.choice(
+            patient_ids, size=min(NAIVE_SAMPLE, len(patient_ids)), replace=False
+        ).tolist()
+    )
+    naive, naive_sample_s = _naive_responders(sample)
+    naive_s = naive_sample_s * len(patient_ids) / len(sample)
+
+    position = {int(pk): i for i, pk in enumerate(outcomes.arrays.patient_ids.tolist())}
+    engine = {
+        pk: (
+            bool(outcomes.pain.responder30[position[pk]]),
+            bool(outcomes.pain.responder50[position[pk]]),
+        )
+        for pk in sample
+    }
+    print(
+        f"\nBENCH cohort_summary patients={len(patient_ids)} entries={entries} summary_s={summary_s:.3f} "
+        f"naive_s={naive_s:.3f} ratio={naive_s / summary_s:.1f}"
+    )
+    print(
+        f"BENCH cohort_summary_detail runs_s={','.join(f'{r:.3f}' for r in runs)} queries={len(queries)} "
+        f"sql_s={sql_s:.3f} largest_query_s={weekly_s:.3f} horizon12_s={horizon12_s:.3f} "
+        f"naive_sample={len(sample)} naive_sample_s={naive_sample_s:.3f} setup_s={setup_s:.1f} (target summary_s<=0.3)"
+    )
+    assert entries == PATIENTS * DAYS
+    assert outcomes.summary["n_patients"] == len(patient_ids)
+    naive_counts = (
+        sum(r30 for r30, _ in naive.values()),
+        sum(r50 for _, r50 in naive.values()),
+    )
+    engine_counts = (
+        sum(r30 for r30, _ in engine.values()),
+        sum(r50 for _, r50 in engine.values()),
+    )
+    assert naive_counts == engine_counts
+    assert naive == engine
+    if len(sample) == len(patient_ids):
+        assert naive_counts == (
+            outcomes.summary["responders"]["30"]["count"],
+            outcomes.summary["responders"]["50"]["count"],
+        )

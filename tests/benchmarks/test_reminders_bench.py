@@ -1,0 +1,126 @@
+"""Claiming and enqueueing 100k due reminders (issue #5). PostgreSQL + Redis only.
+
+Two dispatchers run at once (as two workers' beat-triggered runs would), each claiming
+with ``FOR UPDATE SKIP LOCKED`` + conditional update and publishing ``reminder_send``
+messages to Redis after each batch commits. The messages go to a queue of their own that
+no worker consumes; afterwards every message is read back and its reminder id counted.
+Prints ``BENCH reminders_claim_enqueue n=... seconds=... duplicates=...``; asserts only
+correctness (no duplicates, none missing), never timing. Target: <= 20 s, 0 duplicates.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import json
+import os
+import threading
+import time
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from assessments.models import Reminder, ReminderStatus
+from assessments.reminders import reminders_dispatch, reminders_enqueue
+from tests.factories import make_clinic, make_patient, make_user
+
+N = int(os.environ.get("BENCH_REMINDERS_N", "100000"))
+DISPATCHERS = 2
+
+pytestmark = [
+    pytest.mark.bench,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) and os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")),
+        reason="benchmark needs DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://...",
+    ),
+]
+
+
+def _seed(now: dt.datetime) -> None:
+    clinic = make_clinic()
+    patients = [make_patient(clinic, user=make_user()) for _ in range(100)]
+    rows = (
+        Reminder(
+            kind=Reminder.Kind.MISSED,
+            patient_id=patients[i % 100].pk,
+            recipient_id=patients[i % 100].user_id,
+            channel="in_app",
+            send_at=now - dt.timedelta(seconds=i % 3600),
+            expires_at=now + dt.timedelta(hours=2),
+            dedupe_key=f"bench:{i}",
+        )
+        for i in range(N)
+    )
+    batch: list[Reminder] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 10_000:
+            Reminder.objects.bulk_create(batch)
+            batch = []
+    Reminder.objects.bulk_create(batch)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE assessments_reminder")
+
+
+def _queued_reminder_ids(client: Any, queue: str) -> list[int]:
+    ids: list[int] = []
+    total = client.llen(queue)
+    for start in range(0, total, 10_000):
+        for raw in client.lrange(queue, start, start + 9_999):
+            message = json.loads(raw)
+            args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+            ids.append(int(args[0]))
+    return ids
+
+
+def test_claim_and_enqueue_100k() -> None:
+    from config.celery import app
+
+    now = timezone.now()
+    _seed(now)
+    assert Reminder.objects.filter(status=ReminderStatus.PENDING).count() == N
+    queue = f"bench-reminders-{os.getpid()}"
+    enqueue = functools.partial(reminders_enqueue, queue=queue)
+    claimed: list[list[int]] = [[] for _ in range(DISPATCHERS)]
+    barrier = threading.Barrier(DISPATCHERS + 1)
+
+    def dispatcher(index: int) -> None:
+        def recording(claims: Any) -> None:
+            claimed[index].extend(pk for pk, _expires in claims)
+            enqueue(claims)
+
+        try:
+            barrier.wait()
+            reminders_dispatch(now=now, enqueue=recording)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatcher, args=(i,)) for i in range(DISPATCHERS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+
+    with app.connection_for_write() as conn:
+        client = conn.default_channel.client
+        try:
+            queued = _queued_reminder_ids(client, queue)
+        finally:
+            client.delete(queue)
+    all_claims = [pk for per in claimed for pk in per]
+    duplicates = (len(queued) - len(set(queued))) + (len(all_claims) - len(set(all_claims)))
+    missing = N - len(set(queued))
+    print(
+        f"BENCH reminders_claim_enqueue n={N} seconds={seconds:.2f} duplicates={duplicates} "
+        f"missing={missing} per_dispatcher={[len(c) for c in claimed]}"
+    )
+    assert duplicates == 0
+    assert missing == 0
+    assert Reminder.objects.filter(status=ReminderStatus.SENDING).count() == N

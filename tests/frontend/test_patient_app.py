@@ -1,0 +1,188 @@
+"""The patient PWA at /app/: access, the installable-app files, translations, no CDN."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.test import Client
+from django.utils import timezone
+
+from assessments.models import Assessment
+from frontend.charts import patient_progress_figure
+from patients.models import AuditEvent
+
+FRONTEND = Path(settings.BASE_DIR) / "frontend"
+PWA_FILES = [
+    *sorted((FRONTEND / "templates" / "frontend" / "patient").glob("*.html")),
+    FRONTEND / "templates" / "frontend" / "base.html",
+    FRONTEND / "static" / "frontend" / "sw.js",
+    FRONTEND / "static" / "frontend" / "manifest.webmanifest",
+    FRONTEND / "static" / "frontend" / "app.css",
+    *sorted((FRONTEND / "static" / "frontend" / "pwa").glob("*")),
+]
+# An absolute URL to anywhere but this site (an XML namespace is a name, not a fetch).
+EXTERNAL_URL = re.compile(r"https?://(?!localhost[:/]|127\.0\.0\.1[:/]|www\.w3\.org/)[^\s\"'<>)]+")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _config(html: str) -> dict:
+    match = re.search(r'<script id="app-config" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "app config missing"
+    return json.loads(match.group(1))
+
+
+@pytest.mark.django_db
+def test_app_renders_for_the_patient(patient):
+    response = _client_for(patient.user).get("/app/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Own Patient" in html
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in html
+    assert response["Cache-Control"] == "private, no-cache"
+    config = _config(html)
+    assert config["patient"] == patient.pk
+    assert config["urls"]["sync"] == "/api/v1/sync/"
+    assert config["urls"]["instruments"] == "/api/v1/instruments/"
+    assert config["urls"]["due"] == f"/api/v1/patients/{patient.pk}/due/"
+    assert config["urls"]["sw"] == "/sw.js"
+    # NRS 0-10 as eleven buttons, the VAS line starts with no mark.
+    assert len(re.findall(r'class="nrs-btn nrs-\d+"', html)) == 11
+    assert re.search(r'<div class="vas-thumb" id="vas-thumb" hidden>', html)
+    assert "aria-valuenow" not in html.split('id="vas-track"')[1].split(">")[0]
+    # Crisis resources are bundled in the page, so they show offline.
+    assert "010-82951332" in html
+    assert "400-161-9995" in html
+    assert 'href="tel:120"' in html
+    assert AuditEvent.objects.filter(patient_id=patient.pk, action="view.app").count() == 1
+
+
+@pytest.mark.django_db
+def test_app_page_query_budget(patient, django_assert_num_queries):
+    client = _client_for(patient.user)
+    # session, user, own patient id, memberships, patient + clinic, audit insert, NRS, VAS
+    with django_assert_num_queries(8):
+        assert client.get("/app/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_get_404_and_anonymous_is_sent_to_sign_in(therapist, manager, patient):
+    assert _client_for(therapist).get("/app/").status_code == 404
+    assert _client_for(manager).get("/app/").status_code == 404
+    assert _client_for(therapist).get("/app/progress/").status_code == 404
+    anonymous = Client().get("/app/")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/login/?next=/app/")
+    assert Client().get("/app/progress/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_progress_is_the_patients_own_pain_series(patient, other_patient):
+    now = timezone.now()
+    for days, score in ((3, 7), (2, 6), (1, 4)):
+        Assessment.objects.create(patient=patient, instrument="nrs", answers={"score": score}, total=score, recorded_at=now - dt.timedelta(days=days), client_uuid=uuid.uuid4())
+    Assessment.objects.create(patient=patient, instrument="vas", answers={"score_mm": 55.0}, total=55.0, recorded_at=now, client_uuid=uuid.uuid4())
+    Assessment.objects.create(patient=other_patient, instrument="nrs", answers={"score": 9}, total=9, recorded_at=now, client_uuid=uuid.uuid4())
+
+    response = _client_for(patient.user).get("/app/progress/")
+    assert response.status_code == 200
+    figure = response.json()
+    nrs, goal, vas = figure["data"]
+    assert nrs["y"] == [7, 6, 4]  # time order, and not the other patient's 9
+    assert goal["y"] == [4.9, 4.9]  # 30 % below the first entry
+    assert vas["y"] == [55.0]
+    assert vas["yaxis"] == "y2"
+    # Shown in the patient's time zone (Asia/Shanghai in the factories).
+    local = (now - dt.timedelta(days=3)).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+    assert nrs["x"][0] == local
+    assert figure["layout"]["template"] == {}
+
+
+def test_progress_figure_is_small_and_pure():
+    empty = patient_progress_figure(nrs=[], vas=[], labels={})
+    assert empty["data"] == []
+    assert "yaxis2" not in empty["layout"]
+    figure = patient_progress_figure(nrs=[("2026-01-01 09:00", 0.0)], vas=[], labels={"nrs": "Pain"})
+    assert [trace["name"] for trace in figure["data"]] == ["Pain"]  # no goal line below a zero baseline
+    assert len(json.dumps(figure)) < 2000
+
+
+@pytest.mark.django_db
+def test_manifest_is_served_with_install_fields():
+    response = Client().get("/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/manifest+json"
+    manifest = json.loads(b"".join(response.streaming_content))
+    assert manifest["name"]
+    assert manifest["short_name"]
+    assert manifest["start_url"] == "/app/"
+    assert manifest["scope"] == "/"
+    assert manifest["display"] == "standalone"
+    assert manifest["theme_color"] == manifest["background_color"] == "#0f766e"
+    icons = {(icon["sizes"], icon.get("purpose", "any")): icon["src"] for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= set(icons)
+    for src in icons.values():
+        assert src.startswith(settings.STATIC_URL)
+        assert finders.find(src.removeprefix(settings.STATIC_URL)), src
+
+
+@pytest.mark.django_db
+def test_service_worker_is_served_from_the_root():
+    response = Client().get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/javascript"
+    assert response["Service-Worker-Allowed"] == "/"
+    source = b"".join(response.streaming_content).decode()
+    assert re.search(r'var VERSION = "v\d+"', source)
+    assert 'addEventListener("sync"' in source
+    # Every app-shell file it precaches exists.
+    shell = re.findall(r'"(/static/[^"]+)"', source)
+    assert "/static/frontend/vendor/htmx.min.js" in shell
+    assert "/static/frontend/vendor/plotly.min.js" in shell
+    for url in shell:
+        assert finders.find(url.removeprefix(settings.STATIC_URL)), url
+    assert '"/api/v1/instruments/"' in source
+    assert 'var APP_URL = "/app/"' in source
+
+
+@pytest.mark.django_db
+def test_app_in_chinese(patient):
+    client = _client_for(patient.user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get("/app/").content.decode()
+    assert '<html lang="zh-hans">' in html
+    for text in ("今天", "我的进展", "居家锻炼", "北京心理危机研究与干预中心", "您不必独自面对"):
+        assert text in html, text
+    config = _config(html)
+    assert config["lang"] == "zh-hans"
+    assert config["strings"]["saved_queued"] == "已保存在这部手机上，联网后会自动发送。"
+    english = _config(_client_for(patient.user).get("/app/").content.decode())
+    assert english["lang"] == "en"
+    assert english["strings"]["saved_queued"].startswith("Saved on this phone")
+
+
+def test_no_external_urls_in_pwa_files():
+    offenders = []
+    for path in PWA_FILES:
+        for match in EXTERNAL_URL.finditer(path.read_text(encoding="utf-8")):
+            offenders.append(f"{path.relative_to(settings.BASE_DIR)}: {match.group(0)}")
+    assert offenders == []
+    assert len(PWA_FILES) >= 8
+
+
+@pytest.mark.django_db
+def test_rendered_app_loads_nothing_from_other_hosts(patient):
+    html = _client_for(patient.user).get("/app/").content.decode()
+    for attr in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert attr.startswith(("/", "#", "tel:")), attr

@@ -69,15 +69,16 @@ def _seed_patient(actor: Actor, patient: Patient, now: dt.datetime) -> None:
         return min(local, now - dt.timedelta(minutes=1))
 
     def record(instrument: str, day: int, answers: dict[str, object], hour: int = 20, source: str = "patient") -> None:
+        when = at(day, hour)
         assessment_record(
             actor=actor,
             patient=patient,
             instrument=instrument,
             answers=answers,
-            recorded_at=at(day, hour),
+            recorded_at=when,
             client_uuid=_uuid(patient, instrument, day),
             source=source,
-            now=at(day, hour) + dt.timedelta(minutes=2),
+            now=min(when + dt.timedelta(minutes=2), now),
         )
 
     for day in range(days + 1):

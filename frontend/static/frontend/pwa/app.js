@@ -145,20 +145,34 @@
   /* ------------------------------------------------------------------ saving and syncing */
 
   var syncing = null;
+  var retryTimer = null;
+  var retryDelay = 0;
   function syncNow(reason) {
     if (syncing) return syncing;
+    clearTimeout(retryTimer);
     syncing = Q.setMeta("csrf", csrfToken()).then(function () {
       return Q.sync({ csrf: csrfToken() });
     }).then(function (summary) {
       syncing = null;
       if (summary.auth) toast(t("sign_in_again"));
       if (summary.sent) { refreshProgress(); loadDue(); }
+      scheduleRetry(summary);
       return renderQueue().then(function () { return summary; });
     }, function () {
       syncing = null;
       return renderQueue();
     });
     return syncing;
+  }
+
+  /* The network often comes back in steps (the "online" event can beat the first working
+   * request): while the app is open and entries still wait, try again after 3 s, 6 s, ...
+   * up to a minute, and leave a Background Sync behind for when the app is closed. */
+  function scheduleRetry(summary) {
+    if (!summary.offline || !summary.pending || summary.auth) { retryDelay = 0; return; }
+    requestBackgroundSync();
+    retryDelay = Math.min(retryDelay ? retryDelay * 2 : 3000, 60000);
+    retryTimer = setTimeout(function () { if (navigator.onLine) syncNow("retry"); }, retryDelay);
   }
 
   function requestBackgroundSync() {

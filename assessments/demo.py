@@ -40,7 +40,7 @@ def _uuid(patient: Patient, instrument: str, day: int) -> uuid.UUID:
 
 
 def _start_date(patient: Patient, today: dt.date) -> dt.date:
-    plan = getattr(patient, "rehab_plans", None)
+    plan = getattr(patient, "plans", None)
     if plan is not None:
         first = plan.order_by("version").values_list("start_date", flat=True).first()
         if first:

@@ -27,7 +27,7 @@ from therapies.services import (
 )
 
 NAMESPACE = uuid.UUID("6f1c1f0e-8c1b-4bb8-9a57-3c1f1b0de2a1")
-PLAN_AGE_DAYS = 21
+PLAN_AGE_DAYS = 84  # twelve weeks of follow-up: enough for responders to show
 
 
 def _c(modality: str, parameters: dict[str, Any], frequency: int, weeks: int, **extra: Any) -> dict[str, Any]:

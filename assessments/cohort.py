@@ -1086,8 +1086,10 @@ def case_series_rows(outcomes: CohortOutcomes) -> list[dict[str, str]]:
             basis.append(f"ΔT {thermal.first_delta[i]:.1f} °C")
         if pain.valid[i]:
             label = (
+                # xgettext:no-python-format
                 _("≥50 % responder")
                 if pain.responder50[i]
+                # xgettext:no-python-format
                 else _("≥30 % responder")
                 if pain.responder30[i]
                 else _("non-responder")

@@ -20,6 +20,7 @@ app.conf.beat_schedule = {
     "dispatch-due-reminders": {
         "task": "assessments.reminders_dispatch",
         "schedule": crontab(minute="*"),
+        "options": {"expires": 55},  # a run that waited a minute is superseded by the next
     },
     # Every 5 minutes: close expired windows (missed), escalate 3 consecutive misses.
     "close-missed-windows": {
@@ -30,6 +31,7 @@ app.conf.beat_schedule = {
     "escalate-unacknowledged-alerts": {
         "task": "assessments.alerts_escalate",
         "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
     },
     # Hourly: materialise the next 48 h of due items for every active patient.
     "plan-due-items": {

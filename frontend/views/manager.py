@@ -33,7 +33,9 @@ CASE_SERIES_ON_PAGE = 100
 def _chart_labels() -> dict[str, str]:
     return {
         "responders_title": _("Responders by diagnosis"),
+        # xgettext:no-python-format
         "responders30": _("≥30 % reduction"),
+        # xgettext:no-python-format
         "responders50": _("≥50 % reduction"),
         "share": _("Evaluable patients (%)"),
         "trajectory_title": _("Pain (NRS) by week since plan start"),
@@ -41,6 +43,7 @@ def _chart_labels() -> dict[str, str]:
         "nrs": _("NRS (0–10)"),
         "median": _("Median"),
         "iqr": _("Interquartile range"),
+        # xgettext:no-python-format
         "km_title": _("Time to response (≥30 % reduction)"),
         "weeks": _("Weeks since plan start"),
         "not_responded": _("Not yet responded"),

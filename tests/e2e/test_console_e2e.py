@@ -26,9 +26,11 @@ WAIT = 20
 
 
 def _wait(browser, condition, timeout: float = WAIT):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, timeout).until(condition)
+    # htmx swaps replace elements between a find and a read: look again, don't fail.
+    return WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def _desktop(browser, height: int = DESKTOP["height"]) -> None:
@@ -246,6 +248,7 @@ def test_therapist_acknowledges_a_safety_alert_from_the_worklist(
     alert = Alert.objects.get(patient=patient)
     _desktop(browser)
     _sign_in(browser, live_server, "e2e-console-therapist")
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-patient]"))
     first = browser.find_elements(By.CSS_SELECTOR, "tr[data-patient]")[0]
     assert first.get_attribute("data-patient") == str(patient.pk)
     assert "row-safety" in first.get_attribute("class")

@@ -59,14 +59,19 @@ def due_item_complete_for(assessment: Assessment) -> int:
     """
     recorded_at = assessment.recorded_at
     local_date = recorded_at.astimezone(ZoneInfo(assessment.patient.time_zone)).date()
-    base = DueItem.objects.filter(patient_id=assessment.patient_id, instrument=assessment.instrument, closes_at__gt=recorded_at)
-    item_id = (
-        base.filter(status=DueStatus.PENDING, local_date=local_date).order_by("due_at").values_list("id", flat=True).first()
-        or base.filter(status__in=(DueStatus.PENDING, DueStatus.MISSED), due_at__lte=recorded_at)
-        .order_by("-due_at")
-        .values_list("id", flat=True)
-        .first()
+    # One query for both kinds of candidate; the preference is applied below.
+    candidates = list(
+        DueItem.objects.filter(
+            Q(status=DueStatus.PENDING, local_date=local_date)
+            | Q(status__in=(DueStatus.PENDING, DueStatus.MISSED), due_at__lte=recorded_at),
+            patient_id=assessment.patient_id,
+            instrument=assessment.instrument,
+            closes_at__gt=recorded_at,
+        ).values_list("id", "status", "local_date", "due_at")
     )
+    same_day = sorted((due_at, pk) for pk, status, day, due_at in candidates if status == DueStatus.PENDING and day == local_date)
+    covering = sorted(((due_at, pk) for pk, _status, _day, due_at in candidates if due_at <= recorded_at), reverse=True)
+    item_id = same_day[0][1] if same_day else (covering[0][1] if covering else None)
     if item_id is None:
         return 0
     done = DueItem.objects.filter(pk=item_id, status__in=(DueStatus.PENDING, DueStatus.MISSED)).update(

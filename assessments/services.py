@@ -105,61 +105,77 @@ def assessment_record(
     if not isinstance(answers, dict):
         raise InvalidInput({"answers": {"__all__": "answers must be a JSON object."}})
 
-    with transaction.atomic():
-        supersedes: Assessment | None = None
-        if instrument == "dn4" and source == Source.CLINICIAN:
-            answers, supersedes = _dn4_exam_completion(patient, answers, recorded_at)
-        elif instrument == "dn4" and source == Source.PATIENT and set(answers) - set(DN4_INTERVIEW):
-            raise InvalidInput({"answers": dict.fromkeys(sorted(set(answers) - set(DN4_INTERVIEW)), "Examination items are recorded by the clinician.")})
-        try:
-            result = get_instrument(instrument).score(answers)
-        except AnswerError as exc:
-            raise InvalidInput({"answers": exc.errors}) from exc
-        detail = dict(result.detail)
-        if supersedes is not None:
-            detail["completes"] = supersedes.pk
-        try:
-            with transaction.atomic():  # savepoint: a concurrent resend may win the insert
-                assessment = Assessment.objects.create(
-                    patient=patient,
-                    instrument=instrument,
-                    answers=result.answers,
-                    total=result.total,
-                    band=result.band or "",
-                    flags=list(result.flags),
-                    detail=detail,
-                    recorded_at=recorded_at,
-                    received_at=now,
-                    is_late=is_late(recorded_at, now),
-                    client_uuid=client_uuid,
-                    source=source,
-                    entered_by=actor.user if actor.user_id is not None else None,
-                    supersedes=supersedes,
-                )
-        except IntegrityError:
-            existing = Assessment.objects.filter(client_uuid=client_uuid).first()
-            if existing is None:
-                raise
-            return _replay(existing, patient, instrument)
-        if FLAG_SUICIDAL_IDEATION in assessment.flags:
-            alert_raise(
-                patient=patient,
-                kind=AlertKind.SUICIDAL_IDEATION,
-                severity=Severity.CRITICAL,
-                message=f"PHQ-9 item 9 answered {assessment.answers.get('item9')} (total {assessment.total:g}).",
-                dedupe_key=f"assessment:{assessment.pk}:suicidal_ideation",
-                source_assessment=assessment,
-            )
-        audit_event_record(
-            actor=actor,
-            action="create",
-            object_type="assessment",
-            object_id=assessment.pk,
-            patient=patient,
-            detail={"instrument": instrument, "client_uuid": str(client_uuid), "late": assessment.is_late},
-        )
-        _after_record(assessment)
+    try:
+        # One transaction, no savepoint on the common path: a concurrent resend that wins
+        # the insert makes ours fail on the unique client_uuid, and we answer with its row.
+        with transaction.atomic():
+            assessment = _store(actor, patient, instrument, answers, recorded_at, client_uuid, source, now)
+    except IntegrityError:
+        existing = Assessment.objects.filter(client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return _replay(existing, patient, instrument)
     return Recorded(assessment, created=True)
+
+
+def _store(
+    actor: Actor,
+    patient: Patient,
+    instrument: str,
+    answers: dict[str, Any],
+    recorded_at: dt.datetime,
+    client_uuid: uuid.UUID,
+    source: str,
+    now: dt.datetime,
+) -> Assessment:
+    """Score, insert, raise alerts, audit and complete the due item: one transaction."""
+    supersedes: Assessment | None = None
+    if instrument == "dn4" and source == Source.CLINICIAN:
+        answers, supersedes = _dn4_exam_completion(patient, answers, recorded_at)
+    elif instrument == "dn4" and source == Source.PATIENT and set(answers) - set(DN4_INTERVIEW):
+        raise InvalidInput({"answers": dict.fromkeys(sorted(set(answers) - set(DN4_INTERVIEW)), "Examination items are recorded by the clinician.")})
+    try:
+        result = get_instrument(instrument).score(answers)
+    except AnswerError as exc:
+        raise InvalidInput({"answers": exc.errors}) from exc
+    detail = dict(result.detail)
+    if supersedes is not None:
+        detail["completes"] = supersedes.pk
+    assessment = Assessment.objects.create(
+        patient=patient,
+        instrument=instrument,
+        answers=result.answers,
+        total=result.total,
+        band=result.band or "",
+        flags=list(result.flags),
+        detail=detail,
+        recorded_at=recorded_at,
+        received_at=now,
+        is_late=is_late(recorded_at, now),
+        client_uuid=client_uuid,
+        source=source,
+        entered_by=actor.user if actor.user_id is not None else None,
+        supersedes=supersedes,
+    )
+    if FLAG_SUICIDAL_IDEATION in assessment.flags:
+        alert_raise(
+            patient=patient,
+            kind=AlertKind.SUICIDAL_IDEATION,
+            severity=Severity.CRITICAL,
+            message=f"PHQ-9 item 9 answered {assessment.answers.get('item9')} (total {assessment.total:g}).",
+            dedupe_key=f"assessment:{assessment.pk}:suicidal_ideation",
+            source_assessment=assessment,
+        )
+    audit_event_record(
+        actor=actor,
+        action="create",
+        object_type="assessment",
+        object_id=assessment.pk,
+        patient=patient,
+        detail={"instrument": instrument, "client_uuid": str(client_uuid), "late": assessment.is_late},
+    )
+    _after_record(assessment)
+    return assessment
 
 
 def _after_record(assessment: Assessment) -> None:

@@ -45,7 +45,7 @@ class InstrumentListApi(APIView):
         return Response([instrument.as_dict() for instrument in INSTRUMENTS.values()])
 
 
-class AssessmentOutputSerializer(serializers.Serializer):
+class AssessmentOutputSerializer(serializers.Serializer[Assessment]):
     id = serializers.IntegerField()
     patient = serializers.IntegerField(source="patient_id")
     instrument = serializers.CharField()
@@ -58,11 +58,11 @@ class AssessmentOutputSerializer(serializers.Serializer):
     received_at = serializers.DateTimeField()
     is_late = serializers.BooleanField()
     client_uuid = serializers.UUIDField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a declared field, popped by the metaclass; stubs see Field.source
     completes = serializers.IntegerField(source="supersedes_id", allow_null=True)
 
 
-class AssessmentInputSerializer(serializers.Serializer):
+class AssessmentInputSerializer(serializers.Serializer[Any]):
     instrument = serializers.ChoiceField(choices=list(INSTRUMENTS))
     answers = serializers.JSONField()
     recorded_at = serializers.DateTimeField()
@@ -108,7 +108,7 @@ def _record(request: Request, patient: Patient, data: dict[str, Any]) -> Any:
 
 
 class AssessmentListCreateApi(APIView):
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         instrument = serializers.ChoiceField(choices=list(INSTRUMENTS), required=False)
         since = serializers.DateTimeField(required=False)
         until = serializers.DateTimeField(required=False)
@@ -135,7 +135,7 @@ class AssessmentListCreateApi(APIView):
         paginator.default_limit = 1000
         paginator.max_limit = 5000
         page = paginator.paginate_queryset(qs, request, view=self) or []
-        return paginator.get_paginated_response(AssessmentOutputSerializer(page, many=True).data)
+        return paginator.get_paginated_response(AssessmentOutputSerializer(page, many=True).data)  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
 
     @extend_schema(request=AssessmentInputSerializer, responses={201: AssessmentOutputSerializer, 200: AssessmentOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
@@ -177,7 +177,7 @@ class SyncApi(APIView):
         serializer = self.EntrySerializer(data=entry if isinstance(entry, dict) else {})
         if not isinstance(entry, dict) or not serializer.is_valid():
             errors = serializer.errors if isinstance(entry, dict) else {"entry": ["Each entry must be a JSON object."]}
-            return {**head, "status": "rejected", "errors": errors}
+            return _rejected(head, errors)
         data = serializer.validated_data
         actor = Actor.from_request(request)
         action = Action.REPORT if own_patient_id(request.user) == data["patient"] else Action.CLINICAL
@@ -185,17 +185,31 @@ class SyncApi(APIView):
             patient = patient_get_for(actor, data["patient"], action=action, audit="")
             recorded = _record(request, patient, data)
         except PatientNotFound:
-            return {**head, "status": "rejected", "errors": {"patient": ["No such patient."]}}
+            return _rejected(head, {"patient": ["No such patient."]})
         except (InvalidInput, ConflictError) as exc:
             from config.api import _as_lists
 
-            return {**head, "status": "rejected", "errors": _as_lists(exc.errors)}
+            return _rejected(head, _as_lists(exc.errors))
         return {
             **head,
             "status": "created" if recorded.created else "duplicate",
             "id": recorded.assessment.pk,
             "assessment": AssessmentOutputSerializer(recorded.assessment).data,
         }
+
+
+def _rejected(head: dict[str, Any], errors: Any) -> dict[str, Any]:
+    """A rejected entry: the field errors, and one readable reason for the app to show."""
+    return {**head, "status": "rejected", "reason": _first_reason(errors), "errors": errors}
+
+
+def _first_reason(errors: Any, path: str = "") -> str:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            return _first_reason(value, f"{path}.{key}" if path else str(key))
+    if isinstance(errors, list | tuple) and errors:
+        return _first_reason(errors[0], path)
+    return f"{path}: {errors}" if path else str(errors)
 
 
 class FhirBundleApi(APIView):

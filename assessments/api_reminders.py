@@ -22,7 +22,14 @@ from rest_framework.views import APIView
 
 from assessments.due import open_or_today
 from assessments.instruments import INSTRUMENTS
-from assessments.models import Alert, Channel, DueItem, Notification, PatientProtocol
+from assessments.models import (
+    Alert,
+    Channel,
+    DueItem,
+    Notification,
+    PatientProtocol,
+    PushSubscription,
+)
 from assessments.protocols import (
     item_to_json,
     protocol_apply,
@@ -43,7 +50,7 @@ from patients.models import Patient
 from patients.services import audit_list_record
 
 
-def _reject_unknown(request: Request, serializer: serializers.Serializer) -> None:
+def _reject_unknown(request: Request, serializer: serializers.Serializer[Any]) -> None:
     if isinstance(request.data, dict):
         unknown = set(request.data) - set(serializer.fields)
         if unknown:
@@ -57,7 +64,7 @@ def _local(when: dt.datetime, tz: str) -> str:
 # --- protocol ------------------------------------------------------------------------------------
 
 
-class SlotSerializer(serializers.Serializer):
+class SlotSerializer(serializers.Serializer[dict[str, Any]]):
     instrument = serializers.CharField()
     due_at = serializers.DateTimeField(help_text="UTC")
     due_local = serializers.CharField(help_text="The same instant with the patient's UTC offset.")
@@ -65,7 +72,7 @@ class SlotSerializer(serializers.Serializer):
     local_date = serializers.DateField()
 
 
-class ProtocolItemSerializer(serializers.Serializer):
+class ProtocolItemSerializer(serializers.Serializer[dict[str, Any]]):
     instrument = serializers.CharField()
     every_days = serializers.IntegerField(allow_null=True, help_text="null: once")
     start_offset_days = serializers.IntegerField()
@@ -74,7 +81,7 @@ class ProtocolItemSerializer(serializers.Serializer):
     at_baseline = serializers.BooleanField()
 
 
-class ProtocolOutputSerializer(serializers.Serializer):
+class ProtocolOutputSerializer(serializers.Serializer[dict[str, Any]]):
     patient = serializers.IntegerField()
     applied = serializers.BooleanField(help_text="false: the template for the patient's diagnoses, not applied yet")
     protocol_code = serializers.CharField(allow_null=True)
@@ -137,7 +144,7 @@ def _protocol_data(patient: Patient, stored: PatientProtocol | None, count: int)
 PREVIEW_COUNT = 5
 
 
-class PreviewParams(serializers.Serializer):
+class PreviewParams(serializers.Serializer[Any]):
     preview = serializers.IntegerField(required=False, min_value=0, max_value=50, default=PREVIEW_COUNT)
 
 
@@ -145,7 +152,7 @@ class ProtocolApi(APIView):
     """The patient's questionnaire protocol: view (anyone who may see the patient), edit
     (therapist on the care team). PUT re-plans the next 48 h at once."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         start_date = serializers.DateField(required=False, help_text="Default: the stored one, else today (patient's date)")
         protocol_code = serializers.CharField(required=False, max_length=32)
         items = serializers.ListField(child=serializers.JSONField(), required=False, max_length=20)
@@ -189,7 +196,7 @@ class ProtocolApi(APIView):
 # --- due today -----------------------------------------------------------------------------------
 
 
-class DueItemSerializer(serializers.Serializer):
+class DueItemSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.IntegerField()
     instrument = serializers.CharField()
     name = serializers.DictField(child=serializers.CharField(), help_text="{en, zh-hans}")
@@ -204,7 +211,7 @@ class DueItemSerializer(serializers.Serializer):
 class PatientDueApi(APIView):
     """Today's due questionnaires (patient's local day) and any still open, for the app."""
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
         date = serializers.DateField()
         time_zone = serializers.CharField()
         items = DueItemSerializer(many=True)
@@ -242,11 +249,11 @@ _B64URL = r"^[A-Za-z0-9_\-=]+$"
 class PushSubscriptionApi(APIView):
     """The logged-in user's Web Push subscription (PushSubscription.toJSON() of the browser)."""
 
-    class KeysSerializer(serializers.Serializer):
+    class KeysSerializer(serializers.Serializer[Any]):
         p256dh = serializers.RegexField(_B64URL, max_length=200)
         auth = serializers.RegexField(_B64URL, max_length=100)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         endpoint = serializers.URLField(max_length=1000)
         keys = serializers.DictField(required=True)
         expirationTime = serializers.IntegerField(required=False, allow_null=True)
@@ -261,10 +268,10 @@ class PushSubscriptionApi(APIView):
             keys.is_valid(raise_exception=True)
             return dict(keys.validated_data)
 
-    class DeleteSerializer(serializers.Serializer):
+    class DeleteSerializer(serializers.Serializer[Any]):
         endpoint = serializers.URLField(max_length=1000)
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[PushSubscription]):
         id = serializers.IntegerField()
         endpoint = serializers.CharField()
         created_at = serializers.DateTimeField()
@@ -290,7 +297,7 @@ class PushSubscriptionApi(APIView):
 class VapidKeyApi(APIView):
     """The application server key for ``pushManager.subscribe``; enabled=false when unset."""
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
         public_key = serializers.CharField(allow_blank=True)
         enabled = serializers.BooleanField()
 
@@ -303,7 +310,7 @@ class VapidKeyApi(APIView):
 # --- notifications -------------------------------------------------------------------------------------
 
 
-class NotificationSerializer(serializers.Serializer):
+class NotificationSerializer(serializers.Serializer[Notification]):
     id = serializers.IntegerField()
     title = serializers.CharField()
     body = serializers.CharField()
@@ -316,7 +323,7 @@ class NotificationSerializer(serializers.Serializer):
 class NotificationListApi(APIView):
     """The logged-in user's inbox, newest first; ``?unread=true`` for unread only."""
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         unread = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     @extend_schema(parameters=[OpenApiParameter("unread", bool)], responses=NotificationSerializer(many=True))
@@ -333,7 +340,7 @@ class NotificationListApi(APIView):
         shown = sorted({n.patient_id for n in page if n.patient_id is not None})
         if shown:
             audit_list_record(actor=Actor.from_request(request), object_type="notification", patient_ids=shown)
-        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
 
 
 class NotificationReadApi(APIView):
@@ -348,7 +355,7 @@ class NotificationReadApi(APIView):
 # --- alerts ---------------------------------------------------------------------------------------------
 
 
-class AlertSerializer(serializers.Serializer):
+class AlertSerializer(serializers.Serializer[Alert]):
     id = serializers.IntegerField()
     patient = serializers.IntegerField(source="patient_id")
     kind = serializers.CharField()
@@ -367,7 +374,7 @@ class AlertSerializer(serializers.Serializer):
 class PatientAlertListApi(APIView):
     """The patient's alerts, newest first; ``?open=true`` for unacknowledged only."""
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         open = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     @extend_schema(parameters=[OpenApiParameter("open", bool)], responses=AlertSerializer(many=True))
@@ -380,13 +387,13 @@ class PatientAlertListApi(APIView):
             qs = qs.filter(acknowledged_at__isnull=filters.validated_data["open"])
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self) or []
-        return paginator.get_paginated_response(AlertSerializer(page, many=True).data)
+        return paginator.get_paginated_response(AlertSerializer(page, many=True).data)  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
 
 
 class AlertAcknowledgeApi(APIView):
     """A therapist on the patient's care team closes an alert (the first ack is kept)."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
     @extend_schema(request=InputSerializer, responses=AlertSerializer)

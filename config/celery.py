@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from celery import Celery
+from celery import Celery, Task
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -40,10 +40,11 @@ app.conf.beat_schedule = {
     },
 }
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def task(*, name: str, idempotent: bool = False, **options: Any) -> Callable[[F], F]:
+def task(*, name: str, idempotent: bool = False, **options: Any) -> Callable[[Callable[P, R]], Task[P, R]]:
     """The project's one task decorator: explicit name, JSON, no results, time limits.
 
     ``idempotent=True`` turns on acks_late + reject_on_worker_lost, which re-delivers a task

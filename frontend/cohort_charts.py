@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import plotly.graph_objects as go  # type: ignore[import-untyped]
+import plotly.graph_objects as go
 
 TEAL = "#0f766e"
 TEAL_LIGHT = "rgba(15, 118, 110, 0.18)"

@@ -94,7 +94,7 @@ def own_patient_id(user: Any) -> int | None:
     if cached is False:
         cached = Patient.objects.filter(user_id=user.pk, is_active=True).values_list("id", flat=True).first()
         user._own_patient_id = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _clinics_with(user: Any, *roles: str) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -25,6 +25,7 @@ from patients.access import (
 )
 from patients.models import (
     CareTeamMember,
+    Consent,
     ConsentKind,
     Diagnosis,
     Language,
@@ -71,7 +72,7 @@ class TokenView(ObtainAuthToken):
 
 
 class MeApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
         id = serializers.IntegerField()
         username = serializers.CharField()
         role = serializers.CharField(allow_null=True)
@@ -105,7 +106,7 @@ class MeApi(APIView):
         return Response(self.OutputSerializer(data).data)
 
 
-class PatientOutputSerializer(serializers.Serializer):
+class PatientOutputSerializer(serializers.Serializer[Patient]):
     id = serializers.IntegerField()
     clinic = serializers.IntegerField(source="clinic_id")
     display_name = serializers.CharField()
@@ -141,7 +142,7 @@ def _time_zone_field(**kwargs: Any) -> serializers.CharField:
     return serializers.CharField(max_length=64, validators=[check], **kwargs)
 
 
-class PatientFieldsSerializer(serializers.Serializer):
+class PatientFieldsSerializer(serializers.Serializer[Any]):
     display_name = serializers.CharField(max_length=120)
     sex = serializers.ChoiceField(choices=Sex.choices, required=False)
     birth_year = serializers.IntegerField(required=False, allow_null=True, min_value=1900, max_value=2100)
@@ -154,13 +155,13 @@ class PatientFieldsSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=Language.choices, required=False)
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(serializers.Serializer[Any]):
     username = serializers.RegexField(r"^[\w.@+-]{3,150}$", help_text="3–150 letters, digits or @.+-_")
     password = serializers.CharField(min_length=8, max_length=128, write_only=True)
     email = serializers.EmailField(required=False, allow_blank=True)
 
 
-def _patients_page_qs(user: Any) -> Any:
+def _patients_page_qs(user: Any) -> QuerySet[Patient]:
     return (
         visible_patients(user)
         .select_related("clinic")
@@ -174,7 +175,7 @@ class PatientListCreateApi(APIView):
         clinic = serializers.IntegerField(required=False)
         login = LoginSerializer(required=False)
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         diagnosis = serializers.ChoiceField(choices=Diagnosis.choices, required=False)
         q = serializers.CharField(required=False, max_length=120)
 
@@ -190,7 +191,7 @@ class PatientListCreateApi(APIView):
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self) or []
         audit_list_record(actor=Actor.from_request(request), object_type="patient", patient_ids=[p.pk for p in page])
-        return paginator.get_paginated_response(PatientOutputSerializer(page, many=True).data)
+        return paginator.get_paginated_response(PatientOutputSerializer(page, many=True).data)  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
 
     @extend_schema(request=InputSerializer, responses={201: PatientOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -235,7 +236,7 @@ class PatientDetailApi(APIView):
 
 
 class CareTeamApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         user = serializers.IntegerField()
         is_primary = serializers.BooleanField(default=False)
 
@@ -258,13 +259,13 @@ class CareTeamMemberApi(APIView):
 
 
 class ConsentApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         kind = serializers.ChoiceField(choices=ConsentKind.choices)
         granted = serializers.BooleanField()
         document_version = serializers.CharField(max_length=40, default="1")
         note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Consent]):
         id = serializers.IntegerField()
         kind = serializers.CharField()
         granted = serializers.BooleanField()
@@ -277,7 +278,7 @@ class ConsentApi(APIView):
     def get(self, request: Request, patient_id: int) -> Response:
         patient = get_patient(request, patient_id, object_type="consent")
         history = list(patient.consents.all()[:200])
-        return Response({"in_force": consents_in_force(patient), "history": self.OutputSerializer(history, many=True).data})
+        return Response({"in_force": consents_in_force(patient), "history": self.OutputSerializer(history, many=True).data})  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 
 def validate_time_zone(value: str) -> None:
@@ -116,7 +117,7 @@ class Patient(models.Model):
         return self.display_name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if not isinstance(self.diagnoses, list) or any(code not in Diagnosis.values for code in self.diagnoses):
             errors["diagnoses"] = _("Each diagnosis must be one of: %(codes)s.") % {"codes": ", ".join(Diagnosis.values)}
         elif len(set(self.diagnoses)) != len(self.diagnoses):

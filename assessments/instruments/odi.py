@@ -27,7 +27,6 @@ No LOINC code for the ODI total is declared.
 """
 
 # zh-hans strings use full-width punctuation, which RUF001 mistakes for look-alikes.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -27,7 +27,6 @@ is required to reproduce, translate, display or distribute it.
 """
 
 # zh-hans strings use full-width punctuation, which RUF001 mistakes for look-alikes.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

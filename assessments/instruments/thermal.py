@@ -40,7 +40,6 @@ Sources:
 """
 
 # zh-hans strings use full-width punctuation, which RUF001 mistakes for look-alikes.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -23,7 +23,6 @@ No LOINC code is used: LOINC's 0-10 pain codes do not describe a 100 mm line.
 """
 
 # zh-hans strings use full-width punctuation, which RUF001 mistakes for look-alikes.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

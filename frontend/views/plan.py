@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.views.decorators.http import require_GET
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from patients.access import Actor, PatientNotFound, own_patient_id, patient_get_for
 from patients.models import Patient

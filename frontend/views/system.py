@@ -22,7 +22,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def service_worker(request: HttpRequest) -> HttpResponse:
+def service_worker(request: HttpRequest) -> HttpResponse | FileResponse:
     """Serve sw.js at /sw.js so its scope covers the whole site (PWA requirement)."""
     path = finders.find("frontend/sw.js")
     if not path:
@@ -34,7 +34,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def manifest(request: HttpRequest) -> HttpResponse:
+def manifest(request: HttpRequest) -> HttpResponse | FileResponse:
     path = finders.find("frontend/manifest.webmanifest")
     if not path:
         return HttpResponse("{}", content_type="application/manifest+json", status=404)

@@ -211,6 +211,7 @@ def test_sync_batch_per_entry_results(patient_client: APIClient, patient: Any, o
     assert statuses == ["created", "duplicate", "rejected", "rejected", "rejected", "created"]
     results = response.json()["results"]
     assert "score" in results[2]["errors"]["answers"]
+    assert results[2]["reason"].startswith("answers.score: ")
     assert "patient" in results[3]["errors"]
     assert Assessment.objects.count() == 2
     assert patient_client.post("/api/v1/sync/", {"entries": "x"}, format="json").status_code == 400

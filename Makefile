@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test test-unit test-integration test-e2e bench lint typecheck messages clean install
+.PHONY: run test test-unit bench lint lint-check typecheck messages clean install
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+lint-check: install
+	$(VENV)/bin/ruff check .
 
 typecheck: install
 	$(VENV)/bin/mypy .

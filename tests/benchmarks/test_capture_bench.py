@@ -79,7 +79,7 @@ def test_nrs_capture_throughput_vs_raw_insert() -> None:
     env = {**os.environ, "DATABASE_URL": _db_url(), "DJANGO_DEBUG": "true", "DB_CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "4", "--log-level", "warning"],
+         "--workers", os.environ.get("BENCH_WEB_WORKERS", str(os.cpu_count() or 2)), "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
     try:

@@ -44,7 +44,7 @@ from assessments.reminders import (
 )
 from assessments.services import alert_acknowledge
 from config.errors import InvalidInput
-from patients.access import Action, Actor
+from patients.access import Action, Actor, own_patient_id
 from patients.api import get_patient
 from patients.models import Patient
 from patients.services import audit_list_record
@@ -148,9 +148,13 @@ class PreviewParams(serializers.Serializer[Any]):
     preview = serializers.IntegerField(required=False, min_value=0, max_value=50, default=PREVIEW_COUNT)
 
 
+PATIENT_PREFERENCES = frozenset({"channels", "quiet_start", "quiet_end", "sms_number"})
+
+
 class ProtocolApi(APIView):
     """The patient's questionnaire protocol: view (anyone who may see the patient), edit
-    (therapist on the care team). PUT re-plans the next 48 h at once."""
+    (therapist on the care team; the patient themself may change only their reminder
+    channels, quiet hours and SMS number). PUT re-plans the next 48 h at once."""
 
     class InputSerializer(serializers.Serializer[Any]):
         start_date = serializers.DateField(required=False, help_text="Default: the stored one, else today (patient's date)")
@@ -171,12 +175,20 @@ class ProtocolApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ProtocolOutputSerializer)
     def put(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, Action.CLINICAL, audit="", object_type="protocol")
+        # The patient may set how and when they are reminded; the schedule is the clinician's.
+        is_self = own_patient_id(request.user) == patient_id
+        patient = get_patient(request, patient_id, Action.REPORT if is_self else Action.CLINICAL, audit="", object_type="protocol")
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _reject_unknown(request, serializer)
         data = serializer.validated_data
         stored = protocol_get(patient)
+        if is_self:
+            clinical = sorted(set(request.data) - PATIENT_PREFERENCES - {"is_active"})
+            if "is_active" in request.data and data["is_active"] != (stored.is_active if stored else True):
+                clinical.append("is_active")
+            if clinical:
+                raise serializers.ValidationError({key: ["Only your clinician can change this."] for key in clinical})
         today = timezone.now().astimezone(ZoneInfo(patient.time_zone)).date()
         protocol = protocol_apply(
             actor=Actor.from_request(request),

@@ -301,11 +301,13 @@ def test_protocol_api_get_template_then_put(therapist_client: Any, patient_clien
     assert body["channels"] == ["in_app"]
     assert "+08:00" in body["preview"][0]["due_local"]
 
-    # PUT without quiet hours keeps them; the patient may read, not edit.
+    # PUT without quiet hours keeps them; the patient may read, not edit the schedule.
     response = therapist_client.put(url, {"start_date": "2026-05-04"}, format="json")
     assert response.json()["quiet_end"] == "07:00"
     assert response.json()["items"][0]["local_time"] == "08:15"
-    assert patient_client.put(url, {"start_date": "2026-05-04"}, format="json").status_code == 404
+    refused = patient_client.put(url, {"start_date": "2026-05-04"}, format="json")
+    assert refused.status_code == 400
+    assert "start_date" in refused.json()
 
 
 @pytest.mark.parametrize(
@@ -346,3 +348,20 @@ def test_due_api_lists_today_for_the_patient_app(therapist: Any, patient_client:
     assert set(instruments) == {"nrs", "phq9"}
     assert instruments["nrs"]["is_open"] is True
     assert instruments["nrs"]["name"]["zh-hans"]
+
+
+def test_patient_sets_own_reminder_preferences_but_not_the_schedule(therapist_client: Any, patient_client: Any, patient: Any) -> None:
+    url = f"/api/v1/patients/{patient.pk}/protocol/"
+    assert therapist_client.put(url, {"protocol_code": "clbp"}, format="json").status_code == 200
+    consent_record(actor=Actor.system("test"), patient=patient, kind="reminders", granted=True)
+    patient.user.email = "patient@example.org"
+    patient.user.save(update_fields=["email"])
+    mine = patient_client.put(url, {"channels": ["in_app", "email"], "quiet_start": "22:00", "quiet_end": "07:00", "is_active": True}, format="json")
+    assert mine.status_code == 200, mine.content
+    assert sorted(mine.json()["channels"]) == ["email", "in_app"]
+    before = AuditEvent.objects.filter(patient_id=patient.pk, action="protocol.apply").count()
+    refused = patient_client.put(url, {"protocol_code": "neuropathic", "items": [], "is_active": False}, format="json")
+    assert refused.status_code == 400
+    assert {"protocol_code", "items", "is_active"} <= set(refused.json())
+    assert AuditEvent.objects.filter(patient_id=patient.pk, action="protocol.apply").count() == before
+    assert patient_client.get(url).json()["protocol_code"] == "clbp"

@@ -192,3 +192,13 @@ def test_demo_seed_refuses_without_debug(tmp_path: Any) -> None:
     result = subprocess.run([sys.executable, "manage.py", "seed_demo"], env=env, capture_output=True, text=True, check=False)
     assert result.returncode != 0
     assert "Refusing" in result.stderr
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    for path in ("/api/v1/patients/{patient_id}/assessments/", "/api/v1/sync/", "/api/v1/patients/{patient_id}/plan/", "/api/v1/cohort/outcomes/", "/api/v1/patients/{patient_id}/fhir/"):
+        assert path in text, path

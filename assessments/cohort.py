@@ -512,6 +512,8 @@ def _nrs_portable(
     horizon_weeks: int,
 ) -> tuple[Entries, WeeklyNrs]:
     """The same reductions as :func:`_nrs_postgresql`, in numpy over every NRS row."""
+    if patient_ids.size == 0:  # filters left nobody: nothing to read
+        return Entries.empty(), WeeklyNrs.empty()
     rows = list(
         Assessment.objects.filter(patient__in=qs, instrument="nrs", total__isnull=False)
         .order_by()

@@ -829,3 +829,15 @@ def test_case_series_csv(world, manager_client, patient_client, start):
     assert len(lines) == 8  # header, the six patients of the world, the patient fixture
     assert lines[1].split(",")[1] == start.isoformat()
     assert patient_client.get("/api/v1/cohort/case-series.csv").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cohort/outcomes/", "/api/v1/cohort/outcomes.csv", "/api/v1/cohort/case-series.csv"])
+def test_filters_that_leave_nobody_answer_an_empty_cohort(manager_client: Any, patient: Any, path: str) -> None:
+    from assessments.services import assessment_record
+    from patients.access import Actor
+
+    assessment_record(actor=Actor.system("t"), patient=patient, instrument="nrs", answers={"score": 5}, recorded_at=timezone.now() - dt.timedelta(hours=1), client_uuid=uuid.uuid4(), source="patient")
+    response = manager_client.get(path, {"since": "8005-01-01"})
+    assert response.status_code == 200
+    if path.endswith("/"):
+        assert response.json()["n_patients"] == 0

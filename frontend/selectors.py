@@ -248,7 +248,8 @@ def worklist_rows(
 ) -> list[Patient]:
     """The patients the user may see, most in need first: one query."""
     now = now or timezone.now()
-    qs = annotated_patients(user, now=now).select_related("clinic")
+    # Discharged (inactive) patients leave the worklist; their records stay readable.
+    qs = annotated_patients(user, now=now).filter(is_active=True).select_related("clinic")
     if filters.q:
         qs = qs.filter(display_name__icontains=filters.q)
     if filters.diagnosis:

@@ -127,7 +127,12 @@ def _access_filter(user: Any, action: Action) -> Q:
 
 def visible_patients(user: AnyUser | Any, action: Action = Action.VIEW) -> QuerySet[Patient]:
     """Patients the user may act on; the base of every patient list and fetch."""
-    return Patient.objects.filter(_access_filter(user, action), is_active=True)
+    qs = Patient.objects.filter(_access_filter(user, action))
+    if action in (Action.REPORT, Action.CLINICAL):
+        # A discharged (inactive) patient's record stays readable — and counts in cohort
+        # outcomes — and can be reactivated, but takes no new entries.
+        qs = qs.filter(is_active=True)
+    return qs
 
 
 def patient_get_for(

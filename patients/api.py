@@ -117,6 +117,7 @@ class PatientOutputSerializer(serializers.Serializer[Patient]):
     pain_onset = serializers.DateField(allow_null=True)
     time_zone = serializers.CharField()
     language = serializers.CharField()
+    is_active = serializers.BooleanField()
     has_login = serializers.SerializerMethodField()
     care_team = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()

@@ -21,7 +21,8 @@ The cohort (plan start = day 0 = local midnight, entries at 09:00 local unless n
   Thermal 1.5 -> 0.6 °C (recovered); PHQ-9 15 -> 9 (MCID 5: yes), GAD-7 10 -> 7 (MCID
   4: no), ODI 40 -> 30 (MCID 10: yes). 14 home-exercise logs done of 14 prescribed.
 - F (crps; acupuncture): no NRS; thermal 1.2 -> 1.1 °C (not recovered).
-- Not in the cohort: a patient of another clinic, an inactive patient.
+- Not in the cohort: a patient of another clinic. (A discharged patient is in it:
+  leaving them out would bias outcomes towards those still in care.)
 
 Expected: 6 patients, 4 valid (A, C, D, E); responders30 2/4, responders50 1/4; MCID NRS
 2/4; median change -2.0 (of -3.5, -3, -1, 0); KM (A event 2, C event 3, D censored 1,
@@ -296,9 +297,7 @@ def world(
     foreign = make_patient(other_clinic, diagnoses=["clbp"])
     make_plan(foreign, start, "tdcs")
     add_nrs(foreign, start, [(d, 5) for d in range(30)])
-    inactive = make_patient(clinic, diagnoses=["clbp"], is_active=False)
-    add_nrs(inactive, start, [(d, 5) for d in range(30)])
-    return {"patients": p, "second": second, "foreign": foreign, "inactive": inactive}
+    return {"patients": p, "second": second, "foreign": foreign}
 
 
 def _outcomes(user: Any, **filters: Any) -> Any:
@@ -841,3 +840,13 @@ def test_filters_that_leave_nobody_answer_an_empty_cohort(manager_client: Any, p
     assert response.status_code == 200
     if path.endswith("/"):
         assert response.json()["n_patients"] == 0
+
+
+def test_discharged_patients_stay_in_the_cohort(manager, clinic):
+    start = dt.date(2026, 1, 5)
+    discharged = make_patient(clinic, diagnoses=["clbp"], is_active=False)
+    make_plan(discharged, start, "tdcs")
+    add_nrs(discharged, start, [(d, 8) for d in range(7)] + [(d, 3) for d in range(21, 28)])
+    out = _outcomes(manager)
+    i = _by_pk(out, discharged)
+    assert bool(out.pain.responder50[i])

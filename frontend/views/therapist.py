@@ -589,6 +589,32 @@ def dn4_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     return _invalid(request, patient, "dn4", form, page)
 
 
+def _redraw_form(request: HttpRequest, patient_id: int, kind: str) -> HttpResponse:
+    """GET on a form endpoint: redraw the form for the chosen component / modality.
+
+    The form's own fields come back from the query string (htmx hx-include); modality
+    parameter fields and the client_uuid are rebuilt fresh for the new choice.
+    """
+    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="view.form")
+    page = patient_page(request.user, patient)
+    prefix = f"{FORM_PREFIXES[kind]}-"
+    initial = {
+        key.removeprefix(prefix): value
+        for key, value in request.GET.items()
+        if key.startswith(prefix)
+        and not key.removeprefix(prefix).startswith(PARAM_PREFIX)
+        and key.removeprefix(prefix) != "client_uuid"
+    }
+    form = _build_form(kind, page, request, initial=initial)
+    return _vary(
+        render(
+            request,
+            f"{PATIENT_TEMPLATE}#{kind}_form",
+            {"page": page, "patient": patient, f"{kind}_form": form},
+        )
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_record_view(request: HttpRequest, patient_id: int) -> HttpResponse:
@@ -596,25 +622,7 @@ def session_record_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     from therapies.services import session_record
 
     if request.method == "GET":
-        patient = _patient(
-            request, patient_id, action=Action.CLINICAL, audit="view.form"
-        )
-        page = patient_page(request.user, patient)
-        prefix = FORM_PREFIXES["session"]
-        initial = {
-            key.removeprefix(f"{prefix}-"): value
-            for key, value in request.GET.items()
-            if key.startswith(f"{prefix}-")
-        }
-        initial = {k: v for k, v in initial.items() if not k.startswith(PARAM_PREFIX)}
-        form = _build_form("session", page, request, initial=initial)
-        return _vary(
-            render(
-                request,
-                PATIENT_TEMPLATE + "#session_form",
-                {"page": page, "patient": patient, "session_form": form},
-            )
-        )
+        return _redraw_form(request, patient_id, "session")
     patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
     page = patient_page(request.user, patient)
     form = _build_form("session", page, request, data=request.POST)
@@ -653,29 +661,7 @@ def plan_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     from therapies.services import plan_version_create
 
     if request.method == "GET":
-        patient = _patient(
-            request, patient_id, action=Action.CLINICAL, audit="view.form"
-        )
-        page = patient_page(request.user, patient)
-        prefix = FORM_PREFIXES["plan"]
-        initial = {
-            key.removeprefix(f"{prefix}-"): value
-            for key, value in request.GET.items()
-            if key.startswith(f"{prefix}-")
-        }
-        initial = {
-            k: v
-            for k, v in initial.items()
-            if not k.startswith(PARAM_PREFIX) and k != "client_uuid"
-        }
-        form = _build_form("plan", page, request, initial=initial)
-        return _vary(
-            render(
-                request,
-                PATIENT_TEMPLATE + "#plan_form",
-                {"page": page, "patient": patient, "plan_form": form},
-            )
-        )
+        return _redraw_form(request, patient_id, "plan")
     patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
     page = patient_page(request.user, patient)
     form = _build_form("plan", page, request, data=request.POST)

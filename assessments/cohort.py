@@ -23,9 +23,11 @@ later one under it (the ``thermal`` total is the largest |ΔT| over the ROIs).
 Adherence is the plan adherence of ``therapies.adherence`` as of today.
 
 Loading is a fixed number of queries whatever the cohort's size. On PostgreSQL the NRS
-series are reduced in the database before they reach Python: only the two 7-day windows
-per patient (index range scans on (patient, instrument, recorded_at)) and per-week sums
-and counts. Elsewhere (SQLite, the embedded default) the cohort's NRS rows are loaded
+series never reach Python whole: the two 7-day windows per patient are index range scans
+(the latest entry is kept at write time), and the weekly sums and counts are the ones
+every capture keeps (``assessments.nrs_weeks``), about 26 rows a patient instead of a
+year of entries; a patient whose stored day 0 is stale is reduced from the raw entries
+instead. Elsewhere (SQLite, the embedded default) the cohort's NRS rows are loaded
 with one ``values_list`` and reduced in numpy with the same rules and exact integer
 microsecond arithmetic, so both paths hand the engine the same arrays.
 """
@@ -35,7 +37,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import itertools
 import math
 import zoneinfo
 from collections import defaultdict
@@ -52,7 +53,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import analytics
-from assessments.models import Assessment
+from assessments.models import Assessment, NrsSeries, NrsWeek
+from assessments.nrs_weeks import day0_from
 from patients.access import Actor, visible_patients
 from patients.models import CareTeamMember, Diagnosis, Patient, Sex
 from patients.services import audit_list_record
@@ -312,25 +314,13 @@ def cohort_arrays(
     )
 
     # Day 0 per patient and the since / until selection on its local date.
-    midnights: dict[tuple[zoneinfo.ZoneInfo, dt.date], dt.datetime] = {}
     kept: list[tuple[Any, ...]] = []
     t0: list[dt.datetime | None] = []
     day0_date: list[dt.date | None] = []
     for row in patient_rows:
         pk = row[0]
-        t: dt.datetime | None
-        local: dt.date | None
-        if pk in plan_start:
-            local = plan_start[pk]
-            key = (tz_of[pk], local)
-            t = midnights.get(key) or midnights.setdefault(
-                key, dt.datetime.combine(local, dt.time(), tzinfo=key[0])
-            )
-        elif pk in first_nrs:
-            t = first_nrs[pk]
-            local = t.astimezone(tz_of[pk]).date()
-        else:
-            t, local = None, None
+        t = day0_from(tz_of[pk], plan_start.get(pk), first_nrs.get(pk))
+        local = plan_start.get(pk) or (t.astimezone(tz_of[pk]).date() if t else None)
         outside = (
             filters.since is not None and (local is None or local < filters.since)
         ) or (filters.until is not None and (local is None or local > filters.until))
@@ -375,10 +365,7 @@ def cohort_arrays(
     else:
         windows, weekly = _nrs_portable(qs, patient_ids, t0_us, has_t0, horizon_weeks)
 
-    scores = {
-        code: _scores(qs, patient_ids, code)
-        for code in ("thermal", *QUESTIONNAIRE_MCID)
-    }
+    scores = _scores(qs, patient_ids, ("thermal", *QUESTIONNAIRE_MCID))
 
     adherence_pct, sessions = _adherence(
         qs,
@@ -424,16 +411,20 @@ def cohort_arrays(
 def _nrs_postgresql(
     ids: IntArray, t0: IntArray, patient_ids: IntArray, horizon_weeks: int
 ) -> tuple[Entries, WeeklyNrs]:
-    """Both NRS reductions in PostgreSQL, per patient over the series index.
+    """Both NRS reductions in PostgreSQL.
 
     Windows: ``[t0, t0 + 7 d)`` and ``(last - 7 d, last]`` minus what the first already
-    returned (so overlapping windows yield each row once). Weeks: sums and counts over
+    returned (so overlapping windows yield each row once), per patient over the series
+    index. Weeks: the stored sums and counts of weeks ``< horizon`` for patients whose
+    stored day 0 is ``t0``, and for the rest sums and counts of the raw entries over
     ``[t0, t0 + horizon)``. Interval arithmetic on timestamps is exact (microseconds), and
     intervals are given in seconds so that daylight saving does not stretch a "day".
     """
     if ids.size == 0:
         return Entries.empty(), WeeklyNrs.empty()
     table = connection.ops.quote_name(Assessment._meta.db_table)
+    series = connection.ops.quote_name(NrsSeries._meta.db_table)
+    weeks = connection.ops.quote_name(NrsWeek._meta.db_table)
     window_s = WINDOW_DAYS * 86_400
     # Day 0 as integer microseconds since 1970: exact, and cheap to send for 10^4 patients.
     # OFFSET 0 keeps the subquery from being inlined, so t0 is computed once per patient.
@@ -442,11 +433,15 @@ def _nrs_postgresql(
         " FROM unnest(%(ids)s::bigint[], %(t0)s::bigint[]) AS u(pid, t0) OFFSET 0)"
     )
     windows_sql = f"""
-        SELECT w.pid, date_part('epoch', a.recorded_at - w.t0), a.total
+        SELECT w.pid::float8, date_part('epoch', a.recorded_at - w.t0)::float8, a.total::float8
         FROM {cohort} w
+        LEFT JOIN {series} s ON s.patient_id = w.pid
         CROSS JOIN LATERAL (
-            SELECT max(x.recorded_at) AS last FROM {table} x
-            WHERE x.patient_id = w.pid AND x.instrument = 'nrs' AND x.total IS NOT NULL
+            -- the latest entry, kept at write time; looked up for patients without weeks
+            SELECT coalesce(s.last_at, (
+                SELECT max(x.recorded_at) FROM {table} x
+                WHERE x.patient_id = w.pid AND x.instrument = 'nrs' AND x.total IS NOT NULL
+            )) AS last
         ) l
         CROSS JOIN LATERAL (
             SELECT b.recorded_at, b.total FROM {table} b
@@ -459,10 +454,21 @@ def _nrs_postgresql(
               AND c.recorded_at >= w.t0 + %(window)s * interval '1 second'
         ) a
     """  # noqa: S608 - the table name is ours, every value is a parameter
-    weekly_sql = f"""
-        SELECT w.pid, g.week, g.total, g.n
-        FROM {cohort} w
-        CROSS JOIN LATERAL (
+    # Weeks: the sums kept at write time (``assessments.nrs_weeks``), for patients whose
+    # stored day 0 is still theirs; the raw entries of the others ("stale", rare).
+    stale_sql = f"""
+        SELECT w.pid::float8 FROM {cohort} w
+        LEFT JOIN {series} s ON s.patient_id = w.pid AND s.day0 = w.t0
+        WHERE s.patient_id IS NULL
+    """  # noqa: S608
+    kept_sql = f"""
+        SELECT k.patient_id::float8, k.week::float8, k.total::float8, k.n::float8
+        FROM {weeks} k
+        WHERE k.patient_id = ANY(%(ids)s::bigint[]) AND k.week < %(horizon_weeks)s
+    """  # noqa: S608
+    raw_sql = f"""
+        SELECT w.pid::float8, g.week::float8, g.total::float8, g.n::float8
+        FROM {cohort} w CROSS JOIN LATERAL (
             SELECT floor(date_part('epoch', a.recorded_at - w.t0) / 604800)::int AS week,
                    sum(a.total) AS total, count(*) AS n
             FROM {table} a
@@ -472,18 +478,22 @@ def _nrs_postgresql(
         ) g
     """  # noqa: S608
     params = {
-        "ids": ids.tolist(),
-        "t0": t0.tolist(),
+        "ids": _pg_array(ids),
+        "t0": _pg_array(t0),
         "window": window_s,
         "horizon": horizon_weeks * 7 * 86_400,
+        "horizon_weeks": horizon_weeks,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(windows_sql, params)
-        win = cursor.fetchall()
-        cursor.execute(weekly_sql, params)
-        wk = cursor.fetchall()
-    win_arr = _matrix(win, 3)
-    wk_arr = _matrix(wk, 4)
+    win_arr = _fetch_matrix(windows_sql, params, 3)
+    stale = _fetch_matrix(stale_sql, params, 1)[:, 0].astype(np.int64)
+    wk_arr = _fetch_matrix(kept_sql, params, 4)
+    if stale.size:
+        wk_arr = wk_arr[~np.isin(wk_arr[:, 0].astype(np.int64), stale)]
+        mine = np.isin(ids, stale)
+        raw = _fetch_matrix(
+            raw_sql, {**params, "ids": _pg_array(ids[mine]), "t0": _pg_array(t0[mine])}, 4
+        )
+        wk_arr = np.concatenate([wk_arr, raw])
     win_pos, _known = _positions(patient_ids, win_arr[:, 0].astype(np.int64))
     wk_pos, _known = _positions(patient_ids, wk_arr[:, 0].astype(np.int64))
     return (
@@ -497,11 +507,30 @@ def _nrs_postgresql(
     )
 
 
-def _matrix(rows: list[tuple[Any, ...]], width: int) -> FloatArray:
-    flat = np.fromiter(
-        itertools.chain.from_iterable(rows), dtype=np.float64, count=len(rows) * width
-    )
-    return flat.reshape(-1, width)
+def _pg_array(values: IntArray) -> str:
+    """An integer array as a PostgreSQL array literal (far cheaper to send than a list
+    adapted element by element)."""
+    return "{" + ",".join(map(str, values.tolist())) + "}"
+
+
+def _fetch_matrix(sql: str, params: dict[str, Any], width: int) -> FloatArray:
+    """The rows of ``sql`` (``width`` float8 columns, never null) as one matrix.
+
+    PostgreSQL packs the rows into a single bytea of big-endian float8s and numpy reads it
+    as is: tens of thousands of rows without a Python tuple and float per value, which
+    took longer than the queries themselves.
+    """
+    columns = ", ".join(f"c{i}" for i in range(width))
+    packed = " || ".join(f"float8send(r.c{i})" for i in range(width))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT string_agg({packed}, ''::bytea) FROM ({sql}) AS r({columns})",  # noqa: S608
+            params,
+        )
+        (blob,) = cursor.fetchone() or (None,)
+    if not blob:
+        return np.empty((0, width))
+    return np.frombuffer(bytes(blob), dtype=">f8").astype(np.float64).reshape(-1, width)
 
 
 def _nrs_portable(
@@ -548,25 +577,32 @@ def _nrs_portable(
     )
 
 
-def _scores(qs: QuerySet[Patient], patient_ids: IntArray, instrument: str) -> Entries:
-    """One instrument's scores with days since 1970 (the first-to-last rules need order
-    and spacing only), in (time, id) order so that ties keep entry order. One query per
-    instrument: an equality on the instrument keeps each one on the series index."""
+def _scores(
+    qs: QuerySet[Patient], patient_ids: IntArray, instruments: Sequence[str]
+) -> dict[str, Entries]:
+    """Scores of these instruments with days since 1970 (the first-to-last rules need
+    order and spacing only), in (time, id) order so that ties keep entry order. One query
+    over the sparse-instrument index (everything but NRS)."""
     rows = list(
         Assessment.objects.filter(
-            patient__in=qs, instrument=instrument, total__isnull=False
+            patient__in=qs, instrument__in=instruments, total__isnull=False
         )
         .order_by("recorded_at", "id")
-        .values_list("patient_id", "recorded_at", "total")
+        .values_list("instrument", "patient_id", "recorded_at", "total")
     )
+    out = dict.fromkeys(instruments, Entries.empty())
     if not rows:
-        return Entries.empty()
-    pos, known = _positions(patient_ids, [r[0] for r in rows])
-    day = np.array([_epoch_us(r[1]) for r in rows], dtype=np.float64) / (
+        return out
+    codes = np.array([r[0] for r in rows])
+    pos, known = _positions(patient_ids, [r[1] for r in rows])
+    day = np.array([_epoch_us(r[2]) for r in rows], dtype=np.float64) / (
         86_400 * _US_PER_S
     )
-    value = np.array([r[2] for r in rows], dtype=np.float64)
-    return Entries(pos[known], day[known], value[known])
+    value = np.array([r[3] for r in rows], dtype=np.float64)
+    for code in instruments:
+        mine = known & (codes == code)
+        out[code] = Entries(pos[mine], day[mine], value[mine])
+    return out
 
 
 def _adherence(

@@ -47,10 +47,46 @@ class Assessment(models.Model):
         ordering = ("recorded_at", "id")
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["patient", "instrument", "recorded_at"], name="assessment_series_idx"),
+            # Everything but the daily NRS diary is sparse: cohort reads of questionnaires and
+            # thermal readings scan these few rows instead of probing every patient's series.
+            models.Index(fields=["instrument", "recorded_at"], condition=~models.Q(instrument="nrs"), name="assessment_sparse_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.total} for patient {self.patient_id} at {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
+class NrsSeries(models.Model):
+    """Day 0 of a patient's weekly NRS sums (``assessments.nrs_weeks``): the weeks below
+    are counted from it, and the cohort summary uses them only while it is still the
+    patient's day 0."""
+
+    patient = models.OneToOneField(Patient, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    day0 = models.DateTimeField(null=True, help_text="Plan start at local midnight, else the first NRS entry; null: neither yet.")
+    day0_from_plan = models.BooleanField(default=False)
+    last_at = models.DateTimeField(null=True, help_text="The latest NRS entry (the end of the current 7-day window).")
+    rebuilt_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"NRS weeks of patient {self.patient_id} from {self.day0}"
+
+
+class NrsWeek(models.Model):
+    """Sum and count of a patient's NRS entries in plan week ``week`` (days [7w, 7w + 7)
+    after day 0), kept by every capture in the capture's transaction."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    week = models.PositiveIntegerField()
+    total = models.FloatField()
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["patient", "week"], name="nrs_week_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"patient {self.patient_id} week {self.week}: {self.n} entries"
 
 
 class AlertKind(models.TextChoices):

@@ -24,6 +24,7 @@ from assessments.instruments import (
     get_instrument,
 )
 from assessments.models import Alert, AlertKind, Assessment, Severity, Source
+from assessments.nrs_weeks import nrs_week_add
 from assessments.schedules import is_late, is_too_far_in_future
 from config.errors import ConflictError, InvalidInput
 from patients.access import Actor
@@ -128,7 +129,8 @@ def _store(
     source: str,
     now: dt.datetime,
 ) -> Assessment:
-    """Score, insert, raise alerts, audit and complete the due item: one transaction."""
+    """Score, insert, raise alerts, audit, count the NRS week and complete the due item:
+    one transaction."""
     supersedes: Assessment | None = None
     if instrument == "dn4" and source == Source.CLINICIAN:
         answers, supersedes = _dn4_exam_completion(patient, answers, recorded_at)
@@ -174,6 +176,7 @@ def _store(
         patient=patient,
         detail={"instrument": instrument, "client_uuid": str(client_uuid), "late": assessment.is_late},
     )
+    nrs_week_add(assessment)
     _after_record(assessment)
     return assessment
 

@@ -38,6 +38,12 @@ app.conf.beat_schedule = {
         "task": "assessments.due_items_plan",
         "schedule": crontab(minute=7),
     },
+    # Hourly: recount the weekly NRS sums of patients whose day 0 moved without a plan
+    # change (a new time zone); the cohort summary is right meanwhile, only slower.
+    "refresh-nrs-weeks": {
+        "task": "assessments.nrs_weeks_refresh",
+        "schedule": crontab(minute=37),
+    },
 }
 
 P = ParamSpec("P")

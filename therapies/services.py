@@ -25,6 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from assessments.models import AlertKind, Severity
+from assessments.nrs_weeks import nrs_weeks_sync
 from assessments.schedules import is_too_far_in_future
 from assessments.services import alert_raise
 from config.errors import ConflictError, InvalidInput
@@ -248,6 +249,7 @@ def plan_version_create(
         for row in rows:
             row.plan = plan
         PlanComponent.objects.bulk_create(rows)
+        nrs_weeks_sync([patient.pk])  # a first or earlier-starting plan moves day 0
         audit_event_record(
             actor=actor,
             action="plan.create",

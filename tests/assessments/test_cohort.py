@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from numpy.testing import assert_allclose, assert_array_equal
@@ -53,7 +54,8 @@ from assessments.cohort import (
     patient_code,
     patient_rows,
 )
-from assessments.models import Assessment
+from assessments.models import Assessment, NrsSeries
+from assessments.nrs_weeks import nrs_weeks_rebuild, nrs_weeks_sync
 from patients.access import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff
@@ -102,6 +104,7 @@ def make_plan(
             duration_weeks=weeks,
             sessions_prescribed=frequency * weeks,
         )
+    nrs_weeks_sync([patient.pk])  # what plan_version_create does
     return plan
 
 
@@ -121,6 +124,8 @@ def add_scores(
             for at, value in rows
         ]
     )
+    if instrument == "nrs":
+        nrs_weeks_rebuild([patient.pk])  # a bulk load recounts the weekly sums
 
 
 def add_nrs(
@@ -704,6 +709,13 @@ def test_postgresql_and_portable_reductions_agree(clinic, manager, start):
         )
 
     assert weekly_of(arrays.nrs_weekly) == weekly_of(portable_weekly)
+    # The same weeks when no stored day 0 is current (the raw-entry fallback), and with the
+    # latest entry looked up rather than kept.
+    assert NrsSeries.objects.filter(day0__isnull=False).count() == 12
+    NrsSeries.objects.update(day0=F("day0") - dt.timedelta(microseconds=1), last_at=None)
+    stale = cohort_arrays(manager, CohortFilters(), horizon_weeks=26)
+    assert weekly_of(stale.nrs_weekly) == weekly_of(portable_weekly)
+    assert rows_of(stale.nrs_windows) == rows_of(portable_windows)
     assert_array_equal(np.sort(arrays.nrs_windows.idx), np.sort(portable_windows.idx))
     assert_allclose(
         np.sort(arrays.nrs_windows.day), np.sort(portable_windows.day), atol=1e-9

@@ -1,0 +1,197 @@
+"""Weekly NRS sums per patient, kept at write time for the cohort summary (issue #8).
+
+The cohort summary needs, per patient, the mean NRS of each plan week (week ``w`` is
+``[day 0 + 7w days, day 0 + 7w + 7 days)``, exact seconds). Reading a year of daily
+entries for thousands of patients to form them is what made the summary slow, so every
+capture adds its entry to its week here, in the capture's transaction
+(:func:`nrs_week_add`), and the summary reads about 26 rows per patient.
+
+Day 0 is the earliest start date over the patient's plan versions, at 00:00 in the
+patient's time zone; without a plan it is the first NRS entry (:func:`day0_from`, the one
+definition, also used by ``assessments.cohort``). The weeks are stored with the day 0
+they count from (``NrsSeries``). When day 0 moves (a first plan, a plan version starting
+earlier, an earlier entry of a patient without a plan, a new time zone) the patient's
+weeks are rebuilt from the stored entries: at once for plans and entries
+(:func:`nrs_weeks_sync` from ``therapies.services``), and by the periodic
+:func:`nrs_weeks_refresh` for anything else. Until then the summary sees that the stored
+day 0 is not the patient's and reduces that patient's raw entries instead, so a stale
+row is slower, never wrong.
+
+Concurrency: whoever changes a patient's weeks holds the lock of the patient's
+``NrsSeries`` row (an UPDATE, or ``SELECT ... FOR UPDATE``; SQLite serialises writers
+anyway). A capture locks it after inserting its entry; a rebuild locks it before reading the
+entries, and under READ COMMITTED its reads start after the lock is granted, so an
+entry is counted exactly once whichever comes first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from django.db import connection, transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from assessments.models import Assessment, NrsSeries, NrsWeek
+from patients.models import Patient
+from therapies.models import RehabPlan
+
+__all__ = [
+    "WEEK",
+    "day0_from",
+    "nrs_week_add",
+    "nrs_weeks_rebuild",
+    "nrs_weeks_refresh",
+    "nrs_weeks_sync",
+]
+
+WEEK = dt.timedelta(weeks=1)
+CHUNK = 1000  # patients per rebuild transaction (and per IN list)
+
+_TOUCH = """
+    UPDATE {table} SET last_at = CASE WHEN last_at IS NULL OR last_at < %s THEN %s ELSE last_at END
+    WHERE patient_id = %s
+    RETURNING day0, day0_from_plan
+"""
+_UPSERT = """
+    INSERT INTO {table} (patient_id, week, total, n) VALUES (%s, %s, %s, 1)
+    ON CONFLICT (patient_id, week)
+    DO UPDATE SET total = {table}.total + excluded.total, n = {table}.n + 1
+"""
+
+
+def day0_from(
+    tz: zoneinfo.ZoneInfo, plan_start: dt.date | None, first_nrs: dt.datetime | None
+) -> dt.datetime | None:
+    """Day 0: plan start at local midnight, else the first NRS entry, else None."""
+    if plan_start is not None:
+        return dt.datetime.combine(plan_start, dt.time(), tzinfo=tz)
+    return first_nrs
+
+
+def nrs_week_add(assessment: Assessment) -> None:
+    """Count a just-stored NRS entry in its plan week (call inside its transaction)."""
+    if assessment.instrument != "nrs" or assessment.total is None:
+        return
+    at, patient_id = assessment.recorded_at, assessment.patient_id
+    with connection.cursor() as cursor:
+        # Locks the patient's row (see the module doc) and moves the latest entry.
+        cursor.execute(_TOUCH.format(table=connection.ops.quote_name(NrsSeries._meta.db_table)), [at, at, patient_id])
+        state = cursor.fetchone()
+        if state is None or state[0] is None or (not state[1] and at < _aware(state[0])):
+            # No weeks yet, or an entry earlier than the first one moves day 0: recount.
+            _rebuild([patient_id])
+            return
+        day0 = _aware(state[0])
+        if at < day0:
+            return  # before plan start: in no plan week
+        cursor.execute(
+            _UPSERT.format(table=connection.ops.quote_name(NrsWeek._meta.db_table)),
+            [patient_id, (at - day0) // WEEK, assessment.total],
+        )
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    """A timestamp read with a raw cursor: aware on PostgreSQL; on SQLite a naive UTC
+    datetime or its ISO text."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def nrs_weeks_sync(patient_ids: Iterable[int]) -> int:
+    """Rebuild the patients whose stored day 0 is missing or no longer their day 0;
+    returns how many were rebuilt."""
+    stale: list[int] = []
+    for chunk in _chunks(patient_ids):
+        day0s = _day0s(chunk)
+        stored = dict(NrsSeries.objects.filter(patient_id__in=chunk).values_list("patient_id", "day0"))
+        stale += [pk for pk in chunk if pk not in stored or stored[pk] != day0s.get(pk, (None, False))[0]]
+    nrs_weeks_rebuild(stale)
+    return len(stale)
+
+
+def nrs_weeks_refresh() -> int:
+    """:func:`nrs_weeks_sync` over every patient (the periodic catch-up)."""
+    return nrs_weeks_sync(Patient.objects.order_by("pk").values_list("pk", flat=True).iterator())
+
+
+def nrs_weeks_rebuild(patient_ids: Iterable[int]) -> None:
+    """Recount the weeks of these patients from their stored entries, a chunk of
+    patients per transaction (bulk loads, repairs)."""
+    for chunk in _chunks(patient_ids):
+        _rebuild(chunk)
+
+
+def _chunks(patient_ids: Iterable[int]) -> Iterator[list[int]]:
+    ids = sorted(set(patient_ids))
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _day0s(patient_ids: Iterable[int]) -> dict[int, tuple[dt.datetime | None, bool]]:
+    """Day 0 and whether it comes from a plan, for existing patients, in 2-3 queries."""
+    ids = list(patient_ids)
+    zones: dict[str, zoneinfo.ZoneInfo] = {}
+    tz_of = {
+        pk: zones.get(name) or zones.setdefault(name, zoneinfo.ZoneInfo(name))
+        for pk, name in Patient.objects.filter(pk__in=ids).values_list("pk", "time_zone")
+    }
+    starts: dict[int, dt.date] = dict(
+        RehabPlan.objects.filter(patient_id__in=ids)
+        .order_by()
+        .values("patient_id")
+        .annotate(start=Min("start_date"))
+        .values_list("patient_id", "start")
+    )
+    planless = [pk for pk in tz_of if pk not in starts]
+    first: dict[int, dt.datetime] = {}
+    if planless:
+        first = dict(
+            Assessment.objects.filter(patient_id__in=planless, instrument="nrs", total__isnull=False)
+            .order_by()
+            .values("patient_id")
+            .annotate(first=Min("recorded_at"))
+            .values_list("patient_id", "first")
+        )
+    return {pk: (day0_from(tz, starts.get(pk), first.get(pk)), pk in starts) for pk, tz in tz_of.items()}
+
+
+@transaction.atomic
+def _rebuild(patient_ids: list[int]) -> None:
+    NrsSeries.objects.bulk_create([NrsSeries(patient_id=pk) for pk in patient_ids], ignore_conflicts=True)
+    # Lock in id order (no deadlock between two rebuilds), then read: see the module doc.
+    locked = list(
+        NrsSeries.objects.select_for_update().filter(patient_id__in=patient_ids).order_by("patient_id")
+    )
+    day0s = _day0s(patient_ids)
+    weeks: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0])
+    rows = (
+        Assessment.objects.filter(patient_id__in=patient_ids, instrument="nrs", total__isnull=False)
+        .order_by()
+        .values_list("patient_id", "recorded_at", "total")
+    )
+    last: dict[int, dt.datetime] = {}
+    for patient_id, recorded_at, total in rows.iterator(chunk_size=20_000):
+        if patient_id not in last or recorded_at > last[patient_id]:
+            last[patient_id] = recorded_at
+        day0 = day0s[patient_id][0]
+        if day0 is None or total is None or recorded_at < day0:
+            continue
+        cell = weeks[patient_id, (recorded_at - day0) // WEEK]
+        cell[0] += total
+        cell[1] += 1
+    NrsWeek.objects.filter(patient_id__in=patient_ids).delete()
+    NrsWeek.objects.bulk_create(
+        [NrsWeek(patient_id=pk, week=week, total=total, n=int(n)) for (pk, week), (total, n) in weeks.items()],
+        batch_size=5000,
+    )
+    now = timezone.now()
+    for state in locked:
+        state.day0, state.day0_from_plan = day0s.get(state.patient_id, (None, False))
+        state.last_at = last.get(state.patient_id)
+        state.rebuilt_at = now
+    NrsSeries.objects.bulk_update(locked, ["day0", "day0_from_plan", "last_at", "rebuilt_at"], batch_size=CHUNK)

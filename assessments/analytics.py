@@ -56,6 +56,7 @@ __all__ = [
     "group_summary",
     "kaplan_meier",
     "pain_outcomes",
+    "pain_outcomes_from_windows",
     "rates",
     "score_change",
     "thermal_recovery",
@@ -229,18 +230,52 @@ def pain_outcomes(
         patient_idx, day, value, n_patients, from_plan_start=True
     )
     last_day = _last_day(idx, days, n_patients)
-    baseline, n_baseline = _window_mean(idx, values, days < window_days, n_patients)
+    in_baseline = days < window_days
     in_current = days > last_day[idx] - window_days
-    current, n_current = _window_mean(idx, values, in_current, n_patients)
+    return pain_outcomes_from_windows(
+        np.bincount(idx[in_baseline], weights=values[in_baseline], minlength=n_patients),
+        np.bincount(idx[in_baseline], minlength=n_patients),
+        np.bincount(idx[in_current], weights=values[in_current], minlength=n_patients),
+        np.bincount(idx[in_current], minlength=n_patients),
+        last_day,
+        mcid=mcid,
+        window_days=window_days,
+        min_entries=min_entries,
+    )
+
+
+def pain_outcomes_from_windows(
+    baseline_total: npt.ArrayLike,
+    n_baseline: npt.ArrayLike,
+    current_total: npt.ArrayLike,
+    n_current: npt.ArrayLike,
+    last_day: npt.ArrayLike,
+    *,
+    mcid: float = MCID["nrs"],
+    window_days: float = DEFAULT_WINDOW_DAYS,
+    min_entries: int = DEFAULT_MIN_ENTRIES,
+) -> PainOutcomes:
+    """:func:`pain_outcomes` from per-patient window sums and counts: the sum and number
+    of entries with day in ``[0, window)`` and in ``(last_day - window, last_day]`` (day
+    >= 0), and ``last_day`` (``nan`` without entries), for a selector that reduced the
+    windows before they reached Python."""
+    _check_window(window_days, min_entries)
+    b_total = np.asarray(baseline_total, dtype=np.float64)
+    c_total = np.asarray(current_total, dtype=np.float64)
+    last = np.asarray(last_day, dtype=np.float64)
+    b_n = np.asarray(n_baseline).astype(np.intp)
+    c_n = np.asarray(n_current).astype(np.intp)
+    if not b_total.ndim == c_total.ndim == last.ndim == b_n.ndim == c_n.ndim == 1:
+        raise ValueError("window sums, counts and last_day must be 1-D arrays")
+    if not b_total.shape == c_total.shape == last.shape == b_n.shape == c_n.shape:
+        raise ValueError("window sums, counts and last_day must have the same length")
+    baseline = _mean(b_total, b_n)
+    current = _mean(c_total, c_n)
     change = current - baseline
-    pct_change = np.full(n_patients, np.nan)
+    pct_change = np.full(b_total.shape, np.nan)
     np.divide(change * 100.0, baseline, out=pct_change, where=baseline > 0)
     with np.errstate(invalid="ignore"):
-        valid = (
-            (n_baseline >= min_entries)
-            & (n_current >= min_entries)
-            & (last_day >= 2 * window_days)
-        )
+        valid = (b_n >= min_entries) & (c_n >= min_entries) & (last >= 2 * window_days)
         responder30 = valid & (pct_change <= -30.0 + _EPS)
         responder50 = valid & (pct_change <= -50.0 + _EPS)
         reached = valid & (change <= -mcid + _EPS)
@@ -253,9 +288,9 @@ def pain_outcomes(
         responder50=responder50,
         mcid=reached,
         valid=valid,
-        n_baseline=n_baseline,
-        n_current=n_current,
-        last_day=last_day,
+        n_baseline=b_n,
+        n_current=c_n,
+        last_day=last,
     )
 
 

@@ -159,6 +159,45 @@ class WeeklyNrs:
 
 
 @dataclass(frozen=True, eq=False)
+class NrsWindows:
+    """Per patient (cohort position): NRS sum and count of the baseline window
+    ``[day 0, day 0 + 7 d)`` and of the current window ``(last - 7 d, last]`` (entries
+    from day 0 on), and the day of the last entry since day 0 (``nan``: none)."""
+
+    baseline_total: FloatArray
+    n_baseline: IntArray
+    current_total: FloatArray
+    n_current: IntArray
+    last_day: FloatArray
+
+    @classmethod
+    def from_parts(
+        cls,
+        n: int,
+        weekly: WeeklyNrs,
+        pos: IntArray,
+        last_day: FloatArray,
+        current_total: FloatArray,
+        n_current: IntArray,
+    ) -> NrsWindows:
+        """The baseline is plan week 0; the current window comes per patient position."""
+        windows = cls(
+            np.zeros(n),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n),
+            np.zeros(n, dtype=np.int64),
+            np.full(n, np.nan),
+        )
+        week0 = weekly.week == 0
+        windows.baseline_total[weekly.idx[week0]] = weekly.total[week0]
+        windows.n_baseline[weekly.idx[week0]] = weekly.n[week0]
+        windows.current_total[pos] = current_total
+        windows.n_current[pos] = n_current
+        windows.last_day[pos] = last_day
+        return windows
+
+
+@dataclass(frozen=True, eq=False)
 class CohortArrays:
     """Everything the engine and the exports need, one position per patient (sorted by id)."""
 
@@ -175,7 +214,7 @@ class CohortArrays:
     modalities: list[tuple[str, ...]]
     adherence: FloatArray
     sessions: IntArray
-    nrs_windows: Entries
+    nrs_windows: NrsWindows
     nrs_weekly: WeeklyNrs
     thermal: Entries
     questionnaires: dict[str, Entries]
@@ -410,18 +449,20 @@ def cohort_arrays(
 
 def _nrs_postgresql(
     ids: IntArray, t0: IntArray, patient_ids: IntArray, horizon_weeks: int
-) -> tuple[Entries, WeeklyNrs]:
+) -> tuple[NrsWindows, WeeklyNrs]:
     """Both NRS reductions in PostgreSQL.
 
-    Windows: ``[t0, t0 + 7 d)`` and ``(last - 7 d, last]`` minus what the first already
-    returned (so overlapping windows yield each row once), per patient over the series
-    index. Weeks: the stored sums and counts of weeks ``< horizon`` for patients whose
+    Windows: the baseline ``[t0, t0 + 7 d)`` is plan week 0; the current window
+    ``(last - 7 d, last]`` (from t0 on) is summed per patient over the series index.
+    Weeks: the stored sums and counts of weeks ``< horizon`` for patients whose
     stored day 0 is ``t0``, and for the rest sums and counts of the raw entries over
     ``[t0, t0 + horizon)``. Interval arithmetic on timestamps is exact (microseconds), and
     intervals are given in seconds so that daylight saving does not stretch a "day".
     """
     if ids.size == 0:
-        return Entries.empty(), WeeklyNrs.empty()
+        return NrsWindows.from_parts(
+            patient_ids.size, WeeklyNrs.empty(), *_no_current()
+        ), WeeklyNrs.empty()
     table = connection.ops.quote_name(Assessment._meta.db_table)
     series = connection.ops.quote_name(NrsSeries._meta.db_table)
     weeks = connection.ops.quote_name(NrsWeek._meta.db_table)
@@ -432,35 +473,31 @@ def _nrs_postgresql(
         "(SELECT u.pid, timestamptz 'epoch' + u.t0 * interval '1 microsecond' AS t0"
         " FROM unnest(%(ids)s::bigint[], %(t0)s::bigint[]) AS u(pid, t0) OFFSET 0)"
     )
-    windows_sql = f"""
-        SELECT w.pid::float8, date_part('epoch', a.recorded_at - w.t0)::float8, a.total::float8
+    # Per patient with entries from day 0 on: the current window (one range scan up to
+    # the latest entry, kept at write time; looked up for a patient without an
+    # ``NrsSeries`` row), and whether the stored weeks count from this day 0 ("fresh").
+    current_sql = f"""
+        SELECT w.pid::float8, date_part('epoch', l.last - w.t0)::float8,
+               c.total::float8, c.n::float8, (s.day0 IS NOT DISTINCT FROM w.t0)::int::float8
         FROM {cohort} w
         LEFT JOIN {series} s ON s.patient_id = w.pid
         CROSS JOIN LATERAL (
-            -- the latest entry, kept at write time; looked up for patients without weeks
             SELECT coalesce(s.last_at, (
                 SELECT max(x.recorded_at) FROM {table} x
                 WHERE x.patient_id = w.pid AND x.instrument = 'nrs' AND x.total IS NOT NULL
             )) AS last
         ) l
         CROSS JOIN LATERAL (
-            SELECT b.recorded_at, b.total FROM {table} b
-            WHERE b.patient_id = w.pid AND b.instrument = 'nrs' AND b.total IS NOT NULL
-              AND b.recorded_at >= w.t0 AND b.recorded_at < w.t0 + %(window)s * interval '1 second'
-            UNION ALL
-            SELECT c.recorded_at, c.total FROM {table} c
-            WHERE c.patient_id = w.pid AND c.instrument = 'nrs' AND c.total IS NOT NULL
-              AND c.recorded_at > l.last - %(window)s * interval '1 second' AND c.recorded_at <= l.last
-              AND c.recorded_at >= w.t0 + %(window)s * interval '1 second'
-        ) a
+            SELECT coalesce(sum(a.total), 0) AS total, count(*) AS n FROM {table} a
+            WHERE a.patient_id = w.pid AND a.instrument = 'nrs' AND a.total IS NOT NULL
+              AND a.recorded_at > l.last - %(window)s * interval '1 second'
+              AND a.recorded_at <= l.last AND a.recorded_at >= w.t0
+        ) c
+        WHERE l.last >= w.t0
     """  # noqa: S608 - the table name is ours, every value is a parameter
-    # Weeks: the sums kept at write time (``assessments.nrs_weeks``), for patients whose
-    # stored day 0 is still theirs; the raw entries of the others ("stale", rare).
-    stale_sql = f"""
-        SELECT w.pid::float8 FROM {cohort} w
-        LEFT JOIN {series} s ON s.patient_id = w.pid AND s.day0 = w.t0
-        WHERE s.patient_id IS NULL
-    """  # noqa: S608
+    # Weeks: the sums kept at write time (``assessments.nrs_weeks``) of fresh patients; the
+    # raw entries of the others (rare: a day 0 moved and the refresh has not run yet).
+    # Patients without entries from day 0 on have no weeks either way.
     kept_sql = f"""
         SELECT k.patient_id::float8, k.week::float8, k.total::float8, k.n::float8
         FROM {weeks} k
@@ -484,8 +521,8 @@ def _nrs_postgresql(
         "horizon": horizon_weeks * 7 * 86_400,
         "horizon_weeks": horizon_weeks,
     }
-    win_arr = _fetch_matrix(windows_sql, params, 3)
-    stale = _fetch_matrix(stale_sql, params, 1)[:, 0].astype(np.int64)
+    current = _fetch_matrix(current_sql, params, 5)
+    stale = current[current[:, 4] == 0, 0].astype(np.int64)
     wk_arr = _fetch_matrix(kept_sql, params, 4)
     if stale.size:
         wk_arr = wk_arr[~np.isin(wk_arr[:, 0].astype(np.int64), stale)]
@@ -494,17 +531,23 @@ def _nrs_postgresql(
             raw_sql, {**params, "ids": _pg_array(ids[mine]), "t0": _pg_array(t0[mine])}, 4
         )
         wk_arr = np.concatenate([wk_arr, raw])
-    win_pos, _known = _positions(patient_ids, win_arr[:, 0].astype(np.int64))
     wk_pos, _known = _positions(patient_ids, wk_arr[:, 0].astype(np.int64))
-    return (
-        Entries(win_pos, win_arr[:, 1] / 86_400.0, win_arr[:, 2]),
-        WeeklyNrs(
-            wk_pos,
-            wk_arr[:, 1].astype(np.int64),
-            wk_arr[:, 2],
-            wk_arr[:, 3].astype(np.int64),
-        ),
+    weekly = WeeklyNrs(
+        wk_pos,
+        wk_arr[:, 1].astype(np.int64),
+        wk_arr[:, 2],
+        wk_arr[:, 3].astype(np.int64),
     )
+    cur_pos, _known = _positions(patient_ids, current[:, 0].astype(np.int64))
+    windows = NrsWindows.from_parts(
+        patient_ids.size,
+        weekly,
+        cur_pos,
+        current[:, 1] / 86_400.0,
+        current[:, 2],
+        current[:, 3].astype(np.int64),
+    )
+    return windows, weekly
 
 
 def _pg_array(values: IntArray) -> str:
@@ -539,10 +582,11 @@ def _nrs_portable(
     t0_us: IntArray,
     has_t0: BoolArray,
     horizon_weeks: int,
-) -> tuple[Entries, WeeklyNrs]:
+) -> tuple[NrsWindows, WeeklyNrs]:
     """The same reductions as :func:`_nrs_postgresql`, in numpy over every NRS row."""
-    if patient_ids.size == 0:  # filters left nobody: nothing to read
-        return Entries.empty(), WeeklyNrs.empty()
+    n = patient_ids.size
+    if n == 0:  # filters left nobody: nothing to read
+        return NrsWindows.from_parts(0, WeeklyNrs.empty(), *_no_current()), WeeklyNrs.empty()
     rows = list(
         Assessment.objects.filter(patient__in=qs, instrument="nrs", total__isnull=False)
         .order_by()
@@ -555,25 +599,45 @@ def _nrs_portable(
     value = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
     pos, known = _positions(patient_ids, raw_ids)
     keep = known & has_t0[pos] if pos.size else known
-    pos, at_us, value = pos[keep], at_us[keep], value[keep]
-    rel = at_us - t0_us[pos]
-    last = np.full(patient_ids.size, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last, pos, at_us)
-    in_baseline = (rel >= 0) & (rel < _WINDOW_US)
-    in_current = (at_us > last[pos] - _WINDOW_US) & (rel >= _WINDOW_US)
-    win = in_baseline | in_current
-    windows = Entries(pos[win], rel[win] / (86_400 * _US_PER_S), value[win])
-    in_horizon = (rel >= 0) & (rel < horizon_weeks * _WEEK_US)
-    cell_pos, cell_week = pos[in_horizon], rel[in_horizon] // _WEEK_US
-    if cell_pos.size == 0:
-        return windows, WeeklyNrs.empty()
-    cells, inverse = np.unique(
-        cell_pos * horizon_weeks + cell_week, return_inverse=True
+    pos, rel, value = pos[keep], at_us[keep] - t0_us[pos[keep]], value[keep]
+    # Only entries from day 0 on count, in either window and in the weeks.
+    pos, rel, value = pos[rel >= 0], rel[rel >= 0], value[rel >= 0]
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, pos, rel)
+    in_current = rel > last[pos] - _WINDOW_US
+    current_total = np.bincount(pos[in_current], weights=value[in_current], minlength=n)
+    n_current = np.bincount(pos[in_current], minlength=n).astype(np.int64)
+    in_horizon = rel < horizon_weeks * _WEEK_US
+    weekly = WeeklyNrs.empty()
+    if in_horizon.any():
+        cells, inverse = np.unique(
+            pos[in_horizon] * horizon_weeks + rel[in_horizon] // _WEEK_US,
+            return_inverse=True,
+        )
+        weekly = WeeklyNrs(
+            cells // horizon_weeks,
+            cells % horizon_weeks,
+            np.bincount(inverse, weights=value[in_horizon]).astype(np.float64),
+            np.bincount(inverse).astype(np.int64),
+        )
+    who = np.flatnonzero(last >= 0).astype(np.int64)
+    windows = NrsWindows.from_parts(
+        n,
+        weekly,
+        who,
+        last[who] / (86_400 * _US_PER_S),
+        current_total[who].astype(np.float64),
+        n_current[who],
     )
-    total = np.bincount(inverse, weights=value[in_horizon]).astype(np.float64)
-    count = np.bincount(inverse).astype(np.int64)
-    return windows, WeeklyNrs(
-        cells // horizon_weeks, cells % horizon_weeks, total, count
+    return windows, weekly
+
+
+def _no_current() -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
+    return (
+        np.empty(0, dtype=np.int64),
+        np.empty(0),
+        np.empty(0),
+        np.empty(0, dtype=np.int64),
     )
 
 
@@ -743,8 +807,14 @@ def cohort_outcomes(
     )
     n = arrays.n
     w = arrays.nrs_windows
-    pain = analytics.pain_outcomes(
-        w.idx, w.day, w.value, n, window_days=WINDOW_DAYS, min_entries=MIN_ENTRIES
+    pain = analytics.pain_outcomes_from_windows(
+        w.baseline_total,
+        w.n_baseline,
+        w.current_total,
+        w.n_current,
+        w.last_day,
+        window_days=WINDOW_DAYS,
+        min_entries=MIN_ENTRIES,
     )
 
     weekly = arrays.nrs_weekly

@@ -9,6 +9,7 @@ move day 0, a new time zone, and, on PostgreSQL, captures racing a plan change.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import threading
 import uuid
@@ -16,6 +17,7 @@ import zoneinfo
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import close_old_connections, connection
 
 from assessments.cohort import CohortFilters, cohort_arrays
@@ -212,4 +214,20 @@ def test_captures_racing_plan_changes_are_each_counted_once(clinic: Any, now: dt
         t.join()
     assert errors == []
     assert Assessment.objects.filter(patient=patient).count() == 75
+    assert_weeks_match(patient)
+
+
+def test_the_command_recounts_after_a_load_that_bypassed_captures(clinic: Any, now: dt.datetime) -> None:
+    patient = make_patient(clinic)
+    capture(patient, now - dt.timedelta(days=9), 7)
+    Assessment.objects.bulk_create(  # e.g. an SQL load: the weeks do not see these
+        Assessment(patient=patient, instrument="nrs", answers={"score": 3}, total=3, recorded_at=now - dt.timedelta(days=k))
+        for k in range(1, 9)
+    )
+    assert stored(patient) != recount(patient)
+    out = io.StringIO()
+    call_command("nrs_weeks_rebuild", str(patient.pk), stdout=out)
+    assert "1 patients" in out.getvalue()
+    assert_weeks_match(patient)
+    call_command("nrs_weeks_rebuild", stdout=io.StringIO())  # every patient
     assert_weeks_match(patient)

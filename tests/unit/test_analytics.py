@@ -18,6 +18,7 @@ from assessments.analytics import (
     group_summary,
     kaplan_meier,
     pain_outcomes,
+    pain_outcomes_from_windows,
     rates,
     score_change,
     thermal_recovery,
@@ -149,6 +150,26 @@ def test_pain_ignores_non_finite_rows():
 def test_pain_rejects_bad_arrays(args, message):
     with pytest.raises(ValueError, match=message):
         pain_outcomes(*args)
+
+
+def test_pain_from_window_sums_hand_computed():
+    """The selector's form: sums and counts per window (PAIN_ROWS p0, p1 and p4)."""
+    out = pain_outcomes_from_windows(
+        [28.0, 12.0, 40.0], [4, 2, 4], [14.0, 6.0, 21.0], [4, 3, 3], [22.0, 22.0, 28.0]
+    )
+    assert_allclose(out.baseline, [7.0, 6.0, 10.0])
+    assert_allclose(out.current, [3.5, 2.0, 7.0])
+    assert_array_equal(out.valid, [True, False, True])
+    assert_array_equal(out.responder30, [True, False, True])
+    assert_array_equal(out.responder50, [True, False, False])
+    assert_array_equal(out.mcid, [True, False, True])
+
+
+def test_pain_from_window_sums_rejects_ragged_arrays():
+    with pytest.raises(ValueError, match="same length"):
+        pain_outcomes_from_windows([1.0], [1], [1.0, 2.0], [1], [1.0])
+    with pytest.raises(ValueError, match="1-D"):
+        pain_outcomes_from_windows([[1.0]], [[1]], [[1.0]], [[1]], [[1.0]])
 
 
 def test_empty_cohort():

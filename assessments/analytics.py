@@ -61,7 +61,9 @@ __all__ = [
     "score_change",
     "thermal_recovery",
     "time_to_response",
+    "time_to_response_weekly",
     "weekly_trajectory",
+    "weekly_trajectory_of_means",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -496,6 +498,49 @@ def time_to_response(
     return TimeToResponse(durations, event & eligible)
 
 
+def time_to_response_weekly(
+    patient_idx: npt.ArrayLike,
+    week: npt.ArrayLike,
+    mean: npt.ArrayLike,
+    n_patients: int,
+    *,
+    threshold_pct: float = 30.0,
+) -> TimeToResponse:
+    """:func:`time_to_response` at weekly resolution, from one mean per patient and plan
+    week for the weeks that hold enough entries (the caller's rule).
+
+    Week 0 is the baseline; the response is the first week >= 1 whose mean is at most
+    ``(1 - threshold_pct / 100)`` of it. ``durations`` are in days at the last day of the
+    week (``7 w + 6``), so they read like :func:`time_to_response` over daily entries with
+    a 7-day window; without a response the patient is censored at the last week given.
+    Patients without a week 0 above 0 get ``nan`` and no event.
+    """
+    if not 0 < threshold_pct <= 100:
+        raise ValueError("threshold_pct must lie in (0, 100]")
+    idx, weeks_f, means = _entries(
+        patient_idx, week, mean, n_patients, from_plan_start=True
+    )
+    weeks = weeks_f.astype(np.int64)
+    baseline = np.full(n_patients, np.nan)
+    baseline[idx[weeks == 0]] = means[weeks == 0]
+    eligible = np.nan_to_num(baseline) > 0
+    last_week = np.full(n_patients, -1, dtype=np.int64)
+    np.maximum.at(last_week, idx, weeks)
+    with np.errstate(invalid="ignore"):
+        hit = (
+            (weeks >= 1)
+            & eligible[idx]
+            & (means <= (1.0 - threshold_pct / 100.0) * baseline[idx] + _EPS)
+        )
+    never = np.iinfo(np.int64).max
+    first = np.full(n_patients, never, dtype=np.int64)
+    np.minimum.at(first, idx[hit], weeks[hit])
+    event = first < never
+    durations = np.where(event, first, last_week) * 7.0 + 6.0
+    durations[~eligible] = np.nan
+    return TimeToResponse(durations, event & eligible)
+
+
 def _trailing_bounds(
     s_idx: IntArray, s_day: FloatArray, window_days: float
 ) -> tuple[IntArray, IntArray]:
@@ -633,20 +678,38 @@ def weekly_trajectory(
     week = np.floor(days / 7.0).astype(np.int64)
     keep = week <= max_week
     idx, week, values = idx[keep], week[keep], values[keep]
+    if not idx.size:
+        return weekly_trajectory_of_means(week, values, max_week=max_week)
+    cell, inverse = np.unique(
+        idx.astype(np.int64) * n_weeks + week, return_inverse=True
+    )
+    means = np.bincount(inverse, weights=values) / np.bincount(inverse)
+    return weekly_trajectory_of_means(cell % n_weeks, means, max_week=max_week)
+
+
+def weekly_trajectory_of_means(
+    week: npt.ArrayLike, mean: npt.ArrayLike, *, max_week: int
+) -> Trajectory:
+    """:func:`weekly_trajectory` from one mean per patient and week (a selector that
+    reduced the weeks before they reached Python): rows with ``week`` outside
+    ``0 .. max_week`` or a non-finite mean are ignored."""
+    if max_week < 0:
+        raise ValueError("max_week must be >= 0")
+    weeks = np.asarray(week)
+    means = np.asarray(mean, dtype=np.float64)
+    if weeks.ndim != 1 or means.shape != weeks.shape:
+        raise ValueError("week and mean must be 1-D arrays of the same length")
+    n_weeks = max_week + 1
+    keep = (weeks >= 0) & (weeks <= max_week) & np.isfinite(means)
+    weeks, means = weeks[keep].astype(np.int64), means[keep]
     median = np.full(n_weeks, np.nan)
     q1 = np.full(n_weeks, np.nan)
     q3 = np.full(n_weeks, np.nan)
-    n = np.zeros(n_weeks, dtype=np.intp)
-    if idx.size:
-        cell, inverse = np.unique(
-            idx.astype(np.int64) * n_weeks + week, return_inverse=True
-        )
-        means = np.bincount(inverse, weights=values) / np.bincount(inverse)
-        cell_week = cell % n_weeks
-        order = np.lexsort((means, cell_week))
-        sorted_week, sorted_means = cell_week[order], means[order]
-        bounds = np.searchsorted(sorted_week, np.arange(n_weeks + 1), side="left")
-        n[:] = np.diff(bounds)
+    n = np.bincount(weeks, minlength=n_weeks).astype(np.intp)
+    if weeks.size:
+        order = np.argsort(weeks, kind="stable")
+        sorted_means = means[order]
+        bounds = np.r_[0, np.cumsum(n)]
         for w in np.flatnonzero(n):  # loop over weeks, not patients
             q1[w], median[w], q3[w] = np.percentile(
                 sorted_means[bounds[w] : bounds[w + 1]], (25.0, 50.0, 75.0)

@@ -46,8 +46,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import psycopg
 from django.conf import settings
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -561,11 +563,17 @@ def _fetch_matrix(sql: str, params: dict[str, Any], width: int) -> FloatArray:
 
     PostgreSQL packs the rows into a single bytea of big-endian float8s and numpy reads it
     as is: tens of thousands of rows without a Python tuple and float per value, which
-    took longer than the queries themselves.
+    took longer than the queries themselves. The bytea comes back in binary (not hex
+    text), so this one query uses server-side parameter binding, with Django's cursor
+    wrapper kept around it (query logging, execute wrappers).
     """
     columns = ", ".join(f"c{i}" for i in range(width))
     packed = " || ".join(f"float8send(r.c{i})" for i in range(width))
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    raw.format = psycopg.pq.Format.BINARY
+    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+    with wrapper(raw, connection) as cursor:
         cursor.execute(
             f"SELECT string_agg({packed}, ''::bytea) FROM ({sql}) AS r({columns})",  # noqa: S608
             params,
@@ -818,20 +826,17 @@ def cohort_outcomes(
     )
 
     weekly = arrays.nrs_weekly
-    trajectory = analytics.weekly_trajectory(
-        weekly.idx, weekly.week * 7.0, weekly.mean, n, max_week=horizon_weeks - 1
+    trajectory = analytics.weekly_trajectory_of_means(
+        weekly.week, weekly.mean, max_week=horizon_weeks - 1
     )
-    # Time to response at weekly resolution: one row per week with enough entries, on the
-    # week's last day, so the engine's trailing 7-day window holds exactly that week.
+    # Time to response at weekly resolution, over the weeks with enough entries.
     enough = weekly.n >= MIN_ENTRIES
-    ttr = analytics.time_to_response(
+    ttr = analytics.time_to_response_weekly(
         weekly.idx[enough],
-        weekly.week[enough] * 7.0 + 6.0,
+        weekly.week[enough],
         weekly.mean[enough],
         n,
         threshold_pct=RESPONSE_PCT,
-        window_days=7.0,
-        min_entries=1,
     )
     weeks_to_response = (
         ttr.durations + 1.0

@@ -23,7 +23,9 @@ from assessments.analytics import (
     score_change,
     thermal_recovery,
     time_to_response,
+    time_to_response_weekly,
     weekly_trajectory,
+    weekly_trajectory_of_means,
 )
 
 NAN = np.nan
@@ -377,6 +379,53 @@ def test_weekly_trajectory_median_iqr_by_hand():
     assert_allclose(traj.median, [4, 4.5, NAN])
     assert_allclose(traj.q1, [2.5, 3.75, NAN])
     assert_allclose(traj.q3, [6.25, 5.25, NAN])
+
+
+def test_weekly_trajectory_of_means_hand_computed():
+    # The same cells as above, already reduced: week 0 means 1, 3, 5, 10; week 1: 3, 6;
+    # week 3 beyond max_week, week -1 and a nan are ignored.
+    traj = weekly_trajectory_of_means(
+        [0, 0, 0, 0, 1, 1, 3, -1, 1], [3, 10, 5, 1, 6, 3, 7, 9, NAN], max_week=2
+    )
+    assert_array_equal(traj.n, [4, 2, 0])
+    assert_allclose(traj.median, [4, 4.5, NAN])
+    assert_allclose(traj.q1, [2.5, 3.75, NAN])
+    assert_allclose(traj.q3, [6.25, 5.25, NAN])
+
+
+def test_time_to_response_weekly_hand_computed():
+    # p0: baseline 10, week 1: 8, week 2: 7 (exactly 70 %) -> event at week 2 (day 20).
+    # p1: baseline 10, 9, 8 -> censored at week 2 (day 20). p2: no week 0 -> nan.
+    # p3: baseline 0 -> nan. p4: week 3 = 2 of baseline 4 (50 %): event at day 27.
+    durations, event = time_to_response_weekly(
+        [0, 0, 0, 1, 1, 1, 2, 3, 3, 4, 4],
+        [0, 1, 2, 0, 1, 2, 1, 0, 1, 0, 3],
+        [10, 8, 7, 10, 9, 8, 1, 0, 0, 4, 2],
+        5,
+    )
+    assert_allclose(durations, [20, 20, NAN, NAN, 27])
+    assert_array_equal(event, [1, 0, 0, 0, 1])
+
+
+def test_weekly_forms_agree_with_the_entry_forms_on_random_cohorts():
+    """The weekly reductions give what the entry-based engine gives on one row per week
+    (placed on the week's last day, so a 7-day trailing window holds just that week)."""
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        n = int(rng.integers(1, 30))
+        cells = {(int(p), int(w)) for p, w in zip(rng.integers(0, n, 200), rng.integers(0, 12, 200), strict=True)}
+        idx = np.array([p for p, _w in sorted(cells)], dtype=np.intp)
+        week = np.array([w for _p, w in sorted(cells)])
+        mean = rng.integers(0, 11, idx.size) / rng.choice([1.0, 3.0], idx.size)
+        for pct in (30.0, 50.0):
+            weekly = time_to_response_weekly(idx, week, mean, n, threshold_pct=pct)
+            entries = time_to_response(idx, week * 7.0 + 6.0, mean, n, threshold_pct=pct, window_days=7.0, min_entries=1)
+            assert_allclose(weekly.durations, entries.durations, equal_nan=True)
+            assert_array_equal(weekly.event, entries.event)
+        by_means = weekly_trajectory_of_means(week, mean, max_week=9)
+        by_entries = weekly_trajectory(idx, week * 7.0, mean, n, max_week=9)
+        for a, b in zip(by_means, by_entries, strict=True):
+            assert_allclose(a, b, equal_nan=True)
 
 
 def test_weekly_trajectory_empty():

@@ -162,6 +162,7 @@ def _day0s(patient_ids: Iterable[int]) -> dict[int, tuple[dt.datetime | None, bo
 
 @transaction.atomic
 def _rebuild(patient_ids: list[int]) -> None:
+    patient_ids = list(Patient.objects.filter(pk__in=patient_ids).order_by("pk").values_list("pk", flat=True))
     NrsSeries.objects.bulk_create([NrsSeries(patient_id=pk) for pk in patient_ids], ignore_conflicts=True)
     # Lock in id order (no deadlock between two rebuilds), then read: see the module doc.
     locked = list(

@@ -231,3 +231,5 @@ def test_the_command_recounts_after_a_load_that_bypassed_captures(clinic: Any, n
     assert_weeks_match(patient)
     call_command("nrs_weeks_rebuild", stdout=io.StringIO())  # every patient
     assert_weeks_match(patient)
+    call_command("nrs_weeks_rebuild", str(patient.pk + 1000), stdout=io.StringIO())  # no such patient: nothing to do
+    assert not NrsSeries.objects.filter(patient_id=patient.pk + 1000).exists()

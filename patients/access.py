@@ -98,10 +98,18 @@ def own_patient_id(user: Any) -> int | None:
     return cached
 
 
-def own_patient_id_preloaded(user: Any, patient: Patient | None) -> None:
-    """Seed :func:`own_patient_id` from the patient row loaded with the user, for code that
-    joins it anyway (token authentication): one query fewer per request."""
-    user._own_patient_id = patient.pk if patient is not None and patient.is_active else None
+def own_patient_preloaded(user: Any, patient: Patient | None) -> None:
+    """Remember the user's own patient row, loaded with the user (token authentication joins
+    it and its clinic): :func:`own_patient_id` and :func:`patient_get_for` then need no
+    query for a patient acting on their own record. The row is as fresh as the request."""
+    own = patient if patient is not None and patient.is_active else None
+    user._own_patient_id = own.pk if own is not None else None
+    user._own_patient = own
+
+
+def _own_record_grants(user: Any, action: Action, pk: int | None) -> bool:
+    """The rule's first clause alone decides: a user's own (active) record, to view or report."""
+    return pk is not None and action in (Action.VIEW, Action.REPORT) and own_patient_id(user) == pk
 
 
 def _clinics_with(user: Any, *roles: str) -> list[int]:
@@ -121,7 +129,7 @@ def _access_filter(user: Any, action: Action, *, for_pk: int | None = None) -> Q
     patient_id = own_patient_id(user)
     if patient_id is not None and action in (Action.VIEW, Action.REPORT):
         rule |= Q(pk=patient_id)
-        if for_pk == patient_id:
+        if _own_record_grants(user, action, for_pk):
             return rule
     therapist_clinics = _clinics_with(user, Role.THERAPIST)
     if therapist_clinics and action in (Action.VIEW, Action.REPORT, Action.CLINICAL, Action.MANAGE):
@@ -169,7 +177,11 @@ def patient_get_for(
         pk = int(patient_id)
     except (TypeError, ValueError) as exc:
         raise PatientNotFound(str(patient_id)) from exc
-    patient = _visible(actor.user, action, for_pk=pk).select_related("clinic").filter(pk=pk).first()
+    preloaded: Patient | None = getattr(actor.user, "_own_patient", None)
+    if preloaded is not None and actor.user.is_active and _own_record_grants(actor.user, action, pk):
+        patient: Patient | None = preloaded
+    else:
+        patient = _visible(actor.user, action, for_pk=pk).select_related("clinic").filter(pk=pk).first()
     if patient is None:
         from patients.services import audit_event_record
 

@@ -177,6 +177,8 @@ def patient_get_for(
         pk = int(patient_id)
     except (TypeError, ValueError) as exc:
         raise PatientNotFound(str(patient_id)) from exc
+    # A patient acting on their own record, with the row loaded by token authentication
+    # (own_patient_preloaded): the rule's first clause decides, no second query.
     preloaded: Patient | None = getattr(actor.user, "_own_patient", None)
     if preloaded is not None and actor.user.is_active and _own_record_grants(actor.user, action, pk):
         patient: Patient | None = preloaded

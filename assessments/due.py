@@ -59,13 +59,14 @@ def due_item_complete_for(assessment: Assessment) -> int:
     """
     recorded_at = assessment.recorded_at
     local_date = recorded_at.astimezone(ZoneInfo(assessment.patient.time_zone)).date()
-    # One query for both kinds of candidate; the preference is applied below.
+    # One plain query for both kinds of candidate (items are planned at most 48 h ahead, so
+    # few rows); which kind each is, and the preference, are decided here. Every entry runs
+    # this and most find nothing, so the query is kept cheap to build.
     candidates = list(
         DueItem.objects.filter(
-            Q(status=DueStatus.PENDING, local_date=local_date)
-            | Q(status__in=(DueStatus.PENDING, DueStatus.MISSED), due_at__lte=recorded_at),
             patient_id=assessment.patient_id,
             instrument=assessment.instrument,
+            status__in=(DueStatus.PENDING, DueStatus.MISSED),
             closes_at__gt=recorded_at,
         ).values_list("id", "status", "local_date", "due_at")
     )

@@ -89,12 +89,29 @@ def assessment_record(
     source: str,
     now: dt.datetime | None = None,
 ) -> Recorded:
-    """Score and store one assessment, exactly once per client_uuid."""
-    now = now or timezone.now()
-    existing = Assessment.objects.filter(client_uuid=client_uuid).first()
-    if existing is not None:
-        return _replay(existing, patient, instrument)
+    """Score and store one assessment, exactly once per client_uuid.
 
+    A new entry is the common case, so it is inserted without looking for a stored one
+    first. A resend either fails the unique client_uuid (also when a concurrent resend wins
+    the race) or fails validation that no longer holds (a DN4 examination whose interview
+    it already completed): either way the stored row, if there is one, is the answer.
+    """
+    now = now or timezone.now()
+    try:
+        _check(instrument, answers, recorded_at, source, now)
+        # One transaction, no savepoint on the common path: a resend fails at the insert,
+        # before any alert, audit event or due item, and is answered from the stored row.
+        with transaction.atomic():
+            assessment = _store(actor, patient, instrument, answers, recorded_at, client_uuid, source, now)
+    except (InvalidInput, IntegrityError):
+        existing = Assessment.objects.filter(client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return _replay(existing, patient, instrument)
+    return Recorded(assessment, created=True)
+
+
+def _check(instrument: str, answers: Any, recorded_at: dt.datetime, source: str, now: dt.datetime) -> None:
     if instrument not in INSTRUMENTS:
         raise InvalidInput({"instrument": f"Unknown instrument {instrument!r}; one of: {', '.join(INSTRUMENTS)}."})
     if source == Source.PATIENT and instrument not in SELF_REPORT:
@@ -105,18 +122,6 @@ def assessment_record(
         raise InvalidInput({"recorded_at": "recorded_at is more than 5 minutes in the future."})
     if not isinstance(answers, dict):
         raise InvalidInput({"answers": {"__all__": "answers must be a JSON object."}})
-
-    try:
-        # One transaction, no savepoint on the common path: a concurrent resend that wins
-        # the insert makes ours fail on the unique client_uuid, and we answer with its row.
-        with transaction.atomic():
-            assessment = _store(actor, patient, instrument, answers, recorded_at, client_uuid, source, now)
-    except IntegrityError:
-        existing = Assessment.objects.filter(client_uuid=client_uuid).first()
-        if existing is None:
-            raise
-        return _replay(existing, patient, instrument)
-    return Recorded(assessment, created=True)
 
 
 def _store(

@@ -88,6 +88,7 @@ def staff_roles(user: Any) -> dict[int, str]:
 
 
 def own_patient_id(user: Any) -> int | None:
+    """The id of the active patient record a user owns (cached on the user for the request)."""
     if user is None or not user.is_authenticated:
         return None
     cached = getattr(user, "_own_patient_id", False)
@@ -97,12 +98,30 @@ def own_patient_id(user: Any) -> int | None:
     return cached
 
 
+def own_patient_preloaded(user: Any, patient: Patient | None) -> None:
+    """Remember the user's own patient row, loaded with the user (token authentication joins
+    it and its clinic): :func:`own_patient_id` and :func:`patient_get_for` then need no
+    query for a patient acting on their own record. The row is as fresh as the request."""
+    own = patient if patient is not None and patient.is_active else None
+    user._own_patient_id = own.pk if own is not None else None
+    user._own_patient = own
+
+
+def _own_record_grants(user: Any, action: Action, pk: int | None) -> bool:
+    """The rule's first clause alone decides: a user's own (active) record, to view or report."""
+    return pk is not None and action in (Action.VIEW, Action.REPORT) and own_patient_id(user) == pk
+
+
 def _clinics_with(user: Any, *roles: str) -> list[int]:
     return [clinic_id for clinic_id, role in staff_roles(user).items() if role in roles]
 
 
-def _access_filter(user: Any, action: Action) -> Q:
-    """The rule, as one Q over Patient. An empty Q matching nothing is ``Q(pk__in=[])``."""
+def _access_filter(user: Any, action: Action, *, for_pk: int | None = None) -> Q:
+    """The rule, as one Q over Patient. An empty Q matching nothing is ``Q(pk__in=[])``.
+
+    ``for_pk`` names the one patient the caller fetches, if any: when the user's own record
+    grants it, the staff clauses cannot add to the answer and their lookup is skipped.
+    """
     nothing = Q(pk__in=[])
     if user is None or not user.is_authenticated or not user.is_active:
         return nothing
@@ -110,6 +129,8 @@ def _access_filter(user: Any, action: Action) -> Q:
     patient_id = own_patient_id(user)
     if patient_id is not None and action in (Action.VIEW, Action.REPORT):
         rule |= Q(pk=patient_id)
+        if _own_record_grants(user, action, for_pk):
+            return rule
     therapist_clinics = _clinics_with(user, Role.THERAPIST)
     if therapist_clinics and action in (Action.VIEW, Action.REPORT, Action.CLINICAL, Action.MANAGE):
         on_team = CareTeamMember.objects.filter(patient_id=OuterRef("pk"), user_id=user.pk)
@@ -127,7 +148,11 @@ def _access_filter(user: Any, action: Action) -> Q:
 
 def visible_patients(user: AnyUser | Any, action: Action = Action.VIEW) -> QuerySet[Patient]:
     """Patients the user may act on; the base of every patient list and fetch."""
-    qs = Patient.objects.filter(_access_filter(user, action))
+    return _visible(user, action)
+
+
+def _visible(user: Any, action: Action, *, for_pk: int | None = None) -> QuerySet[Patient]:
+    qs = Patient.objects.filter(_access_filter(user, action, for_pk=for_pk))
     if action in (Action.REPORT, Action.CLINICAL):
         # A discharged (inactive) patient's record stays readable — and counts in cohort
         # outcomes — and can be reactivated, but takes no new entries.
@@ -152,7 +177,13 @@ def patient_get_for(
         pk = int(patient_id)
     except (TypeError, ValueError) as exc:
         raise PatientNotFound(str(patient_id)) from exc
-    patient = visible_patients(actor.user, action).select_related("clinic").filter(pk=pk).first()
+    # A patient acting on their own record, with the row loaded by token authentication
+    # (own_patient_preloaded): the rule's first clause decides, no second query.
+    preloaded: Patient | None = getattr(actor.user, "_own_patient", None)
+    if preloaded is not None and actor.user.is_active and _own_record_grants(actor.user, action, pk):
+        patient: Patient | None = preloaded
+    else:
+        patient = _visible(actor.user, action, for_pk=pk).select_related("clinic").filter(pk=pk).first()
     if patient is None:
         from patients.services import audit_event_record
 

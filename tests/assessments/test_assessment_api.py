@@ -174,6 +174,40 @@ def test_dn4_interview_then_clinician_exam_merges(patient_client: APIClient, the
     assert "neuropathic_likely" in data["flags"]
 
 
+def test_resent_dn4_exam_answers_with_the_completed_record(patient_client: APIClient, therapist_client: APIClient, patient: Any) -> None:
+    """The interview is no longer open once completed: the resend must still get its record."""
+    interview = dict.fromkeys(("burning", "painful_cold", "electric_shocks", "tingling", "pins_and_needles", "numbness", "itching"), True)
+    assert patient_client.post(url(patient), body("dn4", interview), format="json").status_code == 201
+    exam = body("dn4", {"touch_hypoesthesia": True, "pinprick_hypoesthesia": False, "brushing": False})
+    merged = therapist_client.post(url(patient), exam, format="json")
+    assert merged.status_code == 201, merged.content
+    again = therapist_client.post(url(patient), exam, format="json")
+    assert again.status_code == 200, again.content
+    assert again.json() == merged.json()
+    assert Assessment.objects.count() == 2
+
+
+def test_resend_with_changed_answers_gets_the_stored_record(patient_client: APIClient, patient: Any) -> None:
+    first = patient_client.post(url(patient), body("nrs", {"score": 4}, uid=(uid := str(uuid.uuid4()))), format="json")
+    assert first.status_code == 201
+    for answers in ({"score": 9}, {"score": 99}):
+        again = patient_client.post(url(patient), body("nrs", answers, uid=uid), format="json")
+        assert again.status_code == 200, again.content
+        assert again.json()["total"] == 4
+    assert Assessment.objects.count() == 1
+    assert AuditEvent.objects.filter(object_type="assessment", action="create").count() == 1
+
+
+def test_capture_statement_budget(patient_client: APIClient, patient: Any, django_assert_num_queries: Any) -> None:
+    """A patient's own NRS entry: the token (joined with the patient's own record), then one
+    transaction with the row, its audit event and the due item lookup (the test's savepoint
+    adds two statements)."""
+    patient_client.post(url(patient), body("nrs", {"score": 1}), format="json")
+    with django_assert_num_queries(6):
+        response = patient_client.post(url(patient), body("nrs", {"score": 2}), format="json")
+    assert response.status_code == 201
+
+
 def test_dn4_exam_without_interview_is_400(therapist_client: APIClient, patient: Any) -> None:
     exam = {"touch_hypoesthesia": True, "pinprick_hypoesthesia": False, "brushing": False}
     response = therapist_client.post(url(patient), body("dn4", exam), format="json")

@@ -5,6 +5,13 @@ concurrent keep-alive clients POSTing NRS entries (each its own client_uuid), th
 raw single-row autocommit INSERTs of the same shape from 8 connections. Prints one line:
 ``BENCH nrs_capture ... ratio=X p99_ms=Y``; asserts only correctness (every request 201,
 exactly one row per request), never timing.
+
+gunicorn runs production-shaped: DJANGO_DEBUG off (no query log or debug cursor), a
+throw-away SECRET_KEY, and SECURE_SSL_REDIRECT off because the bench has no TLS proxy in
+front. BENCH_DJANGO_DEBUG=true reproduces the old development-mode numbers;
+BENCH_WEB_WORKERS (default: CPU count) and BENCH_WEB_THREADS (default 1: sync workers;
+more: gthread) choose the server shape. Timings on a shared machine are noisy: compare
+runs made back to back, and prefer the SQL count and CPU profiles for small changes.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -25,6 +33,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from assessments.models import Assessment
 from tests.conftest import client_for
@@ -75,11 +84,19 @@ def test_nrs_capture_throughput_vs_raw_insert() -> None:
         patients.append(patient)
         tokens.append(client_for(patient.user)._credentials["HTTP_AUTHORIZATION"])
 
+    sql_per_capture = _statements_per_capture(patients[0].pk, tokens[0])
+
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _db_url(), "DJANGO_DEBUG": "true", "DB_CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ, "DATABASE_URL": _db_url(), "DB_CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING",
+        "DJANGO_DEBUG": os.environ.get("BENCH_DJANGO_DEBUG", "false"), "SECRET_KEY": secrets.token_urlsafe(50),
+        "SECURE_SSL_REDIRECT": "false",
+    }
+    workers = os.environ.get("BENCH_WEB_WORKERS", str(os.cpu_count() or 2))
+    web_threads = os.environ.get("BENCH_WEB_THREADS", "1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", os.environ.get("BENCH_WEB_WORKERS", str(os.cpu_count() or 2)), "--log-level", "warning"],
+         "--workers", workers, "--threads", web_threads, "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
     try:
@@ -117,16 +134,18 @@ def test_nrs_capture_throughput_vs_raw_insert() -> None:
             t.start()
         start_barrier.wait()
         t_start = time.perf_counter()
+        cpu_start = _server_cpu_seconds(proc.pid)
         for t in threads:
             t.join()
         api_elapsed = time.perf_counter() - t_start
+        cpu_used = _server_cpu_seconds(proc.pid) - cpu_start
     finally:
         proc.terminate()
         proc.wait(timeout=20)
 
     total = CLIENTS * PER_CLIENT
     assert statuses.count(201) == total, {s: statuses.count(s) for s in set(statuses)}
-    assert Assessment.objects.count() == total + CLIENTS
+    assert Assessment.objects.count() == total + CLIENTS + 1  # + the counted capture
     api_rps = total / api_elapsed
     latencies.sort()
     p50 = latencies[int(0.50 * (total - 1))] * 1000
@@ -136,8 +155,41 @@ def test_nrs_capture_throughput_vs_raw_insert() -> None:
     print(
         f"\nBENCH nrs_capture clients={CLIENTS} requests={total} api_rps={api_rps:.0f} "
         f"raw_insert_rps={raw_rps:.0f} ratio={api_rps / raw_rps:.3f} p50_ms={p50:.1f} p99_ms={p99:.1f} "
+        f"sql_per_capture={sql_per_capture} (incl. BEGIN/COMMIT) web_cpu_ms_per_req={cpu_used / total * 1000:.2f} debug={env['DJANGO_DEBUG']} workers={workers} threads={web_threads} "
         f"(targets: ratio>=0.35, p99<40ms)"
     )
+
+
+def _server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU of gunicorn's master and workers so far (Linux /proc; 0 elsewhere).
+
+    CPU per request moves far less than requests/s when other work shares the machine.
+    """
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if master_pid in (pid, ppid):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _statements_per_capture(patient_id: int, authorization: str) -> int:
+    """SQL statements one capture runs (BEGIN and COMMIT included), counted in-process
+    through the same stack as gunicorn serves."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=authorization)
+    body = {"instrument": "nrs", "answers": {"score": 4}, "recorded_at": dt.datetime.now(dt.UTC).isoformat(), "client_uuid": str(uuid.uuid4())}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/api/v1/patients/{patient_id}/assessments/", body, format="json")
+    assert response.status_code == 201, response.content
+    return len(queries)
 
 
 def _raw_insert_rps(patient_id: int, total: int) -> float:

@@ -71,8 +71,9 @@ def test_app_renders_for_the_patient(patient):
 @pytest.mark.django_db
 def test_app_page_query_budget(patient, django_assert_num_queries):
     client = _client_for(patient.user)
-    # session, user, own patient id, memberships, patient + clinic, audit insert, NRS, VAS
-    with django_assert_num_queries(8):
+    # session, user, own patient id, patient + clinic, audit insert, NRS, VAS (the patient's
+    # own record needs no staff-membership lookup)
+    with django_assert_num_queries(7):
         assert client.get("/app/").status_code == 200
 
 

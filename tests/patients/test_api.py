@@ -212,6 +212,7 @@ def test_discharge_keeps_the_record_readable_and_reactivatable(therapist_client:
     assert therapist_client.get(url).status_code == 200
     entry = {"instrument": "nrs", "answers": {"score": 3}, "recorded_at": "2026-01-01T09:00:00+08:00", "client_uuid": "0b8a5f6e-1c2d-4e3f-9a0b-1c2d3e4f5a6b"}
     assert therapist_client.post(f"{url}assessments/", entry, format="json").status_code == 404
+    assert patient_client.post(f"{url}assessments/", entry, format="json").status_code == 404
     assert patient_client.get("/api/v1/me/").json()["patient_id"] is None
     assert therapist_client.patch(url, {"is_active": True}, format="json").json()["is_active"] is True
     assert therapist_client.post(f"{url}assessments/", entry, format="json").status_code == 201

@@ -55,8 +55,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import analytics
-from assessments.models import Assessment, NrsSeries, NrsWeek
-from assessments.nrs_weeks import day0_from
+from assessments.models import Assessment, NrsSeries
+from assessments.nrs_weeks import WEEK_CELL, day0_from
 from patients.access import Actor, visible_patients
 from patients.models import CareTeamMember, Diagnosis, Patient, Sex
 from patients.services import audit_list_record
@@ -456,9 +456,9 @@ def _nrs_postgresql(
 
     Windows: the baseline ``[t0, t0 + 7 d)`` is plan week 0; the current window
     ``(last - 7 d, last]`` (from t0 on) is summed per patient over the series index.
-    Weeks: the stored sums and counts of weeks ``< horizon`` for patients whose
-    stored day 0 is ``t0``, and for the rest sums and counts of the raw entries over
-    ``[t0, t0 + horizon)``. Interval arithmetic on timestamps is exact (microseconds), and
+    Weeks: the kept sums and counts of weeks ``< horizon`` (``NrsSeries.weeks``) for
+    patients whose kept day 0 is ``t0``, and for the rest sums and counts of the raw
+    entries over ``[t0, t0 + horizon)``. Interval arithmetic on timestamps is exact (microseconds), and
     intervals are given in seconds so that daylight saving does not stretch a "day".
     """
     if ids.size == 0:
@@ -467,20 +467,22 @@ def _nrs_postgresql(
         ), WeeklyNrs.empty()
     table = connection.ops.quote_name(Assessment._meta.db_table)
     series = connection.ops.quote_name(NrsSeries._meta.db_table)
-    weeks = connection.ops.quote_name(NrsWeek._meta.db_table)
     window_s = WINDOW_DAYS * 86_400
+    tail = horizon_weeks * WEEK_CELL.itemsize
     # Day 0 as integer microseconds since 1970: exact, and cheap to send for 10^4 patients.
     # OFFSET 0 keeps the subquery from being inlined, so t0 is computed once per patient.
     cohort = (
         "(SELECT u.pid, timestamptz 'epoch' + u.t0 * interval '1 microsecond' AS t0"
         " FROM unnest(%(ids)s::bigint[], %(t0)s::bigint[]) AS u(pid, t0) OFFSET 0)"
     )
-    # Per patient with entries from day 0 on: the current window (one range scan up to
-    # the latest entry, kept at write time; looked up for a patient without an
-    # ``NrsSeries`` row), and whether the stored weeks count from this day 0 ("fresh").
+    # Per patient with entries from day 0 on, one packed row: the current window (one
+    # range scan up to the latest entry, which is kept at write time; looked up for a
+    # patient without an ``NrsSeries`` row), whether the kept weeks count from this day 0
+    # ("fresh"), and the kept weeks themselves, cut or zero-padded to the horizon.
     current_sql = f"""
         SELECT w.pid::float8, date_part('epoch', l.last - w.t0)::float8,
-               c.total::float8, c.n::float8, (s.day0 IS NOT DISTINCT FROM w.t0)::int::float8
+               c.total::float8, c.n::float8, (s.day0 IS NOT DISTINCT FROM w.t0)::int::float8,
+               substring(coalesce(s.weeks, ''::bytea) || %(pad)s::bytea from 1 for %(tail)s)
         FROM {cohort} w
         LEFT JOIN {series} s ON s.patient_id = w.pid
         CROSS JOIN LATERAL (
@@ -497,14 +499,8 @@ def _nrs_postgresql(
         ) c
         WHERE l.last >= w.t0
     """  # noqa: S608 - the table name is ours, every value is a parameter
-    # Weeks: the sums kept at write time (``assessments.nrs_weeks``) of fresh patients; the
-    # raw entries of the others (rare: a day 0 moved and the refresh has not run yet).
-    # Patients without entries from day 0 on have no weeks either way.
-    kept_sql = f"""
-        SELECT k.patient_id::float8, k.week::float8, k.total::float8, k.n::float8
-        FROM {weeks} k
-        WHERE k.patient_id = ANY(%(ids)s::bigint[]) AND k.week < %(horizon_weeks)s
-    """  # noqa: S608
+    # The weeks of patients whose kept day 0 is stale (rare: a day 0 moved and the
+    # refresh has not run yet), from their raw entries.
     raw_sql = f"""
         SELECT w.pid::float8, g.week::float8, g.total::float8, g.n::float8
         FROM {cohort} w CROSS JOIN LATERAL (
@@ -521,26 +517,31 @@ def _nrs_postgresql(
         "t0": _pg_array(t0),
         "window": window_s,
         "horizon": horizon_weeks * 7 * 86_400,
-        "horizon_weeks": horizon_weeks,
+        "pad": bytes(tail),
+        "tail": tail,
     }
-    current = _fetch_matrix(current_sql, params, 5)
-    stale = current[current[:, 4] == 0, 0].astype(np.int64)
-    wk_arr = _fetch_matrix(kept_sql, params, 4)
-    if stale.size:
-        wk_arr = wk_arr[~np.isin(wk_arr[:, 0].astype(np.int64), stale)]
-        mine = np.isin(ids, stale)
+    current, tails = _fetch_packed(current_sql, params, 5, tail)
+    cur_pos, _known = _positions(patient_ids, current[:, 0].astype(np.int64))
+    fresh = current[:, 4] == 1
+    cells = np.frombuffer(tails, dtype=WEEK_CELL).reshape(-1, horizon_weeks)[fresh]
+    row, week = np.nonzero(cells["n"] > 0)
+    parts = [
+        (cur_pos[fresh][row], week.astype(np.int64), cells["total"][row, week], cells["n"][row, week])
+    ]
+    stale = ~fresh
+    if stale.any():
+        mine = np.isin(ids, current[stale, 0].astype(np.int64))
         raw = _fetch_matrix(
             raw_sql, {**params, "ids": _pg_array(ids[mine]), "t0": _pg_array(t0[mine])}, 4
         )
-        wk_arr = np.concatenate([wk_arr, raw])
-    wk_pos, _known = _positions(patient_ids, wk_arr[:, 0].astype(np.int64))
+        raw_pos, _known = _positions(patient_ids, raw[:, 0].astype(np.int64))
+        parts.append((raw_pos, raw[:, 1].astype(np.int64), raw[:, 2], raw[:, 3]))
     weekly = WeeklyNrs(
-        wk_pos,
-        wk_arr[:, 1].astype(np.int64),
-        wk_arr[:, 2],
-        wk_arr[:, 3].astype(np.int64),
+        np.concatenate([p[0] for p in parts]).astype(np.int64),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]).astype(np.float64),
+        np.concatenate([p[3] for p in parts]).astype(np.int64),
     )
-    cur_pos, _known = _positions(patient_ids, current[:, 0].astype(np.int64))
     windows = NrsWindows.from_parts(
         patient_ids.size,
         weekly,
@@ -559,29 +560,39 @@ def _pg_array(values: IntArray) -> str:
 
 
 def _fetch_matrix(sql: str, params: dict[str, Any], width: int) -> FloatArray:
-    """The rows of ``sql`` (``width`` float8 columns, never null) as one matrix.
+    """The rows of ``sql`` (``width`` float8 columns, never null) as one matrix."""
+    return _fetch_packed(sql, params, width)[0]
 
-    PostgreSQL packs the rows into a single bytea of big-endian float8s and numpy reads it
-    as is: tens of thousands of rows without a Python tuple and float per value, which
-    took longer than the queries themselves. The bytea comes back in binary (not hex
-    text), so this one query uses server-side parameter binding, with Django's cursor
-    wrapper kept around it (query logging, execute wrappers).
+
+def _fetch_packed(
+    sql: str, params: dict[str, Any], width: int, tail_bytes: int = 0
+) -> tuple[FloatArray, bytes]:
+    """The rows of ``sql``: ``width`` float8 columns (never null) as one matrix, and with
+    ``tail_bytes`` a last bytea column of exactly that many bytes a row, concatenated.
+
+    PostgreSQL packs the rows into a single bytea (big-endian float8s, then the tail) and
+    numpy reads it as is: tens of thousands of values without a Python tuple and float
+    each, which took longer than the queries themselves. The bytea comes back in binary
+    (not hex text), so this one query uses server-side parameter binding, with Django's
+    cursor wrapper kept around it (query logging, execute wrappers).
     """
-    columns = ", ".join(f"c{i}" for i in range(width))
-    packed = " || ".join(f"float8send(r.c{i})" for i in range(width))
+    columns = [f"c{i}" for i in range(width)] + (["tail"] if tail_bytes else [])
+    packed = [f"float8send(r.c{i})" for i in range(width)] + (["r.tail"] if tail_bytes else [])
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     raw.format = psycopg.pq.Format.BINARY
     wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
     with wrapper(raw, connection) as cursor:
         cursor.execute(
-            f"SELECT string_agg({packed}, ''::bytea) FROM ({sql}) AS r({columns})",  # noqa: S608
+            f"SELECT string_agg({' || '.join(packed)}, ''::bytea)"  # noqa: S608
+            f" FROM ({sql}) AS r({', '.join(columns)})",
             params,
         )
         (blob,) = cursor.fetchone() or (None,)
-    if not blob:
-        return np.empty((0, width))
-    return np.frombuffer(bytes(blob), dtype=">f8").astype(np.float64).reshape(-1, width)
+    row = np.dtype([("head", ">f8", (width,)), ("tail", f"V{max(tail_bytes, 1)}")][: 2 if tail_bytes else 1])
+    rows = np.frombuffer(bytes(blob or b""), dtype=row)
+    head = rows["head"].astype(np.float64).reshape(-1, width)
+    return head, rows["tail"].tobytes() if tail_bytes else b""
 
 
 def _nrs_portable(

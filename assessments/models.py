@@ -57,36 +57,22 @@ class Assessment(models.Model):
 
 
 class NrsSeries(models.Model):
-    """Day 0 of a patient's weekly NRS sums (``assessments.nrs_weeks``): the weeks below
-    are counted from it, and the cohort summary uses them only while it is still the
-    patient's day 0."""
+    """A patient's NRS diary reduced for the cohort summary (``assessments.nrs_weeks``):
+    day 0, the latest entry, and per plan week (days [7w, 7w + 7) after day 0) the sum and
+    number of entries, kept by every capture in the capture's transaction. The summary
+    uses the weeks only while ``day0`` is still the patient's day 0."""
 
     patient = models.OneToOneField(Patient, primary_key=True, on_delete=models.CASCADE, related_name="+")
     day0 = models.DateTimeField(null=True, help_text="Plan start at local midnight, else the first NRS entry; null: neither yet.")
     day0_from_plan = models.BooleanField(default=False)
     last_at = models.DateTimeField(null=True, help_text="The latest NRS entry (the end of the current 7-day window).")
+    weeks = models.BinaryField(
+        default=bytes, help_text="Week w at bytes [16w, 16w + 16): sum and count as big-endian float64."
+    )
     rebuilt_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"NRS weeks of patient {self.patient_id} from {self.day0}"
-
-
-class NrsWeek(models.Model):
-    """Sum and count of a patient's NRS entries in plan week ``week`` (days [7w, 7w + 7)
-    after day 0), kept by every capture in the capture's transaction."""
-
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
-    week = models.PositiveIntegerField()
-    total = models.FloatField()
-    n = models.PositiveIntegerField()
-
-    class Meta:
-        constraints: ClassVar[list[Any]] = [
-            models.UniqueConstraint(fields=["patient", "week"], name="nrs_week_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"patient {self.patient_id} week {self.week}: {self.n} entries"
 
 
 class AlertKind(models.TextChoices):

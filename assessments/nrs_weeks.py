@@ -4,7 +4,9 @@ The cohort summary needs, per patient, the mean NRS of each plan week (week ``w`
 ``[day 0 + 7w days, day 0 + 7w + 7 days)``, exact seconds). Reading a year of daily
 entries for thousands of patients to form them is what made the summary slow, so every
 capture adds its entry to its week here, in the capture's transaction
-(:func:`nrs_week_add`), and the summary reads about 26 rows per patient.
+(:func:`nrs_week_add`), and the summary reads one packed row per patient: the weeks are a
+small bytea on the patient's ``NrsSeries`` row (16 bytes a week, ``WEEK_CELL``), which
+PostgreSQL hands over whole instead of as one row per week.
 
 Day 0 is the earliest start date over the patient's plan versions, at 00:00 in the
 patient's time zone; without a plan it is the first NRS entry (:func:`day0_from`, the one
@@ -18,9 +20,8 @@ day 0 is not the patient's and reduces that patient's raw entries instead, so a 
 row is slower, never wrong.
 
 Concurrency: whoever changes a patient's weeks holds the lock of the patient's
-``NrsSeries`` row (an UPDATE, or ``SELECT ... FOR UPDATE``; SQLite serialises writers
-anyway). A capture locks it after inserting its entry; a rebuild locks it before reading the
-entries, and under READ COMMITTED its reads start after the lock is granted, so an
+``NrsSeries`` row (``SELECT ... FOR UPDATE``; SQLite serialises writers anyway). A
+capture locks it after inserting its entry; a rebuild locks it before reading the entries, and under READ COMMITTED its reads start after the lock is granted, so an
 entry is counted exactly once whichever comes first.
 """
 
@@ -31,36 +32,46 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from django.db import connection, transaction
+import numpy as np
+import numpy.typing as npt
+from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from assessments.models import Assessment, NrsSeries, NrsWeek
+from assessments.models import Assessment, NrsSeries
 from patients.models import Patient
 from therapies.models import RehabPlan
 
 __all__ = [
     "WEEK",
+    "WEEK_CELL",
     "day0_from",
     "nrs_week_add",
     "nrs_weeks_rebuild",
     "nrs_weeks_refresh",
     "nrs_weeks_sync",
+    "weeks_decode",
 ]
 
 WEEK = dt.timedelta(weeks=1)
 CHUNK = 1000  # patients per rebuild transaction (and per IN list)
 
-_TOUCH = """
-    UPDATE {table} SET last_at = CASE WHEN last_at IS NULL OR last_at < %s THEN %s ELSE last_at END
-    WHERE patient_id = %s
-    RETURNING day0, day0_from_plan
-"""
-_UPSERT = """
-    INSERT INTO {table} (patient_id, week, total, n) VALUES (%s, %s, %s, 1)
-    ON CONFLICT (patient_id, week)
-    DO UPDATE SET total = {table}.total + excluded.total, n = {table}.n + 1
-"""
+#: One plan week in ``NrsSeries.weeks``: sum and count of its NRS entries.
+WEEK_CELL = np.dtype([("total", ">f8"), ("n", ">f8")])
+
+
+def weeks_decode(blob: bytes | memoryview | None) -> npt.NDArray[np.void]:
+    """``NrsSeries.weeks`` as an array of ``WEEK_CELL`` (index = plan week)."""
+    return np.frombuffer(bytes(blob or b""), dtype=WEEK_CELL)
+
+
+def _weeks_add(blob: bytes | memoryview, week: int, total: float) -> bytes:
+    kept = weeks_decode(blob)
+    cells = np.zeros(max(kept.size, week + 1), dtype=WEEK_CELL)  # (concatenate would go native-endian)
+    cells[: kept.size] = kept
+    cells[week]["total"] += total
+    cells[week]["n"] += 1
+    return cells.tobytes()
 
 
 def day0_from(
@@ -77,29 +88,26 @@ def nrs_week_add(assessment: Assessment) -> None:
     if assessment.instrument != "nrs" or assessment.total is None:
         return
     at, patient_id = assessment.recorded_at, assessment.patient_id
-    with connection.cursor() as cursor:
-        # Locks the patient's row (see the module doc) and moves the latest entry.
-        cursor.execute(_TOUCH.format(table=connection.ops.quote_name(NrsSeries._meta.db_table)), [at, at, patient_id])
-        state = cursor.fetchone()
-        if state is None or state[0] is None or (not state[1] and at < _aware(state[0])):
-            # No weeks yet, or an entry earlier than the first one moves day 0: recount.
-            _rebuild([patient_id])
-            return
-        day0 = _aware(state[0])
-        if at < day0:
-            return  # before plan start: in no plan week
-        cursor.execute(
-            _UPSERT.format(table=connection.ops.quote_name(NrsWeek._meta.db_table)),
-            [patient_id, (at - day0) // WEEK, assessment.total],
-        )
-
-
-def _aware(value: dt.datetime | str) -> dt.datetime:
-    """A timestamp read with a raw cursor: aware on PostgreSQL; on SQLite a naive UTC
-    datetime or its ISO text."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    # Lock the patient's row (see the module doc), then read it.
+    state = (
+        NrsSeries.objects.select_for_update()
+        .filter(patient_id=patient_id)
+        .values_list("day0", "day0_from_plan", "last_at", "weeks")
+        .first()
+    )
+    day0 = state[0] if state is not None else None
+    if state is None or day0 is None or (not state[1] and at < day0):
+        # No weeks yet, or an entry earlier than the first one moves day 0: recount.
+        _rebuild([patient_id])
+        return
+    _day0, _from_plan, last_at, weeks = state
+    changes: dict[str, object] = {}
+    if last_at is None or at > last_at:
+        changes["last_at"] = at
+    if at >= day0:  # before plan start: in no plan week
+        changes["weeks"] = _weeks_add(weeks, (at - day0) // WEEK, assessment.total)
+    if changes:
+        NrsSeries.objects.filter(patient_id=patient_id).update(**changes)
 
 
 def nrs_weeks_sync(patient_ids: Iterable[int]) -> int:
@@ -169,7 +177,7 @@ def _rebuild(patient_ids: list[int]) -> None:
         NrsSeries.objects.select_for_update().filter(patient_id__in=patient_ids).order_by("patient_id")
     )
     day0s = _day0s(patient_ids)
-    weeks: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0])
+    cells: dict[int, dict[int, list[float]]] = defaultdict(dict)
     rows = (
         Assessment.objects.filter(patient_id__in=patient_ids, instrument="nrs", total__isnull=False)
         .order_by()
@@ -182,17 +190,20 @@ def _rebuild(patient_ids: list[int]) -> None:
         day0 = day0s[patient_id][0]
         if day0 is None or total is None or recorded_at < day0:
             continue
-        cell = weeks[patient_id, (recorded_at - day0) // WEEK]
+        cell = cells[patient_id].setdefault((recorded_at - day0) // WEEK, [0.0, 0.0])
         cell[0] += total
         cell[1] += 1
-    NrsWeek.objects.filter(patient_id__in=patient_ids).delete()
-    NrsWeek.objects.bulk_create(
-        [NrsWeek(patient_id=pk, week=week, total=total, n=int(n)) for (pk, week), (total, n) in weeks.items()],
-        batch_size=5000,
-    )
     now = timezone.now()
     for state in locked:
         state.day0, state.day0_from_plan = day0s.get(state.patient_id, (None, False))
         state.last_at = last.get(state.patient_id)
+        state.weeks = _weeks_pack(cells.get(state.patient_id, {}))
         state.rebuilt_at = now
-    NrsSeries.objects.bulk_update(locked, ["day0", "day0_from_plan", "last_at", "rebuilt_at"], batch_size=CHUNK)
+    NrsSeries.objects.bulk_update(locked, ["day0", "day0_from_plan", "last_at", "weeks", "rebuilt_at"], batch_size=CHUNK)
+
+
+def _weeks_pack(cells: dict[int, list[float]]) -> bytes:
+    packed = np.zeros(max(cells, default=-1) + 1, dtype=WEEK_CELL)
+    for week, (total, n) in cells.items():
+        packed[week] = (total, n)
+    return packed.tobytes()

@@ -16,13 +16,14 @@ import uuid
 import zoneinfo
 from typing import Any
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import close_old_connections, connection
 
 from assessments.cohort import CohortFilters, cohort_arrays
-from assessments.models import Assessment, NrsSeries, NrsWeek
-from assessments.nrs_weeks import nrs_weeks_refresh, nrs_weeks_sync
+from assessments.models import Assessment, NrsSeries
+from assessments.nrs_weeks import nrs_weeks_refresh, nrs_weeks_sync, weeks_decode
 from assessments.services import assessment_record
 from assessments.tasks import nrs_weeks_refresh as nrs_weeks_refresh_task
 from patients.access import Actor
@@ -85,7 +86,8 @@ def recount(patient: Any) -> tuple[dt.datetime | None, dict[int, tuple[float, in
 
 def stored(patient: Any) -> tuple[dt.datetime | None, dict[int, tuple[float, int]]]:
     state = NrsSeries.objects.get(patient=patient)
-    return state.day0, {w.week: (w.total, w.n) for w in NrsWeek.objects.filter(patient=patient)}
+    cells = weeks_decode(state.weeks)
+    return state.day0, {int(w): (float(cells[w]["total"]), int(cells[w]["n"])) for w in np.flatnonzero(cells["n"])}
 
 
 def assert_weeks_match(patient: Any) -> None:

@@ -34,7 +34,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from assessments.cohort import HORIZON_WEEKS, CohortFilters, cohort_outcomes
-from assessments.models import Assessment, NrsSeries, NrsWeek
+from assessments.models import Assessment, NrsSeries
 from assessments.nrs_weeks import nrs_weeks_rebuild
 from patients.access import Actor
 from patients.models import CareTeamMember, Clinic, Membership, Patient
@@ -127,7 +127,7 @@ def _populate(rng: np.random.Generator) -> tuple[Any, list[int], float]:
     with connection.cursor() as cursor:
         # What autovacuum does to a live database after a bulk load (visibility map,
         # statistics), for the tables the summary reads.
-        for model in (Assessment, NrsSeries, NrsWeek):
+        for model in (Assessment, NrsSeries):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
         cursor.execute("ANALYZE")
     return manager, [p.pk for p in patients], rebuild_s

@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import math
 import zoneinfo
 from collections import defaultdict
@@ -50,7 +51,8 @@ import psycopg
 from django.conf import settings
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
-from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -289,16 +291,20 @@ def cohort_arrays(
     now = timezone.now()
 
     patient_rows = list(
-        qs.values_list(
+        qs.annotate(diagnoses_json=Cast("diagnoses", TextField()))
+        .values_list(
             "id",
             "clinic_id",
             "sex",
             "birth_year",
-            "diagnoses",
+            "diagnoses_json",
             "pain_onset",
             "time_zone",
-        ).order_by("id")
+        )
+        .order_by("id")
     )
+    # The diagnosis lists as one JSON document: one parse instead of one per patient.
+    diagnoses_of = json.loads("[" + ",".join(row[4] or "[]" for row in patient_rows) + "]")
     zones: dict[str, zoneinfo.ZoneInfo] = {}
     tz_of: dict[int, zoneinfo.ZoneInfo] = {}
     for row in patient_rows:
@@ -356,9 +362,10 @@ def cohort_arrays(
 
     # Day 0 per patient and the since / until selection on its local date.
     kept: list[tuple[Any, ...]] = []
+    diagnoses: list[list[str]] = []
     t0: list[dt.datetime | None] = []
     day0_date: list[dt.date | None] = []
-    for row in patient_rows:
+    for row, patient_diagnoses in zip(patient_rows, diagnoses_of, strict=True):
         pk = row[0]
         t = day0_from(tz_of[pk], plan_start.get(pk), first_nrs.get(pk))
         local = plan_start.get(pk) or (t.astimezone(tz_of[pk]).date() if t else None)
@@ -368,6 +375,7 @@ def cohort_arrays(
         if outside:
             continue
         kept.append(row)
+        diagnoses.append(list(patient_diagnoses or []))
         t0.append(t)
         day0_date.append(local)
 
@@ -427,7 +435,7 @@ def cohort_arrays(
         clinic_ids=np.array([row[1] for row in kept], dtype=np.int64),
         sex=[row[2] for row in kept],
         birth_year=[row[3] for row in kept],
-        diagnoses=[list(row[4] or []) for row in kept],
+        diagnoses=diagnoses,
         pain_onset=[row[5] for row in kept],
         day0_date=day0_date,
         has_plan=np.array([row[0] in plan_start for row in kept], dtype=np.bool_),

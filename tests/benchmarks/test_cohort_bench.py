@@ -179,6 +179,14 @@ def _copy_nrs(
             copy.write("".join(lines))
 
 
+def _naive_day0(patient: Patient) -> dt.datetime | None:
+    """The naive loops' day 0: one query for the earliest plan, its start at local midnight."""
+    plan = RehabPlan.objects.filter(patient=patient).order_by("start_date").first()
+    if plan is None:
+        return None
+    return dt.datetime.combine(plan.start_date, dt.time(), tzinfo=zoneinfo.ZoneInfo(patient.time_zone))
+
+
 def _naive_responders(
     patient_ids: list[int],
 ) -> tuple[dict[int, tuple[bool, bool]], float]:
@@ -187,12 +195,9 @@ def _naive_responders(
     out: dict[int, tuple[bool, bool]] = {}
     t_start = time.perf_counter()
     for patient in Patient.objects.filter(pk__in=patient_ids).order_by("pk"):
-        plan = RehabPlan.objects.filter(patient=patient).order_by("start_date").first()
-        if plan is None:
+        t0 = _naive_day0(patient)
+        if t0 is None:
             continue
-        t0 = dt.datetime.combine(
-            plan.start_date, dt.time(), tzinfo=zoneinfo.ZoneInfo(patient.time_zone)
-        )
         nrs = Assessment.objects.filter(
             patient=patient, instrument="nrs", total__isnull=False
         )
@@ -235,12 +240,9 @@ def _naive_summary(
     out: dict[int, tuple[bool, bool, tuple[float, ...], float | None, bool]] = {}
     t_start = time.perf_counter()
     for patient in Patient.objects.filter(pk__in=patient_ids).order_by("pk"):
-        plan = RehabPlan.objects.filter(patient=patient).order_by("start_date").first()
-        if plan is None:
+        t0 = _naive_day0(patient)
+        if t0 is None:
             continue
-        t0 = dt.datetime.combine(
-            plan.start_date, dt.time(), tzinfo=zoneinfo.ZoneInfo(patient.time_zone)
-        )
         series = [
             (at, total)
             for at, total in Assessment.objects.filter(

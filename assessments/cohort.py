@@ -23,11 +23,11 @@ later one under it (the ``thermal`` total is the largest |ΔT| over the ROIs).
 Adherence is the plan adherence of ``therapies.adherence`` as of today.
 
 Loading is a fixed number of queries whatever the cohort's size. On PostgreSQL the NRS
-series never reach Python whole: the two 7-day windows per patient are index range scans
-(the latest entry is kept at write time), and the weekly sums and counts are the ones
-every capture keeps (``assessments.nrs_weeks``), about 26 rows a patient instead of a
-year of entries; a patient whose stored day 0 is stale is reduced from the raw entries
-instead. Elsewhere (SQLite, the embedded default) the cohort's NRS rows are loaded
+series never reach Python whole: the baseline is plan week 0, the current window is one
+index range scan per patient up to the latest entry (kept at write time), and the weekly
+sums and counts are the ones every capture keeps (``assessments.nrs_weeks``), one packed
+value a patient instead of a year of entries; all of it comes back in one packed row per
+patient. A patient whose kept day 0 is stale is reduced from the raw entries instead. Elsewhere (SQLite, the embedded default) the cohort's NRS rows are loaded
 with one ``values_list`` and reduced in numpy with the same rules and exact integer
 microsecond arithmetic, so both paths hand the engine the same arrays.
 """

@@ -529,6 +529,16 @@ def test_empty_cohort(db, manager):
     assert summary["groups"]["diagnosis"] == []
 
 
+def test_patients_without_any_nrs(clinic, manager, start):
+    """Plans but no diary yet: no windows, no weeks, nothing valid; no error either."""
+    for _ in range(3):
+        make_plan(make_patient(clinic), start, "tdcs")
+    out = _outcomes(manager)
+    assert (out.summary["n_patients"], out.summary["n_valid"]) == (3, 0)
+    assert out.arrays.nrs_weekly.idx.size == 0
+    assert np.isnan(out.arrays.nrs_windows.last_day).all()
+
+
 def test_patient_rows_are_deidentified(world, manager, start):
     out = _outcomes(manager)
     rows = {row[0]: row for row in patient_rows(out)}

@@ -58,7 +58,7 @@ from django.utils.translation import gettext as _
 
 from assessments import analytics
 from assessments.models import Assessment, NrsSeries
-from assessments.nrs_weeks import WEEK_CELL, day0_from
+from assessments.nrs_weeks import RECENT_CELL, WEEK_CELL, day0_from
 from patients.access import Actor, visible_patients
 from patients.models import CareTeamMember, Diagnosis, Patient, Sex
 from patients.services import audit_list_record
@@ -460,22 +460,21 @@ def cohort_arrays(
 def _nrs_postgresql(
     ids: IntArray, t0: IntArray, patient_ids: IntArray, horizon_weeks: int
 ) -> tuple[NrsWindows, WeeklyNrs]:
-    """Both NRS reductions in PostgreSQL.
+    """Both NRS reductions in PostgreSQL, from what captures keep (``NrsSeries``).
 
-    Windows: the baseline ``[t0, t0 + 7 d)`` is plan week 0; the current window
-    ``(last - 7 d, last]`` (from t0 on) is summed per patient over the series index.
-    Weeks: the kept sums and counts of weeks ``< horizon`` (``NrsSeries.weeks``) for
-    patients whose kept day 0 is ``t0``, and for the rest sums and counts of the raw
-    entries over ``[t0, t0 + horizon)``. Interval arithmetic on timestamps is exact (microseconds), and
-    intervals are given in seconds so that daylight saving does not stretch a "day".
+    One packed row per patient: the latest entry, the entries of the 7 days up to it
+    (the current window ``(last - 7 d, last]``, counted from t0 on), and the weeks
+    ``< horizon`` when their day 0 is ``t0``; the baseline ``[t0, t0 + 7 d)`` is plan week
+    0. Patients without an ``NrsSeries`` row have their window looked up over the series
+    index, and those without current weeks have their weeks summed from the raw entries
+    over ``[t0, t0 + horizon)``. Interval arithmetic on timestamps is exact (microseconds),
+    and intervals are given in seconds so that daylight saving does not stretch a "day".
     """
+    n = patient_ids.size
     if ids.size == 0:
-        return NrsWindows.from_parts(
-            patient_ids.size, WeeklyNrs.empty(), *_no_current()
-        ), WeeklyNrs.empty()
+        return NrsWindows.from_parts(n, WeeklyNrs.empty(), *_no_current()), WeeklyNrs.empty()
     table = connection.ops.quote_name(Assessment._meta.db_table)
     series = connection.ops.quote_name(NrsSeries._meta.db_table)
-    window_s = WINDOW_DAYS * 86_400
     tail = horizon_weeks * WEEK_CELL.itemsize
     # Day 0 as integer microseconds since 1970: exact, and cheap to send for 10^4 patients.
     # OFFSET 0 keeps the subquery from being inlined, so t0 is computed once per patient.
@@ -483,21 +482,23 @@ def _nrs_postgresql(
         "(SELECT u.pid, timestamptz 'epoch' + u.t0 * interval '1 microsecond' AS t0"
         " FROM unnest(%(ids)s::bigint[], %(t0)s::bigint[]) AS u(pid, t0) OFFSET 0)"
     )
-    # Per patient with entries from day 0 on, one packed row: the current window (one
-    # range scan up to the latest entry, which is kept at write time; looked up for a
-    # patient without an ``NrsSeries`` row), whether the kept weeks count from this day 0
-    # ("fresh"), and the kept weeks themselves, cut or zero-padded to the horizon.
-    current_sql = f"""
+    kept_sql = f"""
+        SELECT float8send(w.pid::float8)
+               || float8send(coalesce(date_part('epoch', s.last_at - w.t0), 'NaN')::float8)
+               || float8send((s.day0 IS NOT DISTINCT FROM w.t0)::int::float8)
+               || float8send((length(s.recent) / {RECENT_CELL.itemsize})::float8)
+               || substring(s.weeks || %(pad)s::bytea from 1 for %(tail)s) AS head,
+               s.recent, w.pid
+        FROM {cohort} w JOIN {series} s ON s.patient_id = w.pid
+    """  # noqa: S608 - the table name is ours, every value is a parameter
+    # For patients without an NrsSeries row: the latest entry and the current window.
+    lookup_sql = f"""
         SELECT w.pid::float8, date_part('epoch', l.last - w.t0)::float8,
-               c.total::float8, c.n::float8, (s.day0 IS NOT DISTINCT FROM w.t0)::int::float8,
-               substring(coalesce(s.weeks, ''::bytea) || %(pad)s::bytea from 1 for %(tail)s)
+               c.total::float8, c.n::float8
         FROM {cohort} w
-        LEFT JOIN {series} s ON s.patient_id = w.pid
         CROSS JOIN LATERAL (
-            SELECT coalesce(s.last_at, (
-                SELECT max(x.recorded_at) FROM {table} x
-                WHERE x.patient_id = w.pid AND x.instrument = 'nrs' AND x.total IS NOT NULL
-            )) AS last
+            SELECT max(x.recorded_at) AS last FROM {table} x
+            WHERE x.patient_id = w.pid AND x.instrument = 'nrs' AND x.total IS NOT NULL
         ) l
         CROSS JOIN LATERAL (
             SELECT coalesce(sum(a.total), 0) AS total, count(*) AS n FROM {table} a
@@ -506,9 +507,8 @@ def _nrs_postgresql(
               AND a.recorded_at <= l.last AND a.recorded_at >= w.t0
         ) c
         WHERE l.last >= w.t0
-    """  # noqa: S608 - the table name is ours, every value is a parameter
-    # The weeks of patients whose kept day 0 is stale (rare: a day 0 moved and the
-    # refresh has not run yet), from their raw entries.
+    """  # noqa: S608
+    # Weeks from the raw entries, for patients without current kept weeks.
     raw_sql = f"""
         SELECT w.pid::float8, g.week::float8, g.total::float8, g.n::float8
         FROM {cohort} w CROSS JOIN LATERAL (
@@ -523,42 +523,90 @@ def _nrs_postgresql(
     params = {
         "ids": _pg_array(ids),
         "t0": _pg_array(t0),
-        "window": window_s,
+        "window": WINDOW_DAYS * 86_400,
         "horizon": horizon_weeks * 7 * 86_400,
         "pad": bytes(tail),
         "tail": tail,
     }
-    current, tails = _fetch_packed(current_sql, params, 5, tail)
-    cur_pos, _known = _positions(patient_ids, current[:, 0].astype(np.int64))
-    fresh = current[:, 4] == 1
-    cells = np.frombuffer(tails, dtype=WEEK_CELL).reshape(-1, horizon_weeks)[fresh]
-    row, week = np.nonzero(cells["n"] > 0)
-    parts = [
-        (cur_pos[fresh][row], week.astype(np.int64), cells["total"][row, week], cells["n"][row, week])
+
+    heads, recent = _fetch_kept(kept_sql, params)
+    row = np.dtype([("head", ">f8", (4,)), ("weeks", WEEK_CELL, (horizon_weeks,))])
+    kept = np.frombuffer(heads, dtype=row)
+    head = kept["head"].astype(np.float64).reshape(-1, 4)
+    kept_ids = head[:, 0].astype(np.int64)
+    kept_pos, _known = _positions(patient_ids, kept_ids)
+    # The current window from the kept recent entries, from day 0 on.
+    row_t0 = t0[np.searchsorted(ids, kept_ids)]
+    entries = np.frombuffer(recent, dtype=RECENT_CELL)
+    entry_row = np.repeat(np.arange(kept.size), head[:, 3].astype(np.int64))
+    from_day0 = entries["at_us"] >= row_t0[entry_row]
+    has_window = head[:, 1] >= 0  # the latest entry is on or after day 0
+    current_total = np.bincount(
+        entry_row[from_day0], weights=entries["value"][from_day0].astype(np.float64), minlength=kept.size
+    )
+    n_current = np.bincount(entry_row[from_day0], minlength=kept.size).astype(np.int64)
+    window_parts: list[tuple[IntArray, FloatArray, FloatArray, IntArray]] = [
+        (
+            kept_pos[has_window],
+            head[has_window, 1] / 86_400.0,
+            current_total[has_window].astype(np.float64),
+            n_current[has_window],
+        )
     ]
-    stale = ~fresh
-    if stale.any():
-        mine = np.isin(ids, current[stale, 0].astype(np.int64))
+    # Weeks kept from this day 0.
+    fresh = head[:, 2] == 1
+    cells = kept["weeks"][fresh]
+    cell_row, cell_week = np.nonzero(cells["n"] > 0)
+    week_parts: list[tuple[IntArray, IntArray, FloatArray, IntArray]] = [
+        (
+            kept_pos[fresh][cell_row],
+            cell_week.astype(np.int64),
+            cells["total"][cell_row, cell_week].astype(np.float64),
+            cells["n"][cell_row, cell_week].astype(np.int64),
+        )
+    ]
+    unknown = ~np.isin(ids, kept_ids)
+    if unknown.any():
+        found = _fetch_matrix(
+            lookup_sql, {**params, "ids": _pg_array(ids[unknown]), "t0": _pg_array(t0[unknown])}, 4
+        )
+        found_pos, _known = _positions(patient_ids, found[:, 0].astype(np.int64))
+        window_parts.append((found_pos, found[:, 1] / 86_400.0, found[:, 2], found[:, 3].astype(np.int64)))
+    raw_ids = np.isin(ids, kept_ids[~fresh]) | unknown
+    if raw_ids.any():
         raw = _fetch_matrix(
-            raw_sql, {**params, "ids": _pg_array(ids[mine]), "t0": _pg_array(t0[mine])}, 4
+            raw_sql, {**params, "ids": _pg_array(ids[raw_ids]), "t0": _pg_array(t0[raw_ids])}, 4
         )
         raw_pos, _known = _positions(patient_ids, raw[:, 0].astype(np.int64))
-        parts.append((raw_pos, raw[:, 1].astype(np.int64), raw[:, 2], raw[:, 3]))
-    weekly = WeeklyNrs(
-        np.concatenate([p[0] for p in parts]).astype(np.int64),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]).astype(np.float64),
-        np.concatenate([p[3] for p in parts]).astype(np.int64),
-    )
+        week_parts.append((raw_pos, raw[:, 1].astype(np.int64), raw[:, 2], raw[:, 3].astype(np.int64)))
+    weekly = WeeklyNrs(*(np.concatenate([p[k] for p in week_parts]) for k in range(4)))
     windows = NrsWindows.from_parts(
-        patient_ids.size,
-        weekly,
-        cur_pos,
-        current[:, 1] / 86_400.0,
-        current[:, 2],
-        current[:, 3].astype(np.int64),
+        n, weekly, *(np.concatenate([p[k] for p in window_parts]) for k in range(4))
     )
     return windows, weekly
+
+
+def _fetch_kept(sql: str, params: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The packed heads and the recent entries of ``sql``'s rows (columns head, recent,
+    pid), each concatenated in pid order: see :func:`_fetch_packed` for why."""
+    with _binary_cursor() as cursor:
+        cursor.execute(
+            "SELECT string_agg(r.head, ''::bytea ORDER BY r.pid),"  # noqa: S608
+            f" string_agg(r.recent, ''::bytea ORDER BY r.pid) FROM ({sql}) AS r",
+            params,
+        )
+        heads, recent = cursor.fetchone() or (None, None)
+    return bytes(heads or b""), bytes(recent or b"")
+
+
+def _binary_cursor() -> CursorWrapper:
+    """A cursor with server-side parameter binding and binary results (bytea as is, not
+    hex text), wrapped like Django's own (query logging, execute wrappers)."""
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    raw.format = psycopg.pq.Format.BINARY
+    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+    return wrapper(raw, connection)
 
 
 def _pg_array(values: IntArray) -> str:
@@ -586,11 +634,7 @@ def _fetch_packed(
     """
     columns = [f"c{i}" for i in range(width)] + (["tail"] if tail_bytes else [])
     packed = [f"float8send(r.c{i})" for i in range(width)] + (["r.tail"] if tail_bytes else [])
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    raw.format = psycopg.pq.Format.BINARY
-    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
-    with wrapper(raw, connection) as cursor:
+    with _binary_cursor() as cursor:
         cursor.execute(
             f"SELECT string_agg({' || '.join(packed)}, ''::bytea)"  # noqa: S608
             f" FROM ({sql}) AS r({', '.join(columns)})",

@@ -69,6 +69,10 @@ class NrsSeries(models.Model):
     weeks = models.BinaryField(
         default=bytes, help_text="Week w at bytes [16w, 16w + 16): sum and count as big-endian float64."
     )
+    recent = models.BinaryField(
+        default=bytes,
+        help_text="The entries of the 7 days up to last_at: time (microseconds since 1970) and score, big-endian, 16 bytes each.",
+    )
     rebuilt_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -38,26 +38,58 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from assessments.analytics import DEFAULT_WINDOW_DAYS
 from assessments.models import Assessment, NrsSeries
 from patients.models import Patient
 from therapies.models import RehabPlan
 
 __all__ = [
+    "RECENT",
+    "RECENT_CELL",
     "WEEK",
     "WEEK_CELL",
     "day0_from",
+    "epoch_us",
     "nrs_week_add",
     "nrs_weeks_rebuild",
     "nrs_weeks_refresh",
     "nrs_weeks_sync",
+    "recent_decode",
     "weeks_decode",
 ]
 
 WEEK = dt.timedelta(weeks=1)
+#: The cohort's current window: the entries in (last - 7 d, last] are kept whole.
+RECENT = dt.timedelta(days=DEFAULT_WINDOW_DAYS)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_ONE_US = dt.timedelta(microseconds=1)
 CHUNK = 1000  # patients per rebuild transaction (and per IN list)
 
 #: One plan week in ``NrsSeries.weeks``: sum and count of its NRS entries.
 WEEK_CELL = np.dtype([("total", ">f8"), ("n", ">f8")])
+
+
+#: One kept recent entry in ``NrsSeries.recent``.
+RECENT_CELL = np.dtype([("at_us", ">i8"), ("value", ">f8")])
+
+
+def recent_decode(blob: bytes | memoryview | None) -> npt.NDArray[np.void]:
+    """``NrsSeries.recent`` as an array of ``RECENT_CELL``."""
+    return np.frombuffer(bytes(blob or b""), dtype=RECENT_CELL)
+
+
+def epoch_us(value: dt.datetime) -> int:
+    """Exact microseconds since 1970 (what ``recent`` stores)."""
+    return (value - _EPOCH) // _ONE_US
+
+
+def _recent_add(blob: bytes | memoryview, at: dt.datetime, value: float, last: dt.datetime) -> bytes:
+    """Add an entry and drop what is no longer within (last - 7 d, last]."""
+    kept = recent_decode(blob)
+    cells = np.zeros(kept.size + 1, dtype=RECENT_CELL)
+    cells[:-1] = kept
+    cells[-1] = (epoch_us(at), value)
+    return cells[cells["at_us"] > epoch_us(last - RECENT)].tobytes()
 
 
 def weeks_decode(blob: bytes | memoryview | None) -> npt.NDArray[np.void]:
@@ -92,7 +124,7 @@ def nrs_week_add(assessment: Assessment) -> None:
     state = (
         NrsSeries.objects.select_for_update()
         .filter(patient_id=patient_id)
-        .values_list("day0", "day0_from_plan", "last_at", "weeks")
+        .values_list("day0", "day0_from_plan", "last_at", "weeks", "recent")
         .first()
     )
     day0 = state[0] if state is not None else None
@@ -100,10 +132,13 @@ def nrs_week_add(assessment: Assessment) -> None:
         # No weeks yet, or an entry earlier than the first one moves day 0: recount.
         _rebuild([patient_id])
         return
-    _day0, _from_plan, last_at, weeks = state
+    _day0, _from_plan, last_at, weeks, recent = state
     changes: dict[str, object] = {}
-    if last_at is None or at > last_at:
-        changes["last_at"] = at
+    last = at if last_at is None or at > last_at else last_at
+    if last != last_at:
+        changes["last_at"] = last
+    if at > last - RECENT:  # within the current window (a late entry may be, too)
+        changes["recent"] = _recent_add(recent, at, assessment.total, last)
     if at >= day0:  # before plan start: in no plan week
         changes["weeks"] = _weeks_add(weeks, (at - day0) // WEEK, assessment.total)
     if changes:
@@ -184,9 +219,12 @@ def _rebuild(patient_ids: list[int]) -> None:
         .values_list("patient_id", "recorded_at", "total")
     )
     last: dict[int, dt.datetime] = {}
+    entries: dict[int, list[tuple[dt.datetime, float]]] = defaultdict(list)
     for patient_id, recorded_at, total in rows.iterator(chunk_size=20_000):
         if patient_id not in last or recorded_at > last[patient_id]:
             last[patient_id] = recorded_at
+        if total is not None:
+            entries[patient_id].append((recorded_at, total))
         day0 = day0s[patient_id][0]
         if day0 is None or total is None or recorded_at < day0:
             continue
@@ -198,8 +236,19 @@ def _rebuild(patient_ids: list[int]) -> None:
         state.day0, state.day0_from_plan = day0s.get(state.patient_id, (None, False))
         state.last_at = last.get(state.patient_id)
         state.weeks = _weeks_pack(cells.get(state.patient_id, {}))
+        state.recent = _recent_pack(entries.get(state.patient_id, []), state.last_at)
         state.rebuilt_at = now
-    NrsSeries.objects.bulk_update(locked, ["day0", "day0_from_plan", "last_at", "weeks", "rebuilt_at"], batch_size=CHUNK)
+    NrsSeries.objects.bulk_update(
+        locked, ["day0", "day0_from_plan", "last_at", "weeks", "recent", "rebuilt_at"], batch_size=CHUNK
+    )
+
+
+def _recent_pack(entries: list[tuple[dt.datetime, float]], last: dt.datetime | None) -> bytes:
+    if last is None:
+        return b""
+    return np.array(
+        [(epoch_us(at), value) for at, value in entries if at > last - RECENT], dtype=RECENT_CELL
+    ).tobytes()
 
 
 def _weeks_pack(cells: dict[int, list[float]]) -> bytes:

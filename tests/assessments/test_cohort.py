@@ -715,13 +715,17 @@ def test_postgresql_and_portable_reductions_agree(clinic, manager, start):
         )
 
     assert weekly_of(arrays.nrs_weekly) == weekly_of(portable_weekly)
-    # The same weeks when no stored day 0 is current (the raw-entry fallback), and with the
-    # latest entry looked up rather than kept.
+    # The same when no kept day 0 is current (weeks from the raw entries) ...
     assert NrsSeries.objects.filter(day0__isnull=False).count() == 12
-    NrsSeries.objects.update(day0=F("day0") - dt.timedelta(microseconds=1), last_at=None)
+    NrsSeries.objects.update(day0=F("day0") - dt.timedelta(microseconds=1))
     stale = cohort_arrays(manager, CohortFilters(), horizon_weeks=26)
     assert weekly_of(stale.nrs_weekly) == weekly_of(portable_weekly)
     assert_same_windows(stale.nrs_windows, portable_windows)
+    # ... and when nothing is kept at all (windows looked up, weeks from the raw entries).
+    NrsSeries.objects.all().delete()
+    unkept = cohort_arrays(manager, CohortFilters(), horizon_weeks=26)
+    assert weekly_of(unkept.nrs_weekly) == weekly_of(portable_weekly)
+    assert_same_windows(unkept.nrs_windows, portable_windows)
 
 
 # --- API -------------------------------------------------------------------------------------

@@ -23,7 +23,13 @@ from django.db import close_old_connections, connection
 
 from assessments.cohort import CohortFilters, cohort_arrays
 from assessments.models import Assessment, NrsSeries
-from assessments.nrs_weeks import nrs_weeks_refresh, nrs_weeks_sync, weeks_decode
+from assessments.nrs_weeks import (
+    epoch_us,
+    nrs_weeks_refresh,
+    nrs_weeks_sync,
+    recent_decode,
+    weeks_decode,
+)
 from assessments.services import assessment_record
 from assessments.tasks import nrs_weeks_refresh as nrs_weeks_refresh_task
 from patients.access import Actor
@@ -93,7 +99,17 @@ def stored(patient: Any) -> tuple[dt.datetime | None, dict[int, tuple[float, int
 def assert_weeks_match(patient: Any) -> None:
     assert stored(patient) == recount(patient)
     latest = Assessment.objects.filter(patient=patient, instrument="nrs").order_by("-recorded_at").first()
-    assert NrsSeries.objects.get(patient=patient).last_at == (latest.recorded_at if latest else None)
+    state = NrsSeries.objects.get(patient=patient)
+    assert state.last_at == (latest.recorded_at if latest else None)
+    # The kept current window: every entry of the 7 days up to the latest, nothing else.
+    kept = sorted((int(c["at_us"]), float(c["value"])) for c in recent_decode(state.recent))
+    window = [] if latest is None else sorted(
+        (epoch_us(at), total)
+        for at, total in Assessment.objects.filter(
+            patient=patient, instrument="nrs", recorded_at__gt=latest.recorded_at - dt.timedelta(days=7)
+        ).values_list("recorded_at", "total")
+    )
+    assert kept == window
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
@@ -21,6 +21,7 @@ from assessments.instruments import INSTRUMENTS
 from assessments.models import Assessment, Source
 from assessments.selectors import assessment_series
 from assessments.services import assessment_record
+from config.api import created_response
 from config.errors import ConflictError, InvalidInput
 from patients.access import (
     Action,
@@ -148,7 +149,7 @@ class AssessmentListCreateApi(APIView):
         data = serializer.validated_data
         recorded = _record(request, patient, data)
         body = AssessmentOutputSerializer(recorded.assessment).data
-        return Response(body, status=status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK)
+        return created_response(body, recorded.created)
 
 
 class SyncApi(APIView):

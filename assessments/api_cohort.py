@@ -10,6 +10,7 @@ clinic administrators get their clinic's cohort, therapists their care-team pati
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.http import HttpResponse, QueryDict
@@ -24,6 +25,7 @@ from assessments.cohort import (
     CASE_SERIES_COLUMNS,
     PATIENT_CSV_COLUMNS,
     CohortFilters,
+    CohortOutcomes,
     case_series_rows,
     cohort_outcomes,
     patient_rows,
@@ -159,10 +161,29 @@ class CohortOutcomesApi(APIView):
         return response
 
 
-def _csv_response(filename: str) -> HttpResponse:
+def _csv_export(
+    request: Request,
+    filename: str,
+    header: Sequence[str],
+    rows: Callable[[CohortOutcomes], Iterable[Sequence[Any]]],
+    *,
+    audit_as: str,
+    case_series: bool = False,
+) -> HttpResponse:
+    """The cohort the caller may see, under the request's filters, as a CSV download
+    (audited as ``audit_as``, never cached)."""
+    outcomes = cohort_outcomes(
+        actor=Actor.from_request(request),
+        filters=_filters(request),
+        case_series=case_series,
+        audit_as=audit_as,
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows(outcomes))
     return response
 
 
@@ -173,17 +194,9 @@ class CohortOutcomesCsvApi(APIView):
 
     @extend_schema(parameters=_FILTER_PARAMETERS, responses={(200, "text/csv"): str})
     def get(self, request: Request) -> HttpResponse:
-        filters = _filters(request)
-        outcomes = cohort_outcomes(
-            actor=Actor.from_request(request),
-            filters=filters,
-            audit_as="cohort_outcomes.csv",
+        return _csv_export(
+            request, "cohort-outcomes.csv", PATIENT_CSV_COLUMNS, patient_rows, audit_as="cohort_outcomes.csv"
         )
-        response = _csv_response("cohort-outcomes.csv")
-        writer = csv.writer(response)
-        writer.writerow(PATIENT_CSV_COLUMNS)
-        writer.writerows(patient_rows(outcomes))
-        return response
 
 
 class CohortCaseSeriesCsvApi(APIView):
@@ -193,18 +206,11 @@ class CohortCaseSeriesCsvApi(APIView):
 
     @extend_schema(parameters=_FILTER_PARAMETERS, responses={(200, "text/csv"): str})
     def get(self, request: Request) -> HttpResponse:
-        filters = _filters(request)
-        outcomes = cohort_outcomes(
-            actor=Actor.from_request(request),
-            filters=filters,
-            case_series=True,
+        return _csv_export(
+            request,
+            "cohort-case-series.csv",
+            CASE_SERIES_COLUMNS,
+            lambda outcomes: ([row[c] for c in CASE_SERIES_COLUMNS] for row in case_series_rows(outcomes)),
             audit_as="cohort_case_series.csv",
+            case_series=True,
         )
-        response = _csv_response("cohort-case-series.csv")
-        writer = csv.writer(response)
-        writer.writerow(CASE_SERIES_COLUMNS)
-        writer.writerows(
-            [row[column] for column in CASE_SERIES_COLUMNS]
-            for row in case_series_rows(outcomes)
-        )
-        return response

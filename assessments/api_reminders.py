@@ -43,6 +43,7 @@ from assessments.reminders import (
     push_subscription_save,
 )
 from assessments.services import alert_acknowledge
+from config.api import created_response
 from config.errors import InvalidInput
 from patients.access import Action, Actor, own_patient_id
 from patients.api import get_patient
@@ -296,7 +297,7 @@ class PushSubscriptionApi(APIView):
         subscription, created = push_subscription_save(
             user=request.user, endpoint=data["endpoint"], p256dh=data["keys"]["p256dh"], auth=data["keys"]["auth"]
         )
-        return Response(self.OutputSerializer(subscription).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return created_response(self.OutputSerializer(subscription).data, created)
 
     @extend_schema(request=DeleteSerializer, responses={204: None})
     def delete(self, request: Request) -> Response:

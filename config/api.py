@@ -19,6 +19,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from config.errors import ConflictError, InvalidInput
 
 
+def created_response(body: Any, created: bool) -> Response:
+    """The idempotent-create answer of the contract: 201 for a new record, 200 with the
+    stored one when the same client_uuid (or key) comes again."""
+    return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The resource was changed by someone else."

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import created_response
 from patients.access import Action, Actor
 from patients.api import get_patient
 from patients.models import Patient
@@ -363,8 +364,7 @@ class SessionListCreateApi(APIView):
             override_reason=data["override_reason"],
             client_uuid=data["client_uuid"] or uuid.uuid4(),
         )
-        code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
-        return Response(SessionOutputSerializer(recorded.obj).data, status=code)
+        return created_response(SessionOutputSerializer(recorded.obj).data, recorded.created)
 
 
 # -----------------------------------------------------------------------------
@@ -422,8 +422,7 @@ class HomeExerciseApi(APIView):
             note=data["note"],
             client_uuid=data["client_uuid"] or uuid.uuid4(),
         )
-        code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
-        return Response(HomeLogOutputSerializer(recorded.obj).data, status=code)
+        return created_response(HomeLogOutputSerializer(recorded.obj).data, recorded.created)
 
 
 # -----------------------------------------------------------------------------

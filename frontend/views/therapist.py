@@ -529,39 +529,48 @@ def _invalid(
     )
 
 
-@login_required
-@require_POST
-def thermal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
-    form = _build_form(
-        "thermal", _light_page(request, patient), request, data=request.POST
-    )
-    form = cast(ThermalForm, form)
+def _clinician_entry(
+    request: HttpRequest,
+    patient: Patient,
+    kind: str,
+    form: ThermalForm | DN4Form,
+    saved: str,
+    page: PatientPage | None = None,
+) -> HttpResponse:
+    """Record a clinic measurement (thermal reading, DN4 examination) from its form: the
+    one capture service, its errors shown on the fields they name."""
     if form.is_valid():
         try:
             assessment_record(
                 actor=Actor.from_request(request),
                 patient=patient,
-                instrument="thermal",
+                instrument=kind,
                 answers=form.answers(),
                 recorded_at=form.when(),
                 client_uuid=form.cleaned_data["client_uuid"],
                 source=Source.CLINICIAN,
             )
         except (InvalidInput, ConflictError) as exc:
-            answers = (
-                exc.errors.get("answers", {})
-                if isinstance(exc.errors.get("answers"), dict)
-                else {}
-            )
-            apply_service_errors(
-                form,
-                exc.errors,
-                field_map={p: f for p in answers if (f := form.field_for_path(p))},
-            )
+            apply_service_errors(form, exc.errors, field_map=_answer_fields(form, exc.errors))
         else:
-            return _saved(request, patient, "thermal", _("Thermal reading saved."))
-    return _invalid(request, patient, "thermal", form)
+            return _saved(request, patient, kind, saved)
+    return _invalid(request, patient, kind, form, page)
+
+
+def _answer_fields(form: ThermalForm | DN4Form, errors: dict[str, Any]) -> dict[str, str]:
+    """Form fields for the service's per-answer error paths (thermal ROI rows)."""
+    answers = errors.get("answers")
+    if not isinstance(answers, dict) or not isinstance(form, ThermalForm):
+        return {}
+    return {path: field for path in answers if (field := form.field_for_path(path))}
+
+
+@login_required
+@require_POST
+def thermal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    form = _build_form("thermal", _light_page(request, patient), request, data=request.POST)
+    return _clinician_entry(request, patient, "thermal", cast(ThermalForm, form), _("Thermal reading saved."))
 
 
 @login_required
@@ -570,23 +579,7 @@ def dn4_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
     page = patient_page(request.user, patient)
     form = _build_form("dn4", page, request, data=request.POST)
-    form = cast(DN4Form, form)
-    if form.is_valid():
-        try:
-            assessment_record(
-                actor=Actor.from_request(request),
-                patient=patient,
-                instrument="dn4",
-                answers=form.answers(),
-                recorded_at=form.when(),
-                client_uuid=form.cleaned_data["client_uuid"],
-                source=Source.CLINICIAN,
-            )
-        except (InvalidInput, ConflictError) as exc:
-            apply_service_errors(form, exc.errors)
-        else:
-            return _saved(request, patient, "dn4", _("DN4 examination saved."))
-    return _invalid(request, patient, "dn4", form, page)
+    return _clinician_entry(request, patient, "dn4", cast(DN4Form, form), _("DN4 examination saved."), page)
 
 
 def _redraw_form(request: HttpRequest, patient_id: int, kind: str) -> HttpResponse:

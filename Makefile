@@ -5,13 +5,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test test-unit bench lint lint-check typecheck messages clean install
+.PHONY: run test test-unit bench lint lint-check typecheck messages clean install lock
 
-$(VENV)/.installed: pyproject.toml
+# Installs exactly the versions pinned in requirements.lock; `make lock` re-pins them from
+# pyproject.toml's ranges (an upgrade is a deliberate commit of the new lock file).
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -e ".[dev]"
+	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^rehab-outcomes' > requirements.lock
+	rm -rf .venv-lock
 
 install: $(VENV)/.installed
 

@@ -133,9 +133,7 @@ def _mean(sums: FloatArray, counts: IntArray) -> FloatArray:
     return out
 
 
-def _window_mean(
-    idx: IntArray, value: FloatArray, mask: BoolArray, n_patients: int
-) -> tuple[FloatArray, IntArray]:
+def _window_mean(idx: IntArray, value: FloatArray, mask: BoolArray, n_patients: int) -> tuple[FloatArray, IntArray]:
     counts = np.bincount(idx[mask], minlength=n_patients).astype(np.intp)
     sums = np.bincount(idx[mask], weights=value[mask], minlength=n_patients)
     return _mean(sums.astype(np.float64), counts), counts
@@ -157,9 +155,7 @@ class _FirstLast:
     n: IntArray
 
 
-def _first_last(
-    idx: IntArray, day: FloatArray, value: FloatArray, n_patients: int
-) -> _FirstLast:
+def _first_last(idx: IntArray, day: FloatArray, value: FloatArray, n_patients: int) -> _FirstLast:
     """Earliest and latest value per patient; equal days keep input order (the first
     of a tie is the first row given, the last the last row given)."""
     first = np.full(n_patients, np.nan)
@@ -228,9 +224,7 @@ def pain_outcomes(
     Entries before plan start (day < 0) are outside both windows and ignored.
     """
     _check_window(window_days, min_entries)
-    idx, days, values = _entries(
-        patient_idx, day, value, n_patients, from_plan_start=True
-    )
+    idx, days, values = _entries(patient_idx, day, value, n_patients, from_plan_start=True)
     last_day = _last_day(idx, days, n_patients)
     in_baseline = days < window_days
     in_current = days > last_day[idx] - window_days
@@ -334,9 +328,7 @@ def score_change(
     """First-to-last change and MCID attainment (see :data:`MCID` for the points)."""
     if not mcid > 0:
         raise ValueError("mcid must be > 0")
-    idx, days, values = _entries(
-        patient_idx, day, value, n_patients, from_plan_start=False
-    )
+    idx, days, values = _entries(patient_idx, day, value, n_patients, from_plan_start=False)
     fl = _first_last(idx, days, values, n_patients)
     change = fl.last - fl.first
     improvement = -change if higher_is_worse else change
@@ -392,9 +384,7 @@ def thermal_recovery(
     of a delta is ignored)."""
     if not threshold > 0:
         raise ValueError("threshold must be > 0")
-    idx, days, deltas = _entries(
-        patient_idx, day, max_abs_delta, n_patients, from_plan_start=False
-    )
+    idx, days, deltas = _entries(patient_idx, day, max_abs_delta, n_patients, from_plan_start=False)
     fl = _first_last(idx, days, np.abs(deltas), n_patients)
     with np.errstate(invalid="ignore"):
         asymmetric = fl.first >= threshold - _EPS
@@ -466,9 +456,7 @@ def time_to_response(
     _check_window(window_days, min_entries)
     if not 0 < threshold_pct <= 100:
         raise ValueError("threshold_pct must lie in (0, 100]")
-    idx, days, values = _entries(
-        patient_idx, day, value, n_patients, from_plan_start=True
-    )
+    idx, days, values = _entries(patient_idx, day, value, n_patients, from_plan_start=True)
     baseline, n_baseline = _window_mean(idx, values, days < window_days, n_patients)
     eligible = (n_baseline >= min_entries) & (np.nan_to_num(baseline) > 0)
     last_day = _last_day(idx, days, n_patients)
@@ -483,12 +471,7 @@ def time_to_response(
         trailing = (sums[hi] - sums[lo]) / count
         target = (1.0 - threshold_pct / 100.0) * baseline[s_idx]
         with np.errstate(invalid="ignore"):
-            hit = (
-                eligible[s_idx]
-                & (s_day >= window_days)
-                & (count >= min_entries)
-                & (trailing <= target + _EPS)
-            )
+            hit = eligible[s_idx] & (s_day >= window_days) & (count >= min_entries) & (trailing <= target + _EPS)
         # Sorted by (patient, day): the first hit of each patient is the response day.
         who, first_hit = np.unique(s_idx[hit], return_index=True)
         event[who] = True
@@ -517,9 +500,7 @@ def time_to_response_weekly(
     """
     if not 0 < threshold_pct <= 100:
         raise ValueError("threshold_pct must lie in (0, 100]")
-    idx, weeks_f, means = _entries(
-        patient_idx, week, mean, n_patients, from_plan_start=True
-    )
+    idx, weeks_f, means = _entries(patient_idx, week, mean, n_patients, from_plan_start=True)
     weeks = weeks_f.astype(np.int64)
     baseline = np.full(n_patients, np.nan)
     baseline[idx[weeks == 0]] = means[weeks == 0]
@@ -527,11 +508,7 @@ def time_to_response_weekly(
     last_week = np.full(n_patients, -1, dtype=np.int64)
     np.maximum.at(last_week, idx, weeks)
     with np.errstate(invalid="ignore"):
-        hit = (
-            (weeks >= 1)
-            & eligible[idx]
-            & (means <= (1.0 - threshold_pct / 100.0) * baseline[idx] + _EPS)
-        )
+        hit = (weeks >= 1) & eligible[idx] & (means <= (1.0 - threshold_pct / 100.0) * baseline[idx] + _EPS)
     never = np.iinfo(np.int64).max
     first = np.full(n_patients, never, dtype=np.int64)
     np.minimum.at(first, idx[hit], weeks[hit])
@@ -541,9 +518,7 @@ def time_to_response_weekly(
     return TimeToResponse(durations, event & eligible)
 
 
-def _trailing_bounds(
-    s_idx: IntArray, s_day: FloatArray, window_days: float
-) -> tuple[IntArray, IntArray]:
+def _trailing_bounds(s_idx: IntArray, s_day: FloatArray, window_days: float) -> tuple[IntArray, IntArray]:
     """For rows sorted by (patient, day): [lo, hi) of the same patient's rows with day
     in (day - window, day]. Days are replaced by exact integer ranks so that a single
     ``searchsorted`` over (patient, rank) keys is exact (no float offsets)."""
@@ -671,25 +646,19 @@ def weekly_trajectory(
     """
     if max_week < 0:
         raise ValueError("max_week must be >= 0")
-    idx, days, values = _entries(
-        patient_idx, day, value, n_patients, from_plan_start=True
-    )
+    idx, days, values = _entries(patient_idx, day, value, n_patients, from_plan_start=True)
     n_weeks = max_week + 1
     week = np.floor(days / 7.0).astype(np.int64)
     keep = week <= max_week
     idx, week, values = idx[keep], week[keep], values[keep]
     if not idx.size:
         return weekly_trajectory_of_means(week, values, max_week=max_week)
-    cell, inverse = np.unique(
-        idx.astype(np.int64) * n_weeks + week, return_inverse=True
-    )
+    cell, inverse = np.unique(idx.astype(np.int64) * n_weeks + week, return_inverse=True)
     means = np.bincount(inverse, weights=values) / np.bincount(inverse)
     return weekly_trajectory_of_means(cell % n_weeks, means, max_week=max_week)
 
 
-def weekly_trajectory_of_means(
-    week: npt.ArrayLike, mean: npt.ArrayLike, *, max_week: int
-) -> Trajectory:
+def weekly_trajectory_of_means(week: npt.ArrayLike, mean: npt.ArrayLike, *, max_week: int) -> Trajectory:
     """:func:`weekly_trajectory` from one mean per patient and week (a selector that
     reduced the weeks before they reached Python): rows with ``week`` outside
     ``0 .. max_week`` or a non-finite mean are ignored."""
@@ -711,9 +680,7 @@ def weekly_trajectory_of_means(
         sorted_means = means[order]
         bounds = np.r_[0, np.cumsum(n)]
         for w in np.flatnonzero(n):  # loop over weeks, not patients
-            q1[w], median[w], q3[w] = np.percentile(
-                sorted_means[bounds[w] : bounds[w + 1]], (25.0, 50.0, 75.0)
-            )
+            q1[w], median[w], q3[w] = np.percentile(sorted_means[bounds[w] : bounds[w + 1]], (25.0, 50.0, 75.0))
     return Trajectory(np.arange(n_weeks, dtype=np.intp), median, q1, q3, n)
 
 
@@ -747,9 +714,7 @@ def _median_or_none(values: FloatArray) -> float | None:
     return float(np.median(finite)) if finite.size else None
 
 
-def group_summary(
-    groups: npt.ArrayLike, outcomes: PainOutcomes, labels: Sequence[str]
-) -> list[GroupRow]:
+def group_summary(groups: npt.ArrayLike, outcomes: PainOutcomes, labels: Sequence[str]) -> list[GroupRow]:
     """Responder rates and median change per group, JSON-ready (``None``, not nan).
 
     ``groups`` is either 1-D, one group index per patient (``-1`` = in no group), or a

@@ -41,7 +41,11 @@ class InstrumentListApi(APIView):
 
     permission_classes = (AllowAny,)  # public reference data, needed by the PWA's app shell
 
-    @extend_schema(responses=inline_serializer("Instrument", {"code": serializers.CharField(), "name": serializers.DictField()}, many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "Instrument", {"code": serializers.CharField(), "name": serializers.DictField()}, many=True
+        )
+    )
     def get(self, request: Request) -> Response:
         return Response([instrument.as_dict() for instrument in INSTRUMENTS.values()])
 
@@ -78,7 +82,9 @@ class AssessmentInputSerializer(serializers.Serializer[Any]):
         # A naive timestamp would be silently read in the server's zone; refuse it instead.
         raw = data.get("recorded_at") if isinstance(data, dict) else None
         if isinstance(raw, str) and _looks_naive(raw):
-            raise serializers.ValidationError({"recorded_at": ["Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00)."]})
+            raise serializers.ValidationError(
+                {"recorded_at": ["Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00)."]}
+            )
         return super().to_internal_value(data)
 
 
@@ -138,7 +144,9 @@ class AssessmentListCreateApi(APIView):
         page = paginator.paginate_queryset(qs, request, view=self) or []
         return paginator.get_paginated_response(AssessmentOutputSerializer(page, many=True).data)  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
 
-    @extend_schema(request=AssessmentInputSerializer, responses={201: AssessmentOutputSerializer, 200: AssessmentOutputSerializer})
+    @extend_schema(
+        request=AssessmentInputSerializer, responses={201: AssessmentOutputSerializer, 200: AssessmentOutputSerializer}
+    )
     def post(self, request: Request, patient_id: int) -> Response:
         patient = get_patient(request, patient_id, Action.REPORT, audit="")
         if _source_for(request, patient) == Source.CLINICIAN:
@@ -217,7 +225,9 @@ class FhirBundleApi(APIView):
     @extend_schema(responses={200: inline_serializer("FhirBundle", {"resourceType": serializers.CharField()})})
     def get(self, request: Request, patient_id: int) -> Response:
         patient = get_patient(request, patient_id, audit="export.fhir", object_type="fhir_bundle")
-        bundle = fhir.patient_bundle(patient, list(assessment_series(patient)), base_url=request.build_absolute_uri("/"))
+        bundle = fhir.patient_bundle(
+            patient, list(assessment_series(patient)), base_url=request.build_absolute_uri("/")
+        )
         return Response(bundle, content_type="application/fhir+json")
 
 
@@ -228,7 +238,19 @@ def write_assessment_csv(response: HttpResponse, rows: Any) -> None:
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
     for a in rows:
-        writer.writerow([a.patient_id, a.instrument, a.recorded_at.isoformat(), "" if a.total is None else f"{a.total:g}", a.band, " ".join(a.flags), int(a.is_late), a.source, a.client_uuid])
+        writer.writerow(
+            [
+                a.patient_id,
+                a.instrument,
+                a.recorded_at.isoformat(),
+                "" if a.total is None else f"{a.total:g}",
+                a.band,
+                " ".join(a.flags),
+                int(a.is_late),
+                a.source,
+                a.client_uuid,
+            ]
+        )
 
 
 class AssessmentCsvApi(APIView):
@@ -249,4 +271,3 @@ class AssessmentDetailApi(APIView):
         if assessment is None:
             raise NotFound("No such assessment.")
         return Response(AssessmentOutputSerializer(assessment).data)
-

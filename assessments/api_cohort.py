@@ -43,19 +43,11 @@ class CohortFilterSerializer(serializers.Serializer[dict[str, Any]]):
 
     diagnosis = serializers.ChoiceField(choices=Diagnosis.choices, required=False)
     modality = serializers.ChoiceField(choices=MODALITY_CHOICES, required=False)
-    since = serializers.DateField(
-        required=False, help_text="Plan start on or after this date (YYYY-MM-DD)."
-    )
-    until = serializers.DateField(
-        required=False, help_text="Plan start on or before this date (YYYY-MM-DD)."
-    )
+    since = serializers.DateField(required=False, help_text="Plan start on or after this date (YYYY-MM-DD).")
+    until = serializers.DateField(required=False, help_text="Plan start on or before this date (YYYY-MM-DD).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if (
-            attrs.get("since")
-            and attrs.get("until")
-            and attrs["since"] > attrs["until"]
-        ):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
             raise serializers.ValidationError({"until": ["until is before since."]})
         return attrs
 
@@ -70,9 +62,7 @@ def filter_errors_or_filters(
     """
     data = {key: query.get(key) for key in query if query.get(key) not in (None, "")}
     unknown = sorted(set(data) - set(FILTER_NAMES) - _IGNORED)
-    serializer = CohortFilterSerializer(
-        data={k: v for k, v in data.items() if k in FILTER_NAMES}
-    )
+    serializer = CohortFilterSerializer(data={k: v for k, v in data.items() if k in FILTER_NAMES})
     valid = serializer.is_valid()
     errors: dict[str, Any] = dict(serializer.errors) if not valid else {}
     for key in unknown:
@@ -104,12 +94,8 @@ _FILTER_PARAMETERS = [
         enum=[code for code, _label in MODALITY_CHOICES],
         description="Patients whose current plan has this modality.",
     ),
-    OpenApiParameter(
-        "since", str, description="Plan start (day 0) on or after, YYYY-MM-DD."
-    ),
-    OpenApiParameter(
-        "until", str, description="Plan start (day 0) on or before, YYYY-MM-DD."
-    ),
+    OpenApiParameter("since", str, description="Plan start (day 0) on or after, YYYY-MM-DD."),
+    OpenApiParameter("until", str, description="Plan start (day 0) on or before, YYYY-MM-DD."),
 ]
 
 _RATE = inline_serializer(
@@ -147,9 +133,7 @@ class CohortOutcomesApi(APIView):
                 "adherence": serializers.DictField(),
                 "time_to_response": serializers.DictField(),
                 "trajectory": serializers.DictField(),
-                "groups": serializers.DictField(
-                    child=serializers.ListField(child=serializers.DictField())
-                ),
+                "groups": serializers.DictField(child=serializers.ListField(child=serializers.DictField())),
             },
         ),
     )

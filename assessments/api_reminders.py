@@ -101,7 +101,13 @@ class ProtocolOutputSerializer(serializers.Serializer[dict[str, Any]]):
 def _protocol_data(patient: Patient, stored: PatientProtocol | None, count: int) -> dict[str, Any]:
     now = timezone.now()
     preview = [
-        {"instrument": s.instrument, "due_at": s.due_at, "due_local": _local(s.due_at, patient.time_zone), "closes_at": s.closes_at, "local_date": s.local_date}
+        {
+            "instrument": s.instrument,
+            "due_at": s.due_at,
+            "due_local": _local(s.due_at, patient.time_zone),
+            "closes_at": s.closes_at,
+            "local_date": s.local_date,
+        }
         for s in protocol_preview(patient, now, count)
     ]
     if stored is not None:
@@ -158,27 +164,42 @@ class ProtocolApi(APIView):
     channels, quiet hours and SMS number). PUT re-plans the next 48 h at once."""
 
     class InputSerializer(serializers.Serializer[Any]):
-        start_date = serializers.DateField(required=False, help_text="Default: the stored one, else today (patient's date)")
+        start_date = serializers.DateField(
+            required=False, help_text="Default: the stored one, else today (patient's date)"
+        )
         protocol_code = serializers.CharField(required=False, max_length=32)
         items = serializers.ListField(child=serializers.JSONField(), required=False, max_length=20)
         quiet_start = serializers.TimeField(required=False, allow_null=True, help_text="HH:MM, omitted: unchanged")
         quiet_end = serializers.TimeField(required=False, allow_null=True)
-        channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices), required=False, max_length=4)
+        channels = serializers.ListField(
+            child=serializers.ChoiceField(choices=Channel.choices), required=False, max_length=4
+        )
         sms_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
         is_active = serializers.BooleanField(required=False, default=True)
 
-    @extend_schema(parameters=[OpenApiParameter("preview", int, description="How many next due items to preview (0-50, default 5)")], responses=ProtocolOutputSerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("preview", int, description="How many next due items to preview (0-50, default 5)")
+        ],
+        responses=ProtocolOutputSerializer,
+    )
     def get(self, request: Request, patient_id: int) -> Response:
         params = PreviewParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         patient = get_patient(request, patient_id, object_type="protocol")
-        return Response(ProtocolOutputSerializer(_protocol_data(patient, protocol_get(patient), params.validated_data["preview"])).data)
+        return Response(
+            ProtocolOutputSerializer(
+                _protocol_data(patient, protocol_get(patient), params.validated_data["preview"])
+            ).data
+        )
 
     @extend_schema(request=InputSerializer, responses=ProtocolOutputSerializer)
     def put(self, request: Request, patient_id: int) -> Response:
         # The patient may set how and when they are reminded; the schedule is the clinician's.
         is_self = own_patient_id(request.user) == patient_id
-        patient = get_patient(request, patient_id, Action.REPORT if is_self else Action.CLINICAL, audit="", object_type="protocol")
+        patient = get_patient(
+            request, patient_id, Action.REPORT if is_self else Action.CLINICAL, audit="", object_type="protocol"
+        )
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _reject_unknown(request, serializer)
@@ -242,7 +263,9 @@ class PatientDueApi(APIView):
                 {
                     "id": item.pk,
                     "instrument": item.instrument,
-                    "name": instrument.name.as_dict() if instrument else {"en": item.instrument, "zh-hans": item.instrument},
+                    "name": instrument.name.as_dict()
+                    if instrument
+                    else {"en": item.instrument, "zh-hans": item.instrument},
                     "due_at": item.due_at,
                     "due_local": _local(item.due_at, tz),
                     "closes_at": item.closes_at,
@@ -317,7 +340,9 @@ class VapidKeyApi(APIView):
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request) -> Response:
         key = settings.VAPID_PUBLIC_KEY
-        return Response(self.OutputSerializer({"public_key": key, "enabled": bool(key and settings.VAPID_PRIVATE_KEY)}).data)
+        return Response(
+            self.OutputSerializer({"public_key": key, "enabled": bool(key and settings.VAPID_PRIVATE_KEY)}).data
+        )
 
 
 # --- notifications -------------------------------------------------------------------------------------
@@ -420,5 +445,7 @@ class AlertAcknowledgeApi(APIView):
             raise NotFound("No such alert.") from exc
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        alert = alert_acknowledge(actor=Actor.from_request(request), alert_id=alert_id, note=serializer.validated_data["note"])
+        alert = alert_acknowledge(
+            actor=Actor.from_request(request), alert_id=alert_id, note=serializer.validated_data["note"]
+        )
         return Response(AlertSerializer(alert).data)

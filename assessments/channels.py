@@ -121,7 +121,13 @@ class InAppChannel:
 
 
 # SMTP reply codes 4xx are temporary by definition (RFC 5321 §4.2.1), 5xx permanent.
-_SMTP_TRANSIENT = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, socket.timeout, ConnectionError, TimeoutError)
+_SMTP_TRANSIENT = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    socket.timeout,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 class EmailChannel:
@@ -192,7 +198,9 @@ class WebPushChannel:
         subscriptions = list(PushSubscription.objects.filter(user_id=reminder.recipient_id).order_by("id"))
         if not subscriptions:
             raise PermanentChannelError("recipient has no push subscription")
-        payload = json.dumps({"title": message.title, "body": message.body, "url": message.url, "tag": message.tag}, ensure_ascii=False)
+        payload = json.dumps(
+            {"title": message.title, "body": message.body, "url": message.url, "tag": message.tag}, ensure_ascii=False
+        )
         delivered: list[str] = []
         transient: list[str] = []
         gone: list[int] = []
@@ -207,7 +215,10 @@ class WebPushChannel:
                     timeout=self.timeout_seconds,
                     # Push services replace a still-queued message with the same Topic, so
                     # a repeat after a worker crash does not show twice (RFC 8030 §5.4).
-                    headers={"Topic": _stable_token(message.tag), "Urgency": "high" if reminder.kind != "due_item" else "normal"},
+                    headers={
+                        "Topic": _stable_token(message.tag),
+                        "Urgency": "high" if reminder.kind != "due_item" else "normal",
+                    },
                 )
             except WebPushException as exc:
                 status = _push_status(exc)
@@ -254,7 +265,11 @@ class SmsChannel:
     def send(self, reminder: Reminder, message: Message) -> str:
         # SMS goes to patients only (staff have no number on file); a patient needs no
         # login for it, which is one more reason it is the fallback channel.
-        number = PatientProtocol.objects.filter(patient_id=reminder.patient_id).values_list("sms_number", flat=True).first() if reminder.kind == "due_item" else ""
+        number = (
+            PatientProtocol.objects.filter(patient_id=reminder.patient_id).values_list("sms_number", flat=True).first()
+            if reminder.kind == "due_item"
+            else ""
+        )
         if not number:
             raise PermanentChannelError("no SMS number for the recipient")
         backend: SmsBackend = import_string(settings.SMS_BACKEND)()

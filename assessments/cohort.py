@@ -90,9 +90,7 @@ HORIZON_WEEKS = 26
 RESPONSE_PCT = 30.0
 THERMAL_THRESHOLD_C = 1.0
 #: First-to-last questionnaire changes (points) counted as clinically important.
-QUESTIONNAIRE_MCID: dict[str, float] = {
-    code: analytics.MCID[code] for code in ("phq9", "gad7", "odi")
-}
+QUESTIONNAIRE_MCID: dict[str, float] = {code: analytics.MCID[code] for code in ("phq9", "gad7", "odi")}
 
 _US_PER_S = 1_000_000
 _WINDOW_US = int(WINDOW_DAYS * 86_400 * _US_PER_S)
@@ -239,9 +237,7 @@ def _cohort_queryset(user: Any, filters: CohortFilters) -> QuerySet[Patient]:
         qs = qs.filter(diagnoses__icontains=f'"{filters.diagnosis}"')
     if filters.modality:
         current_version = (
-            RehabPlan.objects.filter(patient=OuterRef(OuterRef("pk")))
-            .order_by("-version")
-            .values("version")[:1]
+            RehabPlan.objects.filter(patient=OuterRef(OuterRef("pk"))).order_by("-version").values("version")[:1]
         )
         in_current_plan = PlanComponent.objects.filter(
             plan__patient=OuterRef("pk"),
@@ -256,9 +252,7 @@ def _epoch_us(value: dt.datetime) -> int:
     return (value - _EPOCH) // _ONE_US
 
 
-def _positions(
-    patient_ids: IntArray, raw_ids: npt.ArrayLike
-) -> tuple[IntArray, BoolArray]:
+def _positions(patient_ids: IntArray, raw_ids: npt.ArrayLike) -> tuple[IntArray, BoolArray]:
     """Cohort positions of raw patient ids, and which of them are in the cohort."""
     raw = np.asarray(raw_ids, dtype=np.int64)
     if patient_ids.size == 0 or raw.size == 0:
@@ -308,20 +302,14 @@ def cohort_arrays(
     zones: dict[str, zoneinfo.ZoneInfo] = {}
     tz_of: dict[int, zoneinfo.ZoneInfo] = {}
     for row in patient_rows:
-        tz_of[row[0]] = zones.get(row[6]) or zones.setdefault(
-            row[6], zoneinfo.ZoneInfo(row[6])
-        )
+        tz_of[row[0]] = zones.get(row[6]) or zones.setdefault(row[6], zoneinfo.ZoneInfo(row[6]))
 
     # Plans: day 0 is the earliest start date over the versions; the current plan is the
     # highest version (its components give the modalities and the adherence).
     plan_start: dict[int, dt.date] = {}
-    current_plan: dict[
-        int, tuple[int, int, dt.date]
-    ] = {}  # patient -> (version, plan id, start)
+    current_plan: dict[int, tuple[int, int, dt.date]] = {}  # patient -> (version, plan id, start)
     for patient_id, plan_id, version, start in (
-        RehabPlan.objects.filter(patient__in=qs)
-        .values_list("patient_id", "id", "version", "start_date")
-        .order_by()
+        RehabPlan.objects.filter(patient__in=qs).values_list("patient_id", "id", "version", "start_date").order_by()
     ):
         if patient_id not in plan_start or start < plan_start[patient_id]:
             plan_start[patient_id] = start
@@ -342,15 +330,11 @@ def cohort_arrays(
         .order_by("plan_id", "order", "id")
     ):
         if plan_id in current_plan_ids:
-            components[patient_id].append(
-                ComponentSpec(component_id, modality, frequency, duration)
-            )
+            components[patient_id].append(ComponentSpec(component_id, modality, frequency, duration))
 
     first_nrs = dict(
         Assessment.objects.filter(
-            patient__in=qs.exclude(
-                Exists(RehabPlan.objects.filter(patient=OuterRef("pk")))
-            ),
+            patient__in=qs.exclude(Exists(RehabPlan.objects.filter(patient=OuterRef("pk")))),
             instrument="nrs",
             total__isnull=False,
         )
@@ -369,9 +353,9 @@ def cohort_arrays(
         pk = row[0]
         t = day0_from(tz_of[pk], plan_start.get(pk), first_nrs.get(pk))
         local = plan_start.get(pk) or (t.astimezone(tz_of[pk]).date() if t else None)
-        outside = (
-            filters.since is not None and (local is None or local < filters.since)
-        ) or (filters.until is not None and (local is None or local > filters.until))
+        outside = (filters.since is not None and (local is None or local < filters.since)) or (
+            filters.until is not None and (local is None or local > filters.until)
+        )
         if outside:
             continue
         kept.append(row)
@@ -441,10 +425,7 @@ def cohort_arrays(
         has_plan=np.array([row[0] in plan_start for row in kept], dtype=np.bool_),
         therapist=therapist,
         therapist_labels=labels,
-        modalities=[
-            tuple(dict.fromkeys(c.modality for c in components.get(row[0], ())))
-            for row in kept
-        ],
+        modalities=[tuple(dict.fromkeys(c.modality for c in components.get(row[0], ()))) for row in kept],
         adherence=adherence_pct,
         sessions=sessions,
         nrs_windows=windows,
@@ -567,22 +548,16 @@ def _nrs_postgresql(
     ]
     unknown = ~np.isin(ids, kept_ids)
     if unknown.any():
-        found = _fetch_matrix(
-            lookup_sql, {**params, "ids": _pg_array(ids[unknown]), "t0": _pg_array(t0[unknown])}, 4
-        )
+        found = _fetch_matrix(lookup_sql, {**params, "ids": _pg_array(ids[unknown]), "t0": _pg_array(t0[unknown])}, 4)
         found_pos, _known = _positions(patient_ids, found[:, 0].astype(np.int64))
         window_parts.append((found_pos, found[:, 1] / 86_400.0, found[:, 2], found[:, 3].astype(np.int64)))
     raw_ids = np.isin(ids, kept_ids[~fresh]) | unknown
     if raw_ids.any():
-        raw = _fetch_matrix(
-            raw_sql, {**params, "ids": _pg_array(ids[raw_ids]), "t0": _pg_array(t0[raw_ids])}, 4
-        )
+        raw = _fetch_matrix(raw_sql, {**params, "ids": _pg_array(ids[raw_ids]), "t0": _pg_array(t0[raw_ids])}, 4)
         raw_pos, _known = _positions(patient_ids, raw[:, 0].astype(np.int64))
         week_parts.append((raw_pos, raw[:, 1].astype(np.int64), raw[:, 2], raw[:, 3].astype(np.int64)))
     weekly = WeeklyNrs(*(np.concatenate([p[k] for p in week_parts]) for k in range(4)))
-    windows = NrsWindows.from_parts(
-        n, weekly, *(np.concatenate([p[k] for p in window_parts]) for k in range(4))
-    )
+    windows = NrsWindows.from_parts(n, weekly, *(np.concatenate([p[k] for p in window_parts]) for k in range(4)))
     return windows, weekly
 
 
@@ -620,9 +595,7 @@ def _fetch_matrix(sql: str, params: dict[str, Any], width: int) -> FloatArray:
     return _fetch_packed(sql, params, width)[0]
 
 
-def _fetch_packed(
-    sql: str, params: dict[str, Any], width: int, tail_bytes: int = 0
-) -> tuple[FloatArray, bytes]:
+def _fetch_packed(sql: str, params: dict[str, Any], width: int, tail_bytes: int = 0) -> tuple[FloatArray, bytes]:
     """The rows of ``sql``: ``width`` float8 columns (never null) as one matrix, and with
     ``tail_bytes`` a last bytea column of exactly that many bytes a row, concatenated.
 
@@ -664,9 +637,7 @@ def _nrs_portable(
         .values_list("patient_id", "recorded_at", "total")
     )
     raw_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    at_us = np.fromiter(
-        (_epoch_us(r[1]) for r in rows), dtype=np.int64, count=len(rows)
-    )
+    at_us = np.fromiter((_epoch_us(r[1]) for r in rows), dtype=np.int64, count=len(rows))
     value = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
     pos, known = _positions(patient_ids, raw_ids)
     keep = known & has_t0[pos] if pos.size else known
@@ -712,16 +683,12 @@ def _no_current() -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
     )
 
 
-def _scores(
-    qs: QuerySet[Patient], patient_ids: IntArray, instruments: Sequence[str]
-) -> dict[str, Entries]:
+def _scores(qs: QuerySet[Patient], patient_ids: IntArray, instruments: Sequence[str]) -> dict[str, Entries]:
     """Scores of these instruments with days since 1970 (the first-to-last rules need
     order and spacing only), in (time, id) order so that ties keep entry order. One query
     over the sparse-instrument index (everything but NRS)."""
     rows = list(
-        Assessment.objects.filter(
-            patient__in=qs, instrument__in=instruments, total__isnull=False
-        )
+        Assessment.objects.filter(patient__in=qs, instrument__in=instruments, total__isnull=False)
         .order_by("recorded_at", "id")
         .values_list("instrument", "patient_id", "recorded_at", "total")
     )
@@ -730,9 +697,7 @@ def _scores(
         return out
     codes = np.array([r[0] for r in rows])
     pos, known = _positions(patient_ids, [r[1] for r in rows])
-    day = np.array([_epoch_us(r[2]) for r in rows], dtype=np.float64) / (
-        86_400 * _US_PER_S
-    )
+    day = np.array([_epoch_us(r[2]) for r in rows], dtype=np.float64) / (86_400 * _US_PER_S)
     value = np.array([r[3] for r in rows], dtype=np.float64)
     for code in instruments:
         mine = known & (codes == code)
@@ -782,9 +747,7 @@ def _adherence(
         .values_list("patient_id", "component_id", "component__modality", "date")
     ):
         if patient_id in tz_of:
-            done[patient_id].append(
-                Done(on=on, modality=modality, component_id=component_id)
-            )
+            done[patient_id].append(Done(on=on, modality=modality, component_id=component_id))
     pct = np.full(n, np.nan)
     todays: dict[zoneinfo.ZoneInfo, dt.date] = {}
     for i, pk in enumerate(patient_ids.tolist()):
@@ -792,32 +755,21 @@ def _adherence(
         if not specs:
             continue
         tz = tz_of[pk]
-        local_today = (
-            today or todays.get(tz) or todays.setdefault(tz, now.astimezone(tz).date())
-        )
+        local_today = today or todays.get(tz) or todays.setdefault(tz, now.astimezone(tz).date())
         start = current_plan[pk][2]
         if pk in done:
-            percent = plan_adherence(
-                specs, done[pk], start=start, today=local_today
-            ).percent
+            percent = plan_adherence(specs, done[pk], start=start, today=local_today).percent
         else:
             # Nothing done: 0 % once anything is prescribed (what plan_adherence gives,
             # without building the per-component result for every idle patient).
-            due = sum(
-                prescribed_to_date(
-                    c.frequency_per_week, c.duration_weeks, start, local_today
-                )
-                for c in specs
-            )
+            due = sum(prescribed_to_date(c.frequency_per_week, c.duration_weeks, start, local_today) for c in specs)
             percent = 0.0 if due else None
         if percent is not None:
             pct[i] = percent
     return pct, sessions
 
 
-def _dn4_first(
-    qs: QuerySet[Patient], patient_ids: IntArray, total: FloatArray, maximum: FloatArray
-) -> None:
+def _dn4_first(qs: QuerySet[Patient], patient_ids: IntArray, total: FloatArray, maximum: FloatArray) -> None:
     """The first DN4 per patient (a clinician-completed record replaces the interview it
     completes, so superseded interviews are skipped)."""
     rows = (
@@ -889,9 +841,7 @@ def cohort_outcomes(
     )
 
     weekly = arrays.nrs_weekly
-    trajectory = analytics.weekly_trajectory_of_means(
-        weekly.week, weekly.mean, max_week=horizon_weeks - 1
-    )
+    trajectory = analytics.weekly_trajectory_of_means(weekly.week, weekly.mean, max_week=horizon_weeks - 1)
     # Time to response at weekly resolution, over the weeks with enough entries.
     enough = weekly.n >= MIN_ENTRIES
     ttr = analytics.time_to_response_weekly(
@@ -901,19 +851,13 @@ def cohort_outcomes(
         n,
         threshold_pct=RESPONSE_PCT,
     )
-    weeks_to_response = (
-        ttr.durations + 1.0
-    ) / 7.0  # completed plan weeks (see _censoring_marks)
+    weeks_to_response = (ttr.durations + 1.0) / 7.0  # completed plan weeks (see _censoring_marks)
     km = analytics.kaplan_meier(weeks_to_response, ttr.event)
 
     t = arrays.thermal
-    thermal = analytics.thermal_recovery(
-        t.idx, t.day, t.value, n, threshold=THERMAL_THRESHOLD_C
-    )
+    thermal = analytics.thermal_recovery(t.idx, t.day, t.value, n, threshold=THERMAL_THRESHOLD_C)
     questionnaires = {
-        code: analytics.score_change(
-            e.idx, e.day, e.value, n, mcid=QUESTIONNAIRE_MCID[code]
-        )
+        code: analytics.score_change(e.idx, e.day, e.value, n, mcid=QUESTIONNAIRE_MCID[code])
         for code, e in arrays.questionnaires.items()
     }
     outcomes = CohortOutcomes(
@@ -959,9 +903,7 @@ def _thermal_followed_up(thermal: analytics.ThermalRecovery) -> BoolArray:
     return thermal.baseline_asymmetric & later
 
 
-def _censoring_marks(
-    ttr: analytics.TimeToResponse, km: analytics.KaplanMeier
-) -> list[dict[str, Any]]:
+def _censoring_marks(ttr: analytics.TimeToResponse, km: analytics.KaplanMeier) -> list[dict[str, Any]]:
     """Where patients were censored: each time (weeks), how many, and the curve's value
     there (every observed time is a step of the curve)."""
     weeks = (ttr.durations + 1.0) / 7.0
@@ -985,9 +927,7 @@ def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
     pain = outcomes.pain
     n = a.n
 
-    def rows(
-        membership: BoolArray, keys: Sequence[str], labels: Sequence[str]
-    ) -> list[dict[str, Any]]:
+    def rows(membership: BoolArray, keys: Sequence[str], labels: Sequence[str]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for k, row in enumerate(analytics.group_summary(membership, pain, labels)):
             member = membership[:, k]
@@ -1002,26 +942,22 @@ def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
             )
         return out
 
-    diagnosis_keys = [
-        code for code in Diagnosis.values if any(code in d for d in a.diagnoses)
-    ]
-    by_diagnosis = np.array(
-        [[code in d for code in diagnosis_keys] for d in a.diagnoses], dtype=np.bool_
-    ).reshape(n, len(diagnosis_keys))
+    diagnosis_keys = [code for code in Diagnosis.values if any(code in d for d in a.diagnoses)]
+    by_diagnosis = np.array([[code in d for code in diagnosis_keys] for d in a.diagnoses], dtype=np.bool_).reshape(
+        n, len(diagnosis_keys)
+    )
 
     modality_keys = sorted({m for ms in a.modalities for m in ms})
     modality_labels = dict(PlanComponent._meta.get_field("modality").choices or [])
-    by_modality = np.array(
-        [[m in ms for m in modality_keys] for ms in a.modalities], dtype=np.bool_
-    ).reshape(n, len(modality_keys))
+    by_modality = np.array([[m in ms for m in modality_keys] for ms in a.modalities], dtype=np.bool_).reshape(
+        n, len(modality_keys)
+    )
 
     therapist_keys = sorted(
         {int(t) for t in a.therapist.tolist()},
         key=lambda t: (t == UNASSIGNED, a.therapist_labels.get(t, "")),
     )
-    by_therapist = (
-        a.therapist[:, None] == np.array(therapist_keys, dtype=np.int64)[None, :]
-    )
+    by_therapist = a.therapist[:, None] == np.array(therapist_keys, dtype=np.int64)[None, :]
 
     periods = [f"{d.year}-Q{(d.month - 1) // 3 + 1}" if d else "" for d in a.day0_date]
     period_keys = sorted({p for p in periods if p})
@@ -1046,10 +982,7 @@ def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
         "therapist": rows(
             by_therapist.astype(np.bool_),
             [str(t) if t != UNASSIGNED else "unassigned" for t in therapist_keys],
-            [
-                a.therapist_labels.get(t, _("No primary therapist"))
-                for t in therapist_keys
-            ],
+            [a.therapist_labels.get(t, _("No primary therapist")) for t in therapist_keys],
         ),
         "period": rows(
             np.asarray(by_period, dtype=np.bool_).reshape(n, len(period_keys)),
@@ -1063,9 +996,7 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
     a = outcomes.arrays
     pain = outcomes.pain
     valid = pain.valid
-    mcid: dict[str, Any] = {
-        "nrs": {**_rate(pain.mcid, valid), "points": analytics.MCID["nrs"]}
-    }
+    mcid: dict[str, Any] = {"nrs": {**_rate(pain.mcid, valid), "points": analytics.MCID["nrs"]}}
     for code, change in outcomes.questionnaires.items():
         mcid[code] = {
             **_rate(change.mcid_reached, change.valid),
@@ -1102,9 +1033,7 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
         "median_pct_change": _num(_median(pain.pct_change[valid]), 1),
         "thermal": {
             "n_measured": int(np.count_nonzero(thermal.n > 0)),
-            "asymmetric_at_baseline": int(
-                np.count_nonzero(thermal.baseline_asymmetric)
-            ),
+            "asymmetric_at_baseline": int(np.count_nonzero(thermal.baseline_asymmetric)),
             "followed_up": int(np.count_nonzero(_thermal_followed_up(thermal))),
             "recovered": _rate(thermal.recovered, _thermal_followed_up(thermal)),
         },
@@ -1127,9 +1056,7 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
                     "ci_low": _num(lo, 4),
                     "ci_high": _num(hi, 4),
                 }
-                for t, s, lo, hi in zip(
-                    km.times, km.survival, km.ci_low, km.ci_high, strict=True
-                )
+                for t, s, lo, hi in zip(km.times, km.survival, km.ci_low, km.ci_high, strict=True)
             ],
         },
         "trajectory": {
@@ -1244,18 +1171,8 @@ def case_series_rows(outcomes: CohortOutcomes) -> list[dict[str, str]]:
     for i in range(a.n):
         start = a.day0_date[i]
         onset = a.pain_onset[i]
-        course = (
-            f"{(start - onset).days / 30.4375:.1f}"
-            if start and onset and onset <= start
-            else "—"
-        )
-        basis = [
-            ", ".join(
-                str(Diagnosis(c).label) if c in Diagnosis.values else c
-                for c in a.diagnoses[i]
-            )
-            or "—"
-        ]
+        course = f"{(start - onset).days / 30.4375:.1f}" if start and onset and onset <= start else "—"
+        basis = [", ".join(str(Diagnosis(c).label) if c in Diagnosis.values else c for c in a.diagnoses[i]) or "—"]
         if math.isfinite(a.dn4_total[i]):
             basis.append(f"DN4 {a.dn4_total[i]:g}/{a.dn4_max[i]:g}")
         if math.isfinite(thermal.first_delta[i]):
@@ -1284,9 +1201,7 @@ def case_series_rows(outcomes: CohortOutcomes) -> list[dict[str, str]]:
                 start or dt.date.max,
                 int(a.patient_ids[i]),
                 {
-                    "patient_code": patient_code(
-                        int(a.clinic_ids[i]), int(a.patient_ids[i])
-                    ),
+                    "patient_code": patient_code(int(a.clinic_ids[i]), int(a.patient_ids[i])),
                     "date": start.isoformat() if start else "—",
                     "sex": str(sex_labels.get(a.sex[i], a.sex[i])),
                     "age": str(age) if age is not None else "—",

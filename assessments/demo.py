@@ -69,7 +69,9 @@ def _seed_patient(actor: Actor, patient: Patient, now: dt.datetime) -> None:
         local = dt.datetime.combine(start + dt.timedelta(days=day), dt.time(hour, rng.randint(0, 59)), tzinfo=zone)
         return min(local, now - dt.timedelta(minutes=1))
 
-    def record(instrument: str, day: int, answers: Mapping[str, object], hour: int = 20, source: str = "patient") -> None:
+    def record(
+        instrument: str, day: int, answers: Mapping[str, object], hour: int = 20, source: str = "patient"
+    ) -> None:
         when = at(day, hour)
         assessment_record(
             actor=actor,
@@ -97,11 +99,24 @@ def _seed_patient(actor: Actor, patient: Patient, now: dt.datetime) -> None:
             record("gad7", day, {f"item{i}": min(3, max(0, round(rng.gauss(1.4 * mood, 0.5)))) for i in range(1, 8)})
             if not neuropathic or "lumbar_radiculopathy" in patient.diagnoses:
                 level = 2.6 * (1 - 0.55 * progress) if final < baseline - 2 else 2.4
-                odi: dict[str, int | None] = {f"section{i}": min(5, max(0, round(rng.gauss(level, 0.7)))) for i in range(1, 11)}
+                odi: dict[str, int | None] = {
+                    f"section{i}": min(5, max(0, round(rng.gauss(level, 0.7)))) for i in range(1, 11)
+                }
                 odi["section8"] = None  # sex life is often skipped
                 record("odi", day, odi)
         if neuropathic and day % 28 == 0:
-            interview = {key: rng.random() < 0.75 - 0.4 * progress for key in ("burning", "painful_cold", "electric_shocks", "tingling", "pins_and_needles", "numbness", "itching")}
+            interview = {
+                key: rng.random() < 0.75 - 0.4 * progress
+                for key in (
+                    "burning",
+                    "painful_cold",
+                    "electric_shocks",
+                    "tingling",
+                    "pins_and_needles",
+                    "numbness",
+                    "itching",
+                )
+            }
             record("dn4", day, interview)
         if (neuropathic or "lumbar_radiculopathy" in patient.diagnoses) and day % 28 == 3:
             delta = 1.8 * (1 - progress) if final < baseline - 2 else 1.6

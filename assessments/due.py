@@ -70,7 +70,9 @@ def due_item_complete_for(assessment: Assessment) -> int:
             closes_at__gt=recorded_at,
         ).values_list("id", "status", "local_date", "due_at")
     )
-    same_day = sorted((due_at, pk) for pk, status, day, due_at in candidates if status == DueStatus.PENDING and day == local_date)
+    same_day = sorted(
+        (due_at, pk) for pk, status, day, due_at in candidates if status == DueStatus.PENDING and day == local_date
+    )
     covering = sorted(((due_at, pk) for pk, _status, _day, due_at in candidates if due_at <= recorded_at), reverse=True)
     item_id = same_day[0][1] if same_day else (covering[0][1] if covering else None)
     if item_id is None:
@@ -117,7 +119,9 @@ def due_items_match_recorded(items: Sequence[DueItem], tz: str) -> list[int]:
                 continue
             same_day = recorded_at.astimezone(zone).date() == item.local_date
             if same_day or recorded_at >= item.due_at:
-                if DueItem.objects.filter(pk=item.pk, status=DueStatus.PENDING).update(status=DueStatus.COMPLETED, completed_by_id=pk):
+                if DueItem.objects.filter(pk=item.pk, status=DueStatus.PENDING).update(
+                    status=DueStatus.COMPLETED, completed_by_id=pk
+                ):
                     item.status = DueStatus.COMPLETED
                     completed.append(item.pk)
                 taken.add(pk)
@@ -143,7 +147,9 @@ def _close_batch(now: dt.datetime, limit: int) -> list[tuple[int, int]]:
             return []
         ids = [pk for pk, _patient in rows]
         DueItem.objects.filter(pk__in=ids, status=DueStatus.PENDING).update(status=DueStatus.MISSED)
-        Reminder.objects.filter(due_item_id__in=ids, status=ReminderStatus.PENDING).update(status=ReminderStatus.EXPIRED)
+        Reminder.objects.filter(due_item_id__in=ids, status=ReminderStatus.PENDING).update(
+            status=ReminderStatus.EXPIRED
+        )
     return rows
 
 
@@ -175,8 +181,12 @@ def missed_logs_check(patient_id: int, *, now: dt.datetime) -> int:
 
     raised = 0
     for instrument in _daily_instruments(patient_id):
-        items = DueItem.objects.filter(patient_id=patient_id, instrument=instrument, due_at__lte=now).exclude(status=DueStatus.CANCELLED)
-        last_done = items.filter(status=DueStatus.COMPLETED).order_by("-due_at").values_list("due_at", flat=True).first()
+        items = DueItem.objects.filter(patient_id=patient_id, instrument=instrument, due_at__lte=now).exclude(
+            status=DueStatus.CANCELLED
+        )
+        last_done = (
+            items.filter(status=DueStatus.COMPLETED).order_by("-due_at").values_list("due_at", flat=True).first()
+        )
         run = items.filter(due_at__gt=last_done) if last_done is not None else items
         rows = list(run.order_by("due_at", "id").values_list("id", "status", "local_date"))
         misses = consecutive_misses([status for _pk, status, _day in rows])
@@ -201,7 +211,9 @@ def due_items_cancel(item_ids: Sequence[int]) -> int:
     """Cancel pending items (protocol changed); their unsent reminders are dropped."""
     if not item_ids:
         return 0
-    cancelled = DueItem.objects.filter(pk__in=list(item_ids), status=DueStatus.PENDING).update(status=DueStatus.CANCELLED)
+    cancelled = DueItem.objects.filter(pk__in=list(item_ids), status=DueStatus.PENDING).update(
+        status=DueStatus.CANCELLED
+    )
     # Deleted rather than skipped: a slot revived later gets fresh reminders (dedupe keys).
     Reminder.objects.filter(due_item_id__in=list(item_ids), status=ReminderStatus.PENDING).delete()
     return cancelled
@@ -209,4 +221,6 @@ def due_items_cancel(item_ids: Sequence[int]) -> int:
 
 def open_or_today(patient_id: int, *, today: dt.date, now: dt.datetime) -> Q:
     """Filter for the patient app's "due today" list: today's items and any still open."""
-    return Q(patient_id=patient_id) & (Q(local_date=today) | Q(status=DueStatus.PENDING, due_at__lte=now, closes_at__gt=now))
+    return Q(patient_id=patient_id) & (
+        Q(local_date=today) | Q(status=DueStatus.PENDING, due_at__lte=now, closes_at__gt=now)
+    )

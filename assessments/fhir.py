@@ -39,7 +39,9 @@ def _patient_resource(patient: Patient) -> dict[str, Any]:
         "communication": [
             {
                 "language": {
-                    "coding": [{"system": "urn:ietf:bcp:47", "code": "zh-Hans" if patient.language == "zh-hans" else "en"}]
+                    "coding": [
+                        {"system": "urn:ietf:bcp:47", "code": "zh-Hans" if patient.language == "zh-hans" else "en"}
+                    ]
                 },
                 "preferred": True,
             }
@@ -72,7 +74,9 @@ def _questionnaire_response(a: Assessment, subject: dict[str, str]) -> dict[str,
         if value is not None:
             entry["answer"] = [value]
         items.append(entry)
-    questionnaire = f"{LOINC}/q/{instrument.loinc_panel}" if instrument.loinc_panel else f"{LOCAL_SYSTEM}/{a.instrument}"
+    questionnaire = (
+        f"{LOINC}/q/{instrument.loinc_panel}" if instrument.loinc_panel else f"{LOCAL_SYSTEM}/{a.instrument}"
+    )
     return {
         "resourceType": "QuestionnaireResponse",
         "id": f"qr-{a.pk}",
@@ -100,14 +104,21 @@ def _score_observation(a: Assessment, subject: dict[str, str], qr_id: str | None
         "resourceType": "Observation",
         "id": f"obs-{a.pk}",
         "status": "final",
-        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey"}]}],
+        "category": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey"}]}
+        ],
         "code": _code(a),
         "subject": subject,
         "effectiveDateTime": _iso(a.recorded_at),
         "issued": _iso(a.received_at),
     }
     if a.total is not None:
-        obs["valueQuantity"] = {"value": a.total, "unit": instrument.unit, "system": UCUM, "code": UNIT_UCUM.get(instrument.unit, "1")}
+        obs["valueQuantity"] = {
+            "value": a.total,
+            "unit": instrument.unit,
+            "system": UCUM,
+            "code": UNIT_UCUM.get(instrument.unit, "1"),
+        }
     if a.band:
         obs["interpretation"] = [{"coding": [{"system": f"{LOCAL_SYSTEM}/{a.instrument}/band", "code": a.band}]}]
     if a.flags:
@@ -119,7 +130,9 @@ def _score_observation(a: Assessment, subject: dict[str, str], qr_id: str | None
 
 def _thermal_observation(a: Assessment, subject: dict[str, str]) -> dict[str, Any]:
     obs = _score_observation(a, subject, None)
-    obs["category"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "exam"}]}]
+    obs["category"] = [
+        {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "exam"}]}
+    ]
     obs["valueQuantity"] = {"value": a.total, "unit": "Cel", "system": UCUM, "code": "Cel"}
     components = []
     for roi in a.detail.get("rois", []):
@@ -135,7 +148,10 @@ def _thermal_observation(a: Assessment, subject: dict[str, str]) -> dict[str, An
             )
         components.append(
             {
-                "code": {"coding": [{"system": LOCAL_SYSTEM, "code": "thermal_delta"}], "text": f"{roi['region']} ΔT affected − contralateral"},
+                "code": {
+                    "coding": [{"system": LOCAL_SYSTEM, "code": "thermal_delta"}],
+                    "text": f"{roi['region']} ΔT affected − contralateral",
+                },
                 "valueQuantity": {"value": roi["delta_c"], "unit": "Cel", "system": UCUM, "code": "Cel"},
             }
         )

@@ -39,7 +39,11 @@ class Assessment(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.PATIENT)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     supersedes = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="superseded_by",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="superseded_by",
         help_text="A DN4 interview completed by the clinician's examination items.",
     )
 
@@ -49,7 +53,11 @@ class Assessment(models.Model):
             models.Index(fields=["patient", "instrument", "recorded_at"], name="assessment_series_idx"),
             # Everything but the daily NRS diary is sparse: cohort reads of questionnaires and
             # thermal readings scan these few rows instead of probing every patient's series.
-            models.Index(fields=["instrument", "recorded_at"], condition=~models.Q(instrument="nrs"), name="assessment_sparse_idx"),
+            models.Index(
+                fields=["instrument", "recorded_at"],
+                condition=~models.Q(instrument="nrs"),
+                name="assessment_sparse_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -63,7 +71,9 @@ class NrsSeries(models.Model):
     uses the weeks only while ``day0`` is still the patient's day 0."""
 
     patient = models.OneToOneField(Patient, primary_key=True, on_delete=models.CASCADE, related_name="+")
-    day0 = models.DateTimeField(null=True, help_text="Plan start at local midnight, else the first NRS entry; null: neither yet.")
+    day0 = models.DateTimeField(
+        null=True, help_text="Plan start at local midnight, else the first NRS entry; null: neither yet."
+    )
     day0_from_plan = models.BooleanField(default=False)
     last_at = models.DateTimeField(null=True, help_text="The latest NRS entry (the end of the current 7-day window).")
     weeks = models.BinaryField(
@@ -102,13 +112,17 @@ class Alert(models.Model):
     kind = models.CharField(max_length=32, choices=AlertKind.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     message = models.TextField()
-    source_assessment = models.ForeignKey(Assessment, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    source_assessment = models.ForeignKey(
+        Assessment, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
     source_type = models.CharField(max_length=40, blank=True)
     source_id = models.CharField(max_length=64, blank=True)
     dedupe_key = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     acknowledgement_note = models.TextField(blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
@@ -141,7 +155,9 @@ class PatientProtocol(models.Model):
     quiet_start = models.TimeField(null=True, blank=True)
     quiet_end = models.TimeField(null=True, blank=True)
     channels = models.JSONField(default=list, blank=True, help_text="Reminder channels the patient opted into.")
-    sms_number = models.CharField(max_length=32, blank=True, help_text="E.164 number for SMS reminders (reaches phones where Web Push does not).")
+    sms_number = models.CharField(
+        max_length=32, blank=True, help_text="E.164 number for SMS reminders (reaches phones where Web Push does not)."
+    )
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -211,7 +227,9 @@ class Reminder(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
     due_item = models.ForeignKey(DueItem, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
     alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     send_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -228,7 +246,9 @@ class Reminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind}/{self.channel} for patient {self.patient_id} at {self.send_at:%Y-%m-%d %H:%M} ({self.status})"
+        return (
+            f"{self.kind}/{self.channel} for patient {self.patient_id} at {self.send_at:%Y-%m-%d %H:%M} ({self.status})"
+        )
 
 
 class Delivery(models.Model):

@@ -106,9 +106,7 @@ def _weeks_add(blob: bytes | memoryview, week: int, total: float) -> bytes:
     return cells.tobytes()
 
 
-def day0_from(
-    tz: zoneinfo.ZoneInfo, plan_start: dt.date | None, first_nrs: dt.datetime | None
-) -> dt.datetime | None:
+def day0_from(tz: zoneinfo.ZoneInfo, plan_start: dt.date | None, first_nrs: dt.datetime | None) -> dt.datetime | None:
     """Day 0: plan start at local midnight, else the first NRS entry, else None."""
     if plan_start is not None:
         return dt.datetime.combine(plan_start, dt.time(), tzinfo=tz)
@@ -208,9 +206,7 @@ def _rebuild(patient_ids: list[int]) -> None:
     patient_ids = list(Patient.objects.filter(pk__in=patient_ids).order_by("pk").values_list("pk", flat=True))
     NrsSeries.objects.bulk_create([NrsSeries(patient_id=pk) for pk in patient_ids], ignore_conflicts=True)
     # Lock in id order (no deadlock between two rebuilds), then read: see the module doc.
-    locked = list(
-        NrsSeries.objects.select_for_update().filter(patient_id__in=patient_ids).order_by("patient_id")
-    )
+    locked = list(NrsSeries.objects.select_for_update().filter(patient_id__in=patient_ids).order_by("patient_id"))
     day0s = _day0s(patient_ids)
     cells: dict[int, dict[int, list[float]]] = defaultdict(dict)
     rows = (
@@ -246,9 +242,7 @@ def _rebuild(patient_ids: list[int]) -> None:
 def _recent_pack(entries: list[tuple[dt.datetime, float]], last: dt.datetime | None) -> bytes:
     if last is None:
         return b""
-    return np.array(
-        [(epoch_us(at), value) for at, value in entries if at > last - RECENT], dtype=RECENT_CELL
-    ).tobytes()
+    return np.array([(epoch_us(at), value) for at, value in entries if at > last - RECENT], dtype=RECENT_CELL).tobytes()
 
 
 def _weeks_pack(cells: dict[int, list[float]]) -> bytes:

@@ -82,7 +82,9 @@ def _parse_time(value: Any) -> dt.time:
     raise ValueError("Give a local wall-clock time as HH:MM, e.g. 09:00.")
 
 
-def _int_field(raw: dict[str, Any], key: str, default: int | None, lo: int, hi: int, errors: dict[str, str]) -> int | None:
+def _int_field(
+    raw: dict[str, Any], key: str, default: int | None, lo: int, hi: int, errors: dict[str, str]
+) -> int | None:
     value = raw.get(key, default)
     if value is None:
         return None
@@ -121,7 +123,14 @@ def items_from_json(raw_items: Any) -> tuple[ProtocolItem, ...]:
         except ValueError as exc:
             item_errors["local_time"] = str(exc)
             local_time = dt.time(9, 0)
-        unknown = set(raw) - {"instrument", "every_days", "start_offset_days", "local_time", "window_hours", "at_baseline"}
+        unknown = set(raw) - {
+            "instrument",
+            "every_days",
+            "start_offset_days",
+            "local_time",
+            "window_hours",
+            "at_baseline",
+        }
         for key in sorted(unknown):
             item_errors[key] = "Unknown field."
         if not item_errors:
@@ -147,7 +156,9 @@ def protocol_template(patient: Patient) -> Protocol:
     try:
         return protocol_for_diagnoses(list(patient.diagnoses))
     except ValueError as exc:
-        raise InvalidInput({"protocol_code": f"No template for this patient's diagnoses ({exc}); name protocol_code or give items."}) from exc
+        raise InvalidInput(
+            {"protocol_code": f"No template for this patient's diagnoses ({exc}); name protocol_code or give items."}
+        ) from exc
 
 
 # --- apply / preview -----------------------------------------------------------------------
@@ -209,9 +220,13 @@ def protocol_apply(
     elif code == protocol_template(patient).code:
         schedule_items = protocol_template(patient).items
     else:
-        raise InvalidInput({"protocol_code": f"Unknown protocol; one of {', '.join(PROTOCOLS)}, or give items for a custom one."})
+        raise InvalidInput(
+            {"protocol_code": f"Unknown protocol; one of {', '.join(PROTOCOLS)}, or give items for a custom one."}
+        )
     if (quiet_start is None) != (quiet_end is None):
-        raise InvalidInput({"quiet_end" if quiet_end is None else "quiet_start": "Give both quiet_start and quiet_end, or neither."})
+        raise InvalidInput(
+            {"quiet_end" if quiet_end is None else "quiet_start": "Give both quiet_start and quiet_end, or neither."}
+        )
     if quiet_start is not None and quiet_start == quiet_end:
         raise InvalidInput({"quiet_end": "Quiet hours must not start and end at the same time."})
     number = (sms_number if sms_number is not None else (current.sms_number if current else "")).strip()
@@ -238,7 +253,9 @@ def protocol_apply(
         changes = {key: [None, _jsonable(value)] for key, value in values.items()}
     else:
         changes = {
-            key: [_jsonable(getattr(current, key)), _jsonable(value)] for key, value in values.items() if getattr(current, key) != value
+            key: [_jsonable(getattr(current, key)), _jsonable(value)]
+            for key, value in values.items()
+            if getattr(current, key) != value
         }
         if changes:
             for key, value in values.items():
@@ -247,7 +264,14 @@ def protocol_apply(
             current.full_clean(exclude=["patient"])
             current.save(update_fields=[*values, "updated_at"])
     if changes:
-        audit_event_record(actor=actor, action="protocol.apply", object_type="protocol", object_id=current.pk, patient=patient, detail={"changes": changes})
+        audit_event_record(
+            actor=actor,
+            action="protocol.apply",
+            object_type="protocol",
+            object_id=current.pk,
+            patient=patient,
+            detail={"changes": changes},
+        )
         due_items_plan(patient.pk, now=now)
     return current
 
@@ -265,7 +289,9 @@ def protocol_preview(patient: Patient, now: dt.datetime, count: int = 5) -> list
     if stored is not None:
         if not stored.is_active:
             return []
-        return next_due_preview(schedule_of(stored), start=stored.start_date, tz=patient.time_zone, now=now, count=count)
+        return next_due_preview(
+            schedule_of(stored), start=stored.start_date, tz=patient.time_zone, now=now, count=count
+        )
     try:
         template = protocol_template(patient)
     except InvalidInput:
@@ -327,9 +353,20 @@ def due_items_plan(patient_id: int, now: dt.datetime, horizon: dt.timedelta = PL
     instruments = {item.instrument for item in schedule.items}
     longest = dt.timedelta(hours=max((item.window_hours for item in schedule.items), default=24))
     with transaction.atomic():
-        existing = {(i.instrument, i.due_at): i for i in DueItem.objects.filter(patient_id=patient_id, closes_at__gt=now)}
-        end = max([now + horizon, *(i.due_at + dt.timedelta(seconds=1) for i in existing.values() if i.status == DueStatus.PENDING)])
-        slots = [s for s in due_slots(schedule, start=protocol.start_date, tz=tz, window_start=now - longest, window_end=end) if s.closes_at > now]
+        existing = {
+            (i.instrument, i.due_at): i for i in DueItem.objects.filter(patient_id=patient_id, closes_at__gt=now)
+        }
+        end = max(
+            [
+                now + horizon,
+                *(i.due_at + dt.timedelta(seconds=1) for i in existing.values() if i.status == DueStatus.PENDING),
+            ]
+        )
+        slots = [
+            s
+            for s in due_slots(schedule, start=protocol.start_date, tz=tz, window_start=now - longest, window_end=end)
+            if s.closes_at > now
+        ]
         wanted = {(s.instrument, s.due_at): s for s in slots}
         wanted_days = {(s.instrument, s.local_date) for s in slots}
 
@@ -338,14 +375,29 @@ def due_items_plan(patient_id: int, now: dt.datetime, horizon: dt.timedelta = PL
             for key, item in existing.items()
             if item.status == DueStatus.PENDING
             and key not in wanted
-            and (item.due_at > now or item.instrument not in instruments or (item.instrument, item.local_date) in wanted_days)
+            and (
+                item.due_at > now
+                or item.instrument not in instruments
+                or (item.instrument, item.local_date) in wanted_days
+            )
         ]
         cancelled = due_items_cancel(stale)
-        revive = [item.pk for key, item in existing.items() if key in wanted and item.status == DueStatus.CANCELLED and item.due_at > now]
+        revive = [
+            item.pk
+            for key, item in existing.items()
+            if key in wanted and item.status == DueStatus.CANCELLED and item.due_at > now
+        ]
         if revive:
             DueItem.objects.filter(pk__in=revive, status=DueStatus.CANCELLED).update(status=DueStatus.PENDING)
         new = [
-            DueItem(patient_id=patient_id, instrument=s.instrument, due_at=s.due_at, closes_at=s.closes_at, local_date=s.local_date, created_at=now)
+            DueItem(
+                patient_id=patient_id,
+                instrument=s.instrument,
+                due_at=s.due_at,
+                closes_at=s.closes_at,
+                local_date=s.local_date,
+                created_at=now,
+            )
             for key, s in wanted.items()
             if key not in existing
         ]
@@ -353,23 +405,29 @@ def due_items_plan(patient_id: int, now: dt.datetime, horizon: dt.timedelta = PL
         completed: list[int] = []
         if new or revive:
             fresh = list(
-                DueItem.objects.filter(patient_id=patient_id, status=DueStatus.PENDING, closes_at__gt=now, due_at__lt=end).filter(
-                    Q(pk__in=revive) | Q(created_at=now)
-                )
+                DueItem.objects.filter(
+                    patient_id=patient_id, status=DueStatus.PENDING, closes_at__gt=now, due_at__lt=end
+                ).filter(Q(pk__in=revive) | Q(created_at=now))
             )
             completed = due_items_match_recorded(fresh, tz)
-        items = list(DueItem.objects.filter(patient_id=patient_id, status=DueStatus.PENDING, closes_at__gt=now, due_at__lt=end))
+        items = list(
+            DueItem.objects.filter(patient_id=patient_id, status=DueStatus.PENDING, closes_at__gt=now, due_at__lt=end)
+        )
         created, updated, deleted = _plan_reminders(protocol, patient, items, now)
     return PlanResult(len(new), cancelled, len(completed), created, updated, deleted)
 
 
-def _plan_reminders(protocol: PatientProtocol, patient: Patient, items: list[DueItem], now: dt.datetime) -> tuple[int, int, int]:
+def _plan_reminders(
+    protocol: PatientProtocol, patient: Patient, items: list[DueItem], now: dt.datetime
+) -> tuple[int, int, int]:
     if not items:
         return 0, 0, 0
     channels = _deliverable_channels(protocol, patient)
     by_key = {
         key: (pk, status, send_at)
-        for pk, key, status, send_at in Reminder.objects.filter(due_item_id__in=[i.pk for i in items]).values_list("pk", "dedupe_key", "status", "send_at")
+        for pk, key, status, send_at in Reminder.objects.filter(due_item_id__in=[i.pk for i in items]).values_list(
+            "pk", "dedupe_key", "status", "send_at"
+        )
     }
     wanted: dict[str, Reminder] = {}
     item_due: dict[str, dt.datetime] = {}
@@ -391,7 +449,9 @@ def _plan_reminders(protocol: PatientProtocol, patient: Patient, items: list[Due
             )
             item_due[key] = item.due_at
     to_create = [r for key, r in wanted.items() if key not in by_key]
-    to_delete = [pk for key, (pk, status, _at) in by_key.items() if key not in wanted and status == ReminderStatus.PENDING]
+    to_delete = [
+        pk for key, (pk, status, _at) in by_key.items() if key not in wanted and status == ReminderStatus.PENDING
+    ]
     updated = 0
     for key, (pk, status, send_at) in by_key.items():
         want = wanted.get(key)
@@ -406,6 +466,13 @@ def _plan_reminders(protocol: PatientProtocol, patient: Patient, items: list[Due
 def patients_to_plan(now: dt.datetime) -> list[int]:
     """Patients the hourly planner visits: active protocols, plus any with future pending
     items (a deactivated protocol or patient is cleaned up by the next run)."""
-    active = PatientProtocol.objects.filter(is_active=True, patient__is_active=True).values_list("patient_id", flat=True)
-    leftover = DueItem.objects.filter(status=DueStatus.PENDING, due_at__gt=now).exclude(patient_id__in=active).values_list("patient_id", flat=True).distinct()
+    active = PatientProtocol.objects.filter(is_active=True, patient__is_active=True).values_list(
+        "patient_id", flat=True
+    )
+    leftover = (
+        DueItem.objects.filter(status=DueStatus.PENDING, due_at__gt=now)
+        .exclude(patient_id__in=active)
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
     return sorted({*active, *leftover})

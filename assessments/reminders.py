@@ -110,7 +110,15 @@ def reminders_enqueue(claims: Sequence[Claim], *, queue: str | None = None) -> N
         with batch:
             for reminder_id, expires_at in claims:
                 message = app.amqp.create_task_message(
-                    uuid(), name, (reminder_id,), {}, expires=expires_at, ignore_result=True, argsrepr=f"({reminder_id},)", kwargsrepr="{}", **limits
+                    uuid(),
+                    name,
+                    (reminder_id,),
+                    {},
+                    expires=expires_at,
+                    ignore_result=True,
+                    argsrepr=f"({reminder_id},)",
+                    kwargsrepr="{}",
+                    **limits,
                 )
                 app.amqp.send_task_message(producer, name, message, serializer="json", declare=[], **route)
 
@@ -133,7 +141,9 @@ def _locked(qs: Any) -> Any:
 def _claim(where: Q, *, now: dt.datetime, limit: int, enqueue: Enqueue, bump_attempts: bool = False) -> list[Claim]:
     """Claim up to ``limit`` reminders matching ``where`` and enqueue them after commit."""
     with transaction.atomic():
-        rows: list[Claim] = list(_locked(Reminder.objects.filter(where).order_by("send_at", "id")).values_list("id", "expires_at")[:limit])
+        rows: list[Claim] = list(
+            _locked(Reminder.objects.filter(where).order_by("send_at", "id")).values_list("id", "expires_at")[:limit]
+        )
         if not rows:
             return []
         ids = [pk for pk, _expires in rows]
@@ -143,7 +153,11 @@ def _claim(where: Q, *, now: dt.datetime, limit: int, enqueue: Enqueue, bump_att
         claimed = Reminder.objects.filter(where, id__in=ids).update(**fields)
         if claimed != len(ids):
             # Only without row locks could another claimer have won some rows in between.
-            mine = set(Reminder.objects.filter(id__in=ids, status=ReminderStatus.SENDING, claimed_at=now).values_list("id", flat=True))
+            mine = set(
+                Reminder.objects.filter(id__in=ids, status=ReminderStatus.SENDING, claimed_at=now).values_list(
+                    "id", flat=True
+                )
+            )
             rows = [row for row in rows if row[0] in mine]
         _enqueue_after_commit(enqueue, rows)
     return rows
@@ -167,16 +181,26 @@ def _requeue_stale(now: dt.datetime, *, limit: int, enqueue: Enqueue, result: Di
     result.failed += Reminder.objects.filter(stale, attempts__gte=MAX_ATTEMPTS).update(
         status=ReminderStatus.FAILED, last_error="gave up: never confirmed sent"
     )
-    while rows := _claim(stale & Q(expires_at__gt=now, attempts__lt=MAX_ATTEMPTS), now=now, limit=limit, enqueue=enqueue, bump_attempts=True):
+    while rows := _claim(
+        stale & Q(expires_at__gt=now, attempts__lt=MAX_ATTEMPTS),
+        now=now,
+        limit=limit,
+        enqueue=enqueue,
+        bump_attempts=True,
+    ):
         logger.warning("re-queued %d stale reminders", len(rows))
         result.requeued += len(rows)
 
 
-def reminders_dispatch(*, now: dt.datetime | None = None, batch_size: int = CLAIM_BATCH, enqueue: Enqueue = reminders_enqueue) -> DispatchResult:
+def reminders_dispatch(
+    *, now: dt.datetime | None = None, batch_size: int = CLAIM_BATCH, enqueue: Enqueue = reminders_enqueue
+) -> DispatchResult:
     """Claim every due reminder and hand each to a send task (beat: every minute)."""
     now = now or timezone.now()
     result = DispatchResult()
-    result.expired = Reminder.objects.filter(status=ReminderStatus.PENDING, expires_at__lte=now).update(status=ReminderStatus.EXPIRED)
+    result.expired = Reminder.objects.filter(status=ReminderStatus.PENDING, expires_at__lte=now).update(
+        status=ReminderStatus.EXPIRED
+    )
     _requeue_stale(now, limit=batch_size, enqueue=enqueue, result=result)
     due = Q(status=ReminderStatus.PENDING, send_at__lte=now, expires_at__gt=now)
     while rows := _claim(due, now=now, limit=batch_size, enqueue=enqueue):
@@ -260,7 +284,9 @@ def reminder_deliver(reminder_id: int, *, now: dt.datetime | None = None, final_
             logger.warning("reminder %s failed permanently on %s: %s", reminder_id, reminder.channel, error)
         else:
             outcome = Outcome.SENT
-            Delivery.objects.create(reminder=reminder, attempt=attempt, at=now, outcome="sent", provider_ref=str(provider_ref)[:200])
+            Delivery.objects.create(
+                reminder=reminder, attempt=attempt, at=now, outcome="sent", provider_ref=str(provider_ref)[:200]
+            )
             reminder.status, reminder.sent_at = ReminderStatus.SENT, now
             fields.append("sent_at")
         reminder.attempts = attempt
@@ -288,7 +314,10 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "zh-hans": ("请填写：{name}", "{when}（{tz}）起可以填写，截止 {until}。"),
     },
     "alert": {
-        "en": ("Alert for patient #{patient}: {kind}", "{kind}, raised {when} ({tz}). Please review and acknowledge it in the console."),
+        "en": (
+            "Alert for patient #{patient}: {kind}",
+            "{kind}, raised {when} ({tz}). Please review and acknowledge it in the console.",
+        ),
         "zh-hans": ("患者 #{patient} 警报：{kind}", "{kind}，{when}（{tz}）发出。请在工作台查看并确认。"),
     },
     "escalation": {
@@ -296,7 +325,10 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Unacknowledged safety alert, patient #{patient}",
             "{kind}, raised {when} ({tz}), has not been acknowledged for {minutes} minutes. Please make sure the care team responds.",
         ),
-        "zh-hans": ("安全警报未确认：患者 #{patient}", "{kind}（{when}，{tz}）已超过 {minutes} 分钟未被确认，请确保治疗团队及时处理。"),
+        "zh-hans": (
+            "安全警报未确认：患者 #{patient}",
+            "{kind}（{when}，{tz}）已超过 {minutes} 分钟未被确认，请确保治疗团队及时处理。",
+        ),
     },
 }
 
@@ -331,7 +363,9 @@ def reminder_message(reminder: Reminder) -> Message:
         tz = patient.time_zone
         return Message(
             title=title.format(name=name),
-            body=body.format(when=local_text(item.due_at, tz, language), tz=tz, until=local_text(item.closes_at, tz, language)),
+            body=body.format(
+                when=local_text(item.due_at, tz, language), tz=tz, until=local_text(item.closes_at, tz, language)
+            ),
             url="/app/",
             language=language,
             tag=reminder.dedupe_key,
@@ -360,7 +394,9 @@ def reminder_message(reminder: Reminder) -> Message:
 # --- alerts -------------------------------------------------------------------------------------------
 
 
-def _staff_reminders(alert: Alert, user_ids: Sequence[int], *, kind: str, channels: Sequence[str], now: dt.datetime) -> list[Reminder]:
+def _staff_reminders(
+    alert: Alert, user_ids: Sequence[int], *, kind: str, channels: Sequence[str], now: dt.datetime
+) -> list[Reminder]:
     """One reminder per (user, channel) the user can be reached on."""
     with_email = set(get_user_model().objects.filter(pk__in=user_ids).exclude(email="").values_list("pk", flat=True))
     with_push = set(PushSubscription.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
@@ -384,7 +420,11 @@ def _staff_reminders(alert: Alert, user_ids: Sequence[int], *, kind: str, channe
 
 def _managers(clinic_id: int) -> list[int]:
     for role in (Role.MANAGER, Role.ADMIN):
-        ids = list(Membership.objects.filter(clinic_id=clinic_id, role=role, user__is_active=True).order_by("user_id").values_list("user_id", flat=True))
+        ids = list(
+            Membership.objects.filter(clinic_id=clinic_id, role=role, user__is_active=True)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
         if ids:
             return ids
     return []
@@ -408,7 +448,9 @@ def alert_fan_out(alert_id: int, *, now: dt.datetime | None = None, enqueue: Enq
             return 0
         patient = Patient.objects.select_related("clinic").get(pk=alert.patient_id)
         members = list(
-            CareTeamMember.objects.filter(patient_id=patient.pk, user__is_active=True).order_by("-is_primary", "user_id").values_list("user_id", flat=True)
+            CareTeamMember.objects.filter(patient_id=patient.pk, user__is_active=True)
+            .order_by("-is_primary", "user_id")
+            .values_list("user_id", flat=True)
         )
         if not members:
             members = _managers(patient.clinic_id)
@@ -417,13 +459,31 @@ def alert_fan_out(alert_id: int, *, now: dt.datetime | None = None, enqueue: Enq
         kind_en, kind_zh = _ALERT_KINDS.get(alert.kind, (alert.kind, alert.kind))
         title = f"{kind_zh if language == 'zh-hans' else kind_en}: {patient.display_name}"
         Notification.objects.bulk_create(
-            [Notification(user_id=user_id, patient=patient, title=title[:200], body=alert.message, url=f"/clinic/patients/{patient.pk}/", created_at=now) for user_id in members]
+            [
+                Notification(
+                    user_id=user_id,
+                    patient=patient,
+                    title=title[:200],
+                    body=alert.message,
+                    url=f"/clinic/patients/{patient.pk}/",
+                    created_at=now,
+                )
+                for user_id in members
+            ]
         )
         if alert.kind in SAFETY_KINDS:
             Reminder.objects.bulk_create(
-                _staff_reminders(alert, members, kind=Reminder.Kind.ALERT, channels=(Channel.EMAIL, Channel.PUSH), now=now), ignore_conflicts=True
+                _staff_reminders(
+                    alert, members, kind=Reminder.Kind.ALERT, channels=(Channel.EMAIL, Channel.PUSH), now=now
+                ),
+                ignore_conflicts=True,
             )
-            _claim(Q(alert_id=alert.pk, kind=Reminder.Kind.ALERT, status=ReminderStatus.PENDING), now=now, limit=1000, enqueue=enqueue)
+            _claim(
+                Q(alert_id=alert.pk, kind=Reminder.Kind.ALERT, status=ReminderStatus.PENDING),
+                now=now,
+                limit=1000,
+                enqueue=enqueue,
+            )
         alert.notified_at = now
         alert.save(update_fields=["notified_at"])
     return len(members)
@@ -441,26 +501,45 @@ def alerts_escalate(*, now: dt.datetime | None = None, enqueue: Enqueue = remind
     conditional update. Also fans out alerts whose notify task was lost."""
     now = now or timezone.now()
     result = EscalateResult()
-    lost = Alert.objects.filter(notified_at__isnull=True, created_at__lte=now - FAN_OUT_GRACE).values_list("id", flat=True)[:200]
+    lost = Alert.objects.filter(notified_at__isnull=True, created_at__lte=now - FAN_OUT_GRACE).values_list(
+        "id", flat=True
+    )[:200]
     for alert_id in list(lost):
         logger.warning("alert %s was not fanned out in time; doing it now", alert_id)
         alert_fan_out(alert_id, now=now, enqueue=enqueue)
         result.caught_up += 1
     cutoff = now - dt.timedelta(minutes=settings.SAFETY_ALERT_ESCALATE_MINUTES)
-    overdue = Alert.objects.filter(kind__in=SAFETY_KINDS, acknowledged_at__isnull=True, escalated_at__isnull=True, created_at__lte=cutoff)
+    overdue = Alert.objects.filter(
+        kind__in=SAFETY_KINDS, acknowledged_at__isnull=True, escalated_at__isnull=True, created_at__lte=cutoff
+    )
     for alert_id in list(overdue.order_by("created_at").values_list("id", flat=True)[:200]):
         with transaction.atomic():
-            if not Alert.objects.filter(pk=alert_id, acknowledged_at__isnull=True, escalated_at__isnull=True).update(escalated_at=now):
+            if not Alert.objects.filter(pk=alert_id, acknowledged_at__isnull=True, escalated_at__isnull=True).update(
+                escalated_at=now
+            ):
                 continue  # acknowledged meanwhile, or another run escalated it
             alert = Alert.objects.select_related("patient").get(pk=alert_id)
             managers = _managers(alert.patient.clinic_id)
             if not managers:
-                logger.error("alert %s: clinic %s has no manager or admin to escalate to", alert_id, alert.patient.clinic_id)
+                logger.error(
+                    "alert %s: clinic %s has no manager or admin to escalate to", alert_id, alert.patient.clinic_id
+                )
             Reminder.objects.bulk_create(
-                _staff_reminders(alert, managers, kind=Reminder.Kind.ESCALATION, channels=(Channel.IN_APP, Channel.EMAIL, Channel.PUSH), now=now),
+                _staff_reminders(
+                    alert,
+                    managers,
+                    kind=Reminder.Kind.ESCALATION,
+                    channels=(Channel.IN_APP, Channel.EMAIL, Channel.PUSH),
+                    now=now,
+                ),
                 ignore_conflicts=True,
             )
-            _claim(Q(alert_id=alert_id, kind=Reminder.Kind.ESCALATION, status=ReminderStatus.PENDING), now=now, limit=1000, enqueue=enqueue)
+            _claim(
+                Q(alert_id=alert_id, kind=Reminder.Kind.ESCALATION, status=ReminderStatus.PENDING),
+                now=now,
+                limit=1000,
+                enqueue=enqueue,
+            )
             result.escalated += 1
     return result
 

@@ -277,9 +277,7 @@ def local_to_utc(day: dt.date, local_time: dt.time, tz: str) -> dt.datetime:
     return _resolve(dt.datetime.combine(day, local_time), _zone(tz))
 
 
-def _item_dates(
-    item: ProtocolItem, start: dt.date, lo: dt.date, hi: dt.date
-) -> Iterator[dt.date]:
+def _item_dates(item: ProtocolItem, start: dt.date, lo: dt.date, hi: dt.date) -> Iterator[dt.date]:
     """Nominal local dates of ``item``'s occurrences within [lo, hi]."""
     first = item.first_offset_days()
     if item.every_days is None:
@@ -346,9 +344,7 @@ def next_due_preview(
     max_every = max((i.every_days or 0) for i in protocol.items)
     max_offset = max(i.start_offset_days for i in protocol.items)
     horizon = dt.timedelta(days=max_offset + (count + 1) * max_every + 2)
-    slots = due_slots(
-        protocol, start=start, tz=tz, window_start=now, window_end=anchor + horizon
-    )
+    slots = due_slots(protocol, start=start, tz=tz, window_start=now, window_end=anchor + horizon)
     return slots[:count]
 
 
@@ -360,9 +356,7 @@ def _in_quiet_hours(local: dt.time, quiet_start: dt.time, quiet_end: dt.time) ->
     return local >= quiet_start or local < quiet_end  # wraps midnight
 
 
-def apply_quiet_hours(
-    when: dt.datetime, tz: str, quiet_start: dt.time, quiet_end: dt.time
-) -> dt.datetime:
+def apply_quiet_hours(when: dt.datetime, tz: str, quiet_start: dt.time, quiet_end: dt.time) -> dt.datetime:
     """Defer ``when`` to the end of the patient's quiet hours if it falls inside them.
 
     Quiet hours are local wall-clock times ``[quiet_start, quiet_end)`` and may wrap

@@ -54,7 +54,9 @@ def _replay(existing: Assessment, patient: Patient, instrument: str) -> Recorded
     return Recorded(existing, created=False)
 
 
-def _dn4_exam_completion(patient: Patient, answers: dict[str, Any], recorded_at: dt.datetime) -> tuple[dict[str, Any], Assessment | None]:
+def _dn4_exam_completion(
+    patient: Patient, answers: dict[str, Any], recorded_at: dt.datetime
+) -> tuple[dict[str, Any], Assessment | None]:
     """The clinician's 3 examination items complete the patient's latest DN4 interview."""
     if set(answers) != set(DN4_EXAMINATION):
         return answers, None
@@ -72,7 +74,13 @@ def _dn4_exam_completion(patient: Patient, answers: dict[str, Any], recorded_at:
         .first()
     )
     if interview is None:
-        raise InvalidInput({"answers": {"__all__": "No DN4 interview (7 items) from the last 30 days to complete; send all 10 items instead."}})
+        raise InvalidInput(
+            {
+                "answers": {
+                    "__all__": "No DN4 interview (7 items) from the last 30 days to complete; send all 10 items instead."
+                }
+            }
+        )
     merged = {key: interview.answers[key] for key in DN4_INTERVIEW}
     merged.update(answers)
     return merged, interview
@@ -140,7 +148,13 @@ def _store(
     if instrument == "dn4" and source == Source.CLINICIAN:
         answers, supersedes = _dn4_exam_completion(patient, answers, recorded_at)
     elif instrument == "dn4" and source == Source.PATIENT and set(answers) - set(DN4_INTERVIEW):
-        raise InvalidInput({"answers": dict.fromkeys(sorted(set(answers) - set(DN4_INTERVIEW)), "Examination items are recorded by the clinician.")})
+        raise InvalidInput(
+            {
+                "answers": dict.fromkeys(
+                    sorted(set(answers) - set(DN4_INTERVIEW)), "Examination items are recorded by the clinician."
+                )
+            }
+        )
     try:
         result = get_instrument(instrument).score(answers)
     except AnswerError as exc:
@@ -234,5 +248,7 @@ def alert_acknowledge(*, actor: Actor, alert_id: int, note: str = "") -> Alert:
         alert.acknowledged_by = actor.user
         alert.acknowledgement_note = note
         alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"])
-        audit_event_record(actor=actor, action="alert.acknowledge", object_type="alert", object_id=alert.pk, patient=alert.patient)
+        audit_event_record(
+            actor=actor, action="alert.acknowledge", object_type="alert", object_id=alert.pk, patient=alert.patient
+        )
     return alert

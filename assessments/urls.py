@@ -7,7 +7,11 @@ from assessments import api
 urlpatterns = [
     path("instruments/", api.InstrumentListApi.as_view(), name="instrument-list"),
     path("patients/<int:patient_id>/assessments/", api.AssessmentListCreateApi.as_view(), name="assessment-list"),
-    path("patients/<int:patient_id>/assessments/<int:assessment_id>/", api.AssessmentDetailApi.as_view(), name="assessment-detail"),
+    path(
+        "patients/<int:patient_id>/assessments/<int:assessment_id>/",
+        api.AssessmentDetailApi.as_view(),
+        name="assessment-detail",
+    ),
     path("patients/<int:patient_id>/assessments.csv", api.AssessmentCsvApi.as_view(), name="assessment-csv"),
     path("patients/<int:patient_id>/fhir/", api.FhirBundleApi.as_view(), name="patient-fhir"),
     path("sync/", api.SyncApi.as_view(), name="sync"),

@@ -22,7 +22,9 @@ ROLLING_MIN_DAYS = 3  # fewer diary days than this in a window: no mean is drawn
 BASELINE_DAYS = 7
 EMPTY_HEIGHT = 170  # a chart with nothing to show yet stays small
 MEAN_POINTS = 400
-SESSION_MARKERS_MAX = 48  # beyond this, sessions are drawn as weekly counts  # at most this many points on the rolling-mean line
+SESSION_MARKERS_MAX = (
+    48  # beyond this, sessions are drawn as weekly counts  # at most this many points on the rolling-mean line
+)
 ASYMMETRY_C = 1.0  # thermal |ΔT| threshold, same as assessments.instruments.thermal
 # IMMPACT (Dworkin 2008): >= 30 % moderately, >= 50 % substantially important reduction.
 REDUCTIONS = (0.3, 0.5)
@@ -85,7 +87,9 @@ def _labels(labels: Mapping[str, str] | None) -> dict[str, str]:
     return {**CONSOLE_LABELS, **(labels or {})}
 
 
-def _layout(height: int, *, y_range: Sequence[float] | None = None, y_title: str = "", legend: bool = True) -> dict[str, Any]:
+def _layout(
+    height: int, *, y_range: Sequence[float] | None = None, y_title: str = "", legend: bool = True
+) -> dict[str, Any]:
     yaxis: dict[str, Any] = {"gridcolor": _GRID, "zeroline": False, "fixedrange": True}
     if y_range is not None:
         yaxis["range"] = [_num(y_range[0], 2), _num(y_range[1], 2)]
@@ -110,16 +114,43 @@ def _layout(height: int, *, y_range: Sequence[float] | None = None, y_title: str
 def _hline(y: float, colour: str, dash: str = "dash") -> dict[str, Any]:
     """A horizontal line across the whole plot at data value ``y``."""
     v = _num(y, 2)
-    return {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": v, "y1": v, "line": {"color": colour, "width": 1, "dash": dash}}
+    return {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": v,
+        "y1": v,
+        "line": {"color": colour, "width": 1, "dash": dash},
+    }
 
 
 def _hlabel(y: float, text: str, colour: str) -> dict[str, Any]:
-    return {"xref": "paper", "x": 1, "xanchor": "right", "y": _num(y, 2), "yanchor": "bottom", "text": text, "showarrow": False, "font": {"size": 10, "color": colour}}
+    return {
+        "xref": "paper",
+        "x": 1,
+        "xanchor": "right",
+        "y": _num(y, 2),
+        "yanchor": "bottom",
+        "text": text,
+        "showarrow": False,
+        "font": {"size": 10, "color": colour},
+    }
 
 
 def _empty(fig: dict[str, Any], text: str) -> dict[str, Any]:
     fig["layout"]["height"] = EMPTY_HEIGHT
-    fig["layout"]["annotations"].append({"xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "text": text, "showarrow": False, "font": {"color": _MUTED}})
+    fig["layout"]["annotations"].append(
+        {
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.5,
+            "y": 0.5,
+            "text": text,
+            "showarrow": False,
+            "font": {"color": _MUTED},
+        }
+    )
     fig["layout"]["xaxis"]["visible"] = False
     return fig
 
@@ -209,7 +240,15 @@ def nrs_figure(
         ys[(day - first).days] = _num(value)
     x0 = first.isoformat()
     fig["data"].append(
-        {"type": "scatter", "mode": "markers", "name": text["nrs_daily"], "x0": x0, "dx": DAY_MS, "y": ys, "marker": {"size": 5, "color": "#64748b", "opacity": 0.7}}
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": text["nrs_daily"],
+            "x0": x0,
+            "dx": DAY_MS,
+            "y": ys,
+            "marker": {"size": 5, "color": "#64748b", "opacity": 0.7},
+        }
     )
     # The mean is a smooth line: past a year, every n-th day draws the same picture at
     # screen width. Sampling is aligned on the last day so the latest mean is always shown.
@@ -236,8 +275,28 @@ def nrs_figure(
             layout["annotations"].append(_hlabel(level, text[key], _BLUE if share < 0.5 else _VIOLET))
     for start, name in plan_versions:
         iso = start.isoformat()
-        layout["shapes"].append({"type": "line", "yref": "paper", "x0": iso, "x1": iso, "y0": 0, "y1": 1, "line": {"color": _MUTED, "width": 1, "dash": "dot"}})
-        layout["annotations"].append({"yref": "paper", "x": iso, "y": 1, "xanchor": "left", "text": name, "showarrow": False, "font": {"size": 10, "color": _MUTED}})
+        layout["shapes"].append(
+            {
+                "type": "line",
+                "yref": "paper",
+                "x0": iso,
+                "x1": iso,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": _MUTED, "width": 1, "dash": "dot"},
+            }
+        )
+        layout["annotations"].append(
+            {
+                "yref": "paper",
+                "x": iso,
+                "y": 1,
+                "xanchor": "left",
+                "text": name,
+                "showarrow": False,
+                "font": {"size": 10, "color": _MUTED},
+            }
+        )
     if len(sessions) > SESSION_MARKERS_MAX:
         return _weekly_sessions(fig, sessions, text["sessions_week"])
     # Sessions: one trace per modality (the legend names it) on a hidden second y axis
@@ -257,7 +316,11 @@ def nrs_figure(
                 "y": [0] * len(days),
                 "yaxis": "y2",
                 "hovertemplate": "%{x}<extra>" + name + "</extra>",
-                "marker": {"symbol": "triangle-up", "size": 8, "color": _SERIES_COLOURS[(index + 1) % len(_SERIES_COLOURS)]},
+                "marker": {
+                    "symbol": "triangle-up",
+                    "size": 8,
+                    "color": _SERIES_COLOURS[(index + 1) % len(_SERIES_COLOURS)],
+                },
             }
         )
     return fig
@@ -314,15 +377,37 @@ def banded_figure(
     text = _labels(labels)
     low, high = bands[0].low, bands[-1].high
     pad = (high - low) * 0.03
-    fig: dict[str, Any] = {"data": [], "layout": _layout(240, y_range=(low - pad, high + pad), y_title=name, legend=False)}
+    fig: dict[str, Any] = {
+        "data": [],
+        "layout": _layout(240, y_range=(low - pad, high + pad), y_title=name, legend=False),
+    }
     layout = fig["layout"]
     for index, (band, (y0, y1)) in enumerate(zip(bands, band_edges(bands), strict=True)):
         colour = _BAND_COLOURS[round(index * (len(_BAND_COLOURS) - 1) / max(len(bands) - 1, 1))]
         layout["shapes"].append(
-            {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "y0": _num(y0, 2), "y1": _num(y1, 2), "fillcolor": colour, "opacity": 0.14, "line": {"width": 0}, "layer": "below"}
+            {
+                "type": "rect",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": _num(y0, 2),
+                "y1": _num(y1, 2),
+                "fillcolor": colour,
+                "opacity": 0.14,
+                "line": {"width": 0},
+                "layer": "below",
+            }
         )
         layout["annotations"].append(
-            {"xref": "paper", "x": 1, "xanchor": "right", "y": _num((y0 + y1) / 2, 2), "text": band.label, "showarrow": False, "font": {"size": 10, "color": _MUTED}}
+            {
+                "xref": "paper",
+                "x": 1,
+                "xanchor": "right",
+                "y": _num((y0 + y1) / 2, 2),
+                "text": band.label,
+                "showarrow": False,
+                "font": {"size": 10, "color": _MUTED},
+            }
         )
     if cutoff is not None:
         layout["shapes"].append(_hline(cutoff, _RED))
@@ -344,17 +429,25 @@ def banded_figure(
     return fig
 
 
-def dn4_figure(points: Sequence[tuple[dt.date, float, str]], *, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+def dn4_figure(
+    points: Sequence[tuple[dt.date, float, str]], *, labels: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """DN4 history: the full 10-item score and the patient's 7-item interview as separate
     series, each with its own cut-off (>= 4/10 and >= 3/7, Bouhassira 2005)."""
     text = _labels(labels)
     fig: dict[str, Any] = {"data": [], "layout": _layout(240, y_range=(-0.3, 10.3), y_title="DN4")}
     layout = fig["layout"]
     layout["shapes"] += [_hline(4, _RED), _hline(3, _RED, "dot")]
-    layout["annotations"] += [_hlabel(4, text["dn4_cutoff"], _RED), {**_hlabel(3, text["dn4_interview_cutoff"], _RED), "yanchor": "top"}]
+    layout["annotations"] += [
+        _hlabel(4, text["dn4_cutoff"], _RED),
+        {**_hlabel(3, text["dn4_interview_cutoff"], _RED), "yanchor": "top"},
+    ]
     if not points:
         return _empty(fig, text["no_data"])
-    for variant, key, colour, symbol in (("full", "dn4_full", _SERIES_COLOURS[0], "circle"), ("interview", "dn4_interview", _SERIES_COLOURS[1], "diamond")):
+    for variant, key, colour, symbol in (
+        ("full", "dn4_full", _SERIES_COLOURS[0], "circle"),
+        ("interview", "dn4_interview", _SERIES_COLOURS[1], "diamond"),
+    ):
         chosen = [(day, total) for day, total, kind in points if kind == variant]
         if chosen:
             fig["data"].append(
@@ -381,7 +474,10 @@ def thermal_figure(readings: Sequence[ThermalReading], *, labels: Mapping[str, s
     fig: dict[str, Any] = {"data": [], "layout": _layout(260, y_range=(-limit, limit), y_title=text["delta_t"])}
     layout = fig["layout"]
     layout["shapes"] += [_hline(ASYMMETRY_C, _RED), _hline(-ASYMMETRY_C, _RED), _hline(0, _MUTED, "solid")]
-    layout["annotations"] += [_hlabel(ASYMMETRY_C, "+1.0 °C", _RED), {**_hlabel(-ASYMMETRY_C, "\u22121.0 °C", _RED), "yanchor": "top"}]
+    layout["annotations"] += [
+        _hlabel(ASYMMETRY_C, "+1.0 °C", _RED),
+        {**_hlabel(-ASYMMETRY_C, "\u22121.0 °C", _RED), "yanchor": "top"},
+    ]
     if not readings:
         return _empty(fig, text["no_data"])
     regions: dict[str, list[tuple[dt.date, float, bool]]] = {}
@@ -488,7 +584,14 @@ def patient_progress_figure(
         "yaxis": {**axis, "range": [0, 10.2], "dtick": 2},
     }
     if vas:
-        layout["yaxis2"] = {**axis, "range": [0, 102], "dtick": 20, "overlaying": "y", "side": "right", "showgrid": False}
+        layout["yaxis2"] = {
+            **axis,
+            "range": [0, 102],
+            "dtick": 20,
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+        }
     fig.update_layout(**layout)
     figure: dict[str, Any] = fig.to_plotly_json()
     return figure

@@ -58,15 +58,10 @@ def _labels(labels: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _none_if_nan(values: Sequence[float | None]) -> list[float | None]:
-    return [
-        None if v is None or (isinstance(v, float) and math.isnan(v)) else v
-        for v in values
-    ]
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values]
 
 
-def responder_bars(
-    groups: Sequence[Mapping[str, Any]], *, labels: Mapping[str, str] | None = None
-) -> go.Figure:
+def responder_bars(groups: Sequence[Mapping[str, Any]], *, labels: Mapping[str, str] | None = None) -> go.Figure:
     """Horizontal grouped bars of responder rates (>= 30 %, >= 50 %) per group, each
     labelled with its count ("12/30"); groups read top to bottom in the order given.
     ``groups`` are rows shaped like ``analytics.GroupRow``."""
@@ -227,15 +222,11 @@ def km_curve(
             )
         )
     fig.update_xaxes(title={"text": text["weeks"]}, rangemode="tozero")
-    fig.update_yaxes(
-        title={"text": text["not_responded"]}, range=[0, 1.05], tickformat=".0%"
-    )
+    fig.update_yaxes(title={"text": text["not_responded"]}, range=[0, 1.05], tickformat=".0%")
     return fig
 
 
-def waterfall(
-    pct_changes: Sequence[float], *, labels: Mapping[str, str] | None = None
-) -> go.Figure:
+def waterfall(pct_changes: Sequence[float], *, labels: Mapping[str, str] | None = None) -> go.Figure:
     """One bar per patient, sorted from the largest rise to the largest fall in pain,
     coloured by responder category, with reference lines at -30 % and -50 %."""
     text = _labels(labels)

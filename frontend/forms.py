@@ -54,9 +54,7 @@ def bilingual(text: Any) -> str:
 class LocalDateTimeField(forms.DateTimeField):
     """A ``datetime-local`` input read and shown in the patient's time zone (not the server's)."""
 
-    widget = forms.DateTimeInput(
-        attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT
-    )
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT)
     input_formats = [
         LOCAL_INPUT_FORMAT,
         "%Y-%m-%dT%H:%M:%S",
@@ -78,9 +76,7 @@ class LocalDateTimeField(forms.DateTimeField):
             return None
         if isinstance(value, dt.datetime):
             return value if value.tzinfo else value.replace(tzinfo=self.tz)
-        naive: dt.datetime | None = BaseTemporalField.to_python(
-            self, str(value).strip()
-        )
+        naive: dt.datetime | None = BaseTemporalField.to_python(self, str(value).strip())
         return None if naive is None else naive.replace(tzinfo=self.tz)
 
 
@@ -114,11 +110,7 @@ def _when_field(tz: str, label: Any) -> LocalDateTimeField:
         tz=tz,
         label=label,
         required=False,
-        initial=lambda: (
-            timezone.now()
-            .astimezone(zoneinfo.ZoneInfo(tz))
-            .strftime(LOCAL_INPUT_FORMAT)
-        ),
+        initial=lambda: timezone.now().astimezone(zoneinfo.ZoneInfo(tz)).strftime(LOCAL_INPUT_FORMAT),
         help_text=_("In the patient's time zone; empty means now."),
     )
 
@@ -142,9 +134,7 @@ class ThermalForm(ClinicForm):
         max_value=ACCLIMATISATION_MAX_MIN,
     )
     affected_side = forms.ChoiceField(label=_("Affected side"), choices=SIDES)
-    rows = forms.IntegerField(
-        widget=forms.HiddenInput, min_value=1, max_value=MAX_ROIS, required=False
-    )
+    rows = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ROIS, required=False)
 
     def __init__(
         self,
@@ -216,9 +206,7 @@ class ThermalForm(ClinicForm):
                 if value in ("", None):
                     self.add_error(
                         key,
-                        _(
-                            "Fill in the region and both temperatures, or leave the row empty."
-                        ),
+                        _("Fill in the region and both temperatures, or leave the row empty."),
                     )
             if region:
                 if region.casefold() in seen:
@@ -227,9 +215,7 @@ class ThermalForm(ClinicForm):
             if region and left is not None and right is not None:
                 rois.append({"region": region, "left_c": left, "right_c": right})
                 self.roi_form_rows.append(index)
-        if not rois and not any(
-            key.startswith(("region_", "left_", "right_")) for key in self.errors
-        ):
+        if not rois and not any(key.startswith(("region_", "left_", "right_")) for key in self.errors):
             self.add_error("region_0", _("Record at least one region of interest."))
         data["rois"] = rois
         return data
@@ -249,17 +235,13 @@ class ThermalForm(ClinicForm):
         ambient = data.get("ambient_c")
         if ambient is not None and not AMBIENT_OK_LOW_C <= ambient <= AMBIENT_OK_HIGH_C:
             notes["ambient_c"] = str(
-                _(
-                    "Outside %(lo)s–%(hi)s °C: the reading is kept but flagged for measurement conditions."
-                )
+                _("Outside %(lo)s–%(hi)s °C: the reading is kept but flagged for measurement conditions.")
                 % {"lo": f"{AMBIENT_OK_LOW_C:g}", "hi": f"{AMBIENT_OK_HIGH_C:g}"}
             )
         minutes = data.get("acclimatisation_min")
         if minutes is not None and minutes < ACCLIMATISATION_OK_MIN:
             notes["acclimatisation_min"] = str(
-                _(
-                    "Under %(n)s minutes: the reading is kept but flagged for measurement conditions."
-                )
+                _("Under %(n)s minutes: the reading is kept but flagged for measurement conditions.")
                 % {"n": ACCLIMATISATION_OK_MIN}
             )
         return notes
@@ -285,9 +267,7 @@ class ThermalForm(ClinicForm):
 
 
 def _yes_no(label: Any, *, required: bool = True) -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=label, choices=YES_NO, widget=forms.RadioSelect, required=required
-    )
+    return forms.ChoiceField(label=label, choices=YES_NO, widget=forms.RadioSelect, required=required)
 
 
 class DN4Form(ClinicForm):
@@ -322,9 +302,7 @@ class DN4Form(ClinicForm):
 
     def interview_summary(self) -> list[tuple[str, bool]]:
         answers = (self.interview or {}).get("answers", {})
-        return [
-            (bilingual(text), bool(answers.get(key))) for key, text in INTERVIEW_ITEMS
-        ]
+        return [(bilingual(text), bool(answers.get(key))) for key, text in INTERVIEW_ITEMS]
 
     def answers(self) -> dict[str, Any]:
         keys = [key for key, _t in EXAMINATION_ITEMS]
@@ -340,9 +318,7 @@ class DN4Form(ClinicForm):
 PARAM_PREFIX = "p_"
 
 
-def parameter_fields(
-    modality: Any, initial: Mapping[str, Any] | None = None
-) -> dict[str, forms.Field]:
+def parameter_fields(modality: Any, initial: Mapping[str, Any] | None = None) -> dict[str, forms.Field]:
     """Form fields for a modality's catalogue parameters (``therapies.limits.Param``).
 
     Hard validity bounds become min/max (shown inline); safety limits are not enforced
@@ -360,29 +336,21 @@ def parameter_fields(
         field: forms.Field
         if param.kind == "number":
             field = forms.FloatField(
-                min_value=None
-                if param.minimum is None or param.exclusive_minimum
-                else param.minimum,
+                min_value=None if param.minimum is None or param.exclusive_minimum else param.minimum,
                 max_value=param.maximum,
                 widget=forms.NumberInput(attrs={"step": "any"}),
                 **common,
             )
         elif param.kind == "integer":
             field = forms.IntegerField(
-                min_value=None
-                if param.minimum is None or param.exclusive_minimum
-                else int(param.minimum),
+                min_value=None if param.minimum is None or param.exclusive_minimum else int(param.minimum),
                 max_value=None if param.maximum is None else int(param.maximum),
                 **common,
             )
         elif param.kind == "choice":
-            labels = [
-                bilingual(param._choice_label(i)) for i in range(len(param.choices))
-            ]
+            labels = [bilingual(param._choice_label(i)) for i in range(len(param.choices))]
             choices = list(zip(param.choices, labels, strict=True))
-            field = forms.ChoiceField(
-                choices=([("", "—")] if not param.required else []) + choices, **common
-            )
+            field = forms.ChoiceField(choices=([("", "—")] if not param.required else []) + choices, **common)
         elif param.kind == "boolean":
             value = initial.get(param.key)
             common["initial"] = "" if value is None else ("yes" if value else "no")
@@ -414,9 +382,7 @@ class _ParameterForm(ClinicForm):
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_(
-            "Only when a value is beyond a safety limit: why it is right for this patient."
-        ),
+        help_text=_("Only when a value is beyond a safety limit: why it is right for this patient."),
     )
     modality_obj: Any = None
 
@@ -424,11 +390,7 @@ class _ParameterForm(ClinicForm):
         return [self[name] for name in self.fields if name.startswith(PARAM_PREFIX)]
 
     def parameters(self) -> dict[str, Any]:
-        return (
-            parameters_from(self.modality_obj, self.cleaned_data)
-            if self.modality_obj
-            else {}
-        )
+        return parameters_from(self.modality_obj, self.cleaned_data) if self.modality_obj else {}
 
     def limit_check(self) -> Any:
         """The catalogue's verdict on the parameters as entered so far (for inline feedback)."""
@@ -437,9 +399,7 @@ class _ParameterForm(ClinicForm):
         if self.modality_obj is None:
             return None
         cleaned = getattr(self, "cleaned_data", {})
-        return check_parameters(
-            self.modality_obj.code, parameters_from(self.modality_obj, cleaned)
-        )
+        return check_parameters(self.modality_obj.code, parameters_from(self.modality_obj, cleaned))
 
     def warnings(self) -> dict[str, str]:
         check = self.limit_check()
@@ -450,12 +410,7 @@ class _ParameterForm(ClinicForm):
             name = PARAM_PREFIX + violation.field
             key = name if name in self.fields else "override_reason"
             notes[key] = " ".join(filter(None, [notes.get(key), violation.message]))
-        if (
-            check.violations
-            and not (
-                getattr(self, "cleaned_data", {}).get("override_reason") or ""
-            ).strip()
-        ):
+        if check.violations and not (getattr(self, "cleaned_data", {}).get("override_reason") or "").strip():
             notes.setdefault(
                 "override_reason",
                 str(_("Beyond a safety limit: saving needs an override reason.")),
@@ -468,9 +423,7 @@ class SessionForm(_ParameterForm):
 
     field_order = ("component", "modality", "delivered_at")
 
-    def __init__(
-        self, *args: Any, tz: str = "UTC", components: Sequence[Any] = (), **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, tz: str = "UTC", components: Sequence[Any] = (), **kwargs: Any) -> None:
         from therapies.limits import MODALITIES
         from therapies.models import AdverseEvent, Tolerance
 
@@ -486,11 +439,7 @@ class SessionForm(_ParameterForm):
             label=_("Modality"),
             required=False,
             choices=[("", "—")]
-            + [
-                (code, bilingual(m.name))
-                for code, m in MODALITIES.items()
-                if code != "drez_referral"
-            ],
+            + [(code, bilingual(m.name)) for code, m in MODALITIES.items() if code != "drez_referral"],
         )
         self.fields["delivered_at"] = _when_field(tz, _("Delivered at"))
         self.fields["adverse_event"] = forms.ChoiceField(
@@ -507,11 +456,7 @@ class SessionForm(_ParameterForm):
             choices=[("", "—"), *Tolerance.choices],
         )
         component = self.components.get(str(self.raw("component") or ""))
-        code = (
-            component.modality
-            if component is not None
-            else str(self.raw("modality") or "")
-        )
+        code = component.modality if component is not None else str(self.raw("modality") or "")
         self.component_obj = component
         self.modality_obj = MODALITIES.get(code)
         if self.modality_obj is not None:
@@ -564,18 +509,11 @@ class PlanComponentForm(_ParameterForm):
         )
         if component is not None:
             code = component.modality
-            self.fields["remove"] = forms.BooleanField(
-                label=_("Remove this component from the plan"), required=False
-            )
+            self.fields["remove"] = forms.BooleanField(label=_("Remove this component from the plan"), required=False)
         else:
             self.fields["modality"] = forms.ChoiceField(
                 label=_("Modality"),
-                choices=[("", "—")]
-                + [
-                    (c, bilingual(m.name))
-                    for c, m in MODALITIES.items()
-                    if c != "drez_referral"
-                ],
+                choices=[("", "—")] + [(c, bilingual(m.name)) for c, m in MODALITIES.items() if c != "drez_referral"],
             )
             code = str(self.raw("modality") or "")
         self.modality_obj = MODALITIES.get(code)
@@ -600,11 +538,7 @@ class PlanComponentForm(_ParameterForm):
         if component is not None:
             self.initial.setdefault("override_reason", component.override_reason)
         if self.modality_obj is not None:
-            self.fields.update(
-                parameter_fields(
-                    self.modality_obj, getattr(component, "parameters", None)
-                )
-            )
+            self.fields.update(parameter_fields(self.modality_obj, getattr(component, "parameters", None)))
         first = ["modality"] if component is None else []
         self.order_fields(
             [
@@ -647,9 +581,7 @@ class PlanComponentForm(_ParameterForm):
     def _edited(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
-            "modality": self.modality_obj.code
-            if self.modality_obj
-            else data.get("modality"),
+            "modality": self.modality_obj.code if self.modality_obj else data.get("modality"),
             "parameters": self.parameters(),
             "frequency_per_week": data["frequency_per_week"],
             "duration_weeks": data["duration_weeks"],
@@ -672,9 +604,7 @@ def component_label(component: Any) -> str:
 
     modality = MODALITIES.get(component.modality)
     name = modality.label if modality else component.modality
-    return (
-        f"{name} · {component.frequency_per_week}×/wk · {component.duration_weeks} wk"
-    )
+    return f"{name} · {component.frequency_per_week}×/wk · {component.duration_weeks} wk"
 
 
 # -----------------------------------------------------------------------------
@@ -717,9 +647,7 @@ def apply_service_errors(
                     for text in _messages(message):
                         form.add_error(
                             None,
-                            text
-                            if sub == "__all__" or key == "parameters"
-                            else f"{sub}: {text}",
+                            text if sub == "__all__" or key == "parameters" else f"{sub}: {text}",
                         )
             continue
         name = field_map.get(key, key)

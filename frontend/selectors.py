@@ -107,23 +107,15 @@ def need_annotations(now: dt.datetime) -> dict[str, Any]:
     """Per-patient annotations behind the worklist; each is one correlated subquery."""
     from therapies.models import RehabPlan
 
-    nrs = Assessment.objects.filter(
-        patient_id=OuterRef("pk"), instrument="nrs", total__isnull=False
-    )
-    open_alerts = Alert.objects.filter(
-        patient_id=OuterRef("pk"), acknowledged_at__isnull=True
-    )
+    nrs = Assessment.objects.filter(patient_id=OuterRef("pk"), instrument="nrs", total__isnull=False)
+    open_alerts = Alert.objects.filter(patient_id=OuterRef("pk"), acknowledged_at__isnull=True)
     baseline_from = OuterRef("baseline_from")
-    baseline_until = ExpressionWrapper(
-        OuterRef("baseline_from") + Value(BASELINE_WINDOW), output_field=DateTimeField()
-    )
+    baseline_until = ExpressionWrapper(OuterRef("baseline_from") + Value(BASELINE_WINDOW), output_field=DateTimeField())
     return {
         "safety_open": _count(open_alerts.filter(kind__in=SAFETY_KINDS)),
         "alerts_open": _count(open_alerts),
         "plan_start": Subquery(
-            RehabPlan.objects.filter(patient_id=OuterRef("pk"))
-            .order_by("start_date")
-            .values("start_date")[:1]
+            RehabPlan.objects.filter(patient_id=OuterRef("pk")).order_by("start_date").values("start_date")[:1]
         ),
         "first_nrs_at": Subquery(nrs.order_by("recorded_at").values("recorded_at")[:1]),
         "baseline_from": Coalesce(
@@ -134,13 +126,9 @@ def need_annotations(now: dt.datetime) -> dict[str, Any]:
             ),
             F("first_nrs_at"),
         ),
-        "pain_baseline": _mean(
-            nrs.filter(recorded_at__gte=baseline_from, recorded_at__lt=baseline_until)
-        ),
+        "pain_baseline": _mean(nrs.filter(recorded_at__gte=baseline_from, recorded_at__lt=baseline_until)),
         "pain_recent": _mean(nrs.filter(recorded_at__gte=now - WINDOW)),
-        "pain_delta": ExpressionWrapper(
-            F("pain_recent") - F("pain_baseline"), output_field=FloatField()
-        ),
+        "pain_delta": ExpressionWrapper(F("pain_recent") - F("pain_baseline"), output_field=FloatField()),
         "last_nrs_at": Subquery(nrs.order_by("-recorded_at").values("recorded_at")[:1]),
         "last_nrs": Subquery(
             nrs.order_by("-recorded_at", "-id").values("total")[:1],
@@ -155,14 +143,7 @@ def need_annotations(now: dt.datetime) -> dict[str, Any]:
             )
         ),
         "keeps_diary": ExpressionWrapper(
-            Q(Exists(nrs))
-            | Q(
-                Exists(
-                    PatientProtocol.objects.filter(
-                        patient_id=OuterRef("pk"), is_active=True
-                    )
-                )
-            ),
+            Q(Exists(nrs)) | Q(Exists(PatientProtocol.objects.filter(patient_id=OuterRef("pk"), is_active=True))),
             output_field=BooleanField(),
         ),
         "last_thermal_at": Subquery(
@@ -194,16 +175,13 @@ def _need_rank(now: dt.datetime) -> Case:
         When(pain_delta__gte=WORSENING_POINTS, then=Value(NEED_RANK[NEED_WORSENING])),
         When(missed_due__gt=0, then=Value(NEED_RANK[NEED_MISSED])),
         When(
-            Q(keeps_diary=True)
-            & (Q(last_nrs_at__isnull=True) | Q(last_nrs_at__lt=now - NO_DIARY_AFTER)),
+            Q(keeps_diary=True) & (Q(last_nrs_at__isnull=True) | Q(last_nrs_at__lt=now - NO_DIARY_AFTER)),
             then=Value(NEED_RANK[NEED_MISSED]),
         ),
         When(
             Q(neuropathic=True)
             & (
-                Q(last_thermal_at__isnull=True)
-                | Q(last_thermal_at__lt=now - THERMAL_EVERY)
-                | Q(dn4_exam_pending__gt=0)
+                Q(last_thermal_at__isnull=True) | Q(last_thermal_at__lt=now - THERMAL_EVERY) | Q(dn4_exam_pending__gt=0)
             ),
             then=Value(NEED_RANK[NEED_DUE]),
         ),
@@ -212,14 +190,8 @@ def _need_rank(now: dt.datetime) -> Case:
     )
 
 
-def annotated_patients(
-    user: Any, *, now: dt.datetime, action: Action = Action.VIEW
-) -> QuerySet[Patient]:
-    return (
-        visible_patients(user, action)
-        .annotate(**need_annotations(now))
-        .annotate(need_rank=_need_rank(now))
-    )
+def annotated_patients(user: Any, *, now: dt.datetime, action: Action = Action.VIEW) -> QuerySet[Patient]:
+    return visible_patients(user, action).annotate(**need_annotations(now)).annotate(need_rank=_need_rank(now))
 
 
 @dataclass(frozen=True)
@@ -315,9 +287,7 @@ class PatientPage:
 CHART_INSTRUMENTS = ("nrs", "phq9", "gad7", "odi", "dn4", "thermal")
 
 
-def patient_page(
-    user: Any, patient: Patient, *, now: dt.datetime | None = None
-) -> PatientPage:
+def patient_page(user: Any, patient: Patient, *, now: dt.datetime | None = None) -> PatientPage:
     """Reads for /clinic/patients/<id>/ (the caller fetched ``patient`` via patient_get_for)."""
     from therapies.selectors import plan_current, sessions_list
 
@@ -325,11 +295,7 @@ def patient_page(
     found = (
         annotated_patients(user, now=now)
         .filter(pk=patient.pk)
-        .annotate(
-            can_edit=Exists(
-                visible_patients(user, Action.CLINICAL).filter(pk=OuterRef("pk"))
-            )
-        )
+        .annotate(can_edit=Exists(visible_patients(user, Action.CLINICAL).filter(pk=OuterRef("pk"))))
         .values(
             "safety_open",
             "alerts_open",
@@ -386,9 +352,7 @@ def patient_page(
         patient=patient,
         need={
             **facts,
-            "need": NEED_CODE.get(
-                facts.get("need_rank", NEED_RANK[NEED_NONE]), NEED_NONE
-            ),
+            "need": NEED_CODE.get(facts.get("need_rank", NEED_RANK[NEED_NONE]), NEED_NONE),
         },
         can_edit=bool(facts.get("can_edit")),
         series=series,
@@ -398,9 +362,7 @@ def patient_page(
             .order_by("-created_at", "-id")
         ),
         care_team=list(
-            CareTeamMember.objects.filter(patient=patient)
-            .select_related("user")
-            .order_by("-is_primary", "id")
+            CareTeamMember.objects.filter(patient=patient).select_related("user").order_by("-is_primary", "id")
         ),
         plan=plan_current(patient),
         plan_versions=[dict(row) for row in plan_versions_of(patient)],
@@ -413,16 +375,11 @@ def local_day(value: dt.datetime, tz: str) -> dt.date:
     return value.astimezone(zoneinfo.ZoneInfo(tz)).date()
 
 
-def thermal_readings(
-    rows: Sequence[Mapping[str, Any]], tz: str
-) -> list[tuple[dt.date, list[tuple[str, float]], bool]]:
+def thermal_readings(rows: Sequence[Mapping[str, Any]], tz: str) -> list[tuple[dt.date, list[tuple[str, float]], bool]]:
     """(local day, [(region, ΔT)], taken outside the measurement conditions) per reading."""
     out = []
     for row in rows:
-        deltas = [
-            (roi["region"], float(roi["delta_c"]))
-            for roi in row["detail"].get("rois", [])
-        ]
+        deltas = [(roi["region"], float(roi["delta_c"])) for roi in row["detail"].get("rois", [])]
         out.append(
             (
                 local_day(row["recorded_at"], tz),

@@ -187,7 +187,9 @@ def patient_get_for(
     if patient is None:
         from patients.services import audit_event_record
 
-        audit_event_record(actor=actor, action="denied", object_type=object_type, object_id=str(pk), detail={"wanted": str(action)})
+        audit_event_record(
+            actor=actor, action="denied", object_type=object_type, object_id=str(pk), detail={"wanted": str(action)}
+        )
         raise PatientNotFound(str(pk))
     if audit != "":
         from patients.services import audit_event_record

@@ -45,10 +45,19 @@ from patients.services import (
 )
 
 
-def get_patient(request: Request, patient_id: int, action: Action = Action.VIEW, *, audit: str | None = None, object_type: str = "patient") -> Patient:
+def get_patient(
+    request: Request,
+    patient_id: int,
+    action: Action = Action.VIEW,
+    *,
+    audit: str | None = None,
+    object_type: str = "patient",
+) -> Patient:
     """The API's wrapper of the access helper: forbidden and missing are both 404."""
     try:
-        return patient_get_for(Actor.from_request(request), patient_id, action=action, audit=audit, object_type=object_type)
+        return patient_get_for(
+            Actor.from_request(request), patient_id, action=action, audit=audit, object_type=object_type
+        )
     except PatientNotFound as exc:
         raise NotFound("No such patient.") from exc
 
@@ -64,7 +73,9 @@ class TokenView(ObtainAuthToken):
         return [ScopedRateThrottle()]
 
     @extend_schema(
-        request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
+        request=inline_serializer(
+            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+        ),
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -246,7 +257,12 @@ class CareTeamApi(APIView):
         patient = get_patient(request, patient_id, Action.MANAGE, audit="")
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        care_team_add(actor=Actor.from_request(request), patient=patient, user_id=serializer.validated_data["user"], is_primary=serializer.validated_data["is_primary"])
+        care_team_add(
+            actor=Actor.from_request(request),
+            patient=patient,
+            user_id=serializer.validated_data["user"],
+            is_primary=serializer.validated_data["is_primary"],
+        )
         patient = _patients_page_qs(request.user).get(pk=patient_id)
         return Response(PatientOutputSerializer(patient).data, status=status.HTTP_201_CREATED)
 
@@ -275,11 +291,21 @@ class ConsentApi(APIView):
         recorded_by = serializers.IntegerField(source="recorded_by_id", allow_null=True)
         note = serializers.CharField()
 
-    @extend_schema(responses=inline_serializer("ConsentState", {"in_force": serializers.DictField(child=serializers.BooleanField()), "history": OutputSerializer(many=True)}))
+    @extend_schema(
+        responses=inline_serializer(
+            "ConsentState",
+            {
+                "in_force": serializers.DictField(child=serializers.BooleanField()),
+                "history": OutputSerializer(many=True),
+            },
+        )
+    )
     def get(self, request: Request, patient_id: int) -> Response:
         patient = get_patient(request, patient_id, object_type="consent")
         history = list(patient.consents.all()[:200])
-        return Response({"in_force": consents_in_force(patient), "history": self.OutputSerializer(history, many=True).data})  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
+        return Response(
+            {"in_force": consents_in_force(patient), "history": self.OutputSerializer(history, many=True).data}
+        )  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:

@@ -15,7 +15,9 @@ from django_stubs_ext import StrOrPromise
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(value)s is not an IANA time zone name (e.g. Asia/Shanghai)."), params={"value": value})
+        raise ValidationError(
+            _("%(value)s is not an IANA time zone name (e.g. Asia/Shanghai)."), params={"value": value}
+        )
 
 
 class Clinic(models.Model):
@@ -119,12 +121,17 @@ class Patient(models.Model):
     def clean(self) -> None:
         errors: dict[str, StrOrPromise] = {}
         if not isinstance(self.diagnoses, list) or any(code not in Diagnosis.values for code in self.diagnoses):
-            errors["diagnoses"] = _("Each diagnosis must be one of: %(codes)s.") % {"codes": ", ".join(Diagnosis.values)}
+            errors["diagnoses"] = _("Each diagnosis must be one of: %(codes)s.") % {
+                "codes": ", ".join(Diagnosis.values)
+            }
         elif len(set(self.diagnoses)) != len(self.diagnoses):
             errors["diagnoses"] = _("A diagnosis is listed twice.")
         this_year = timezone.now().year
         if self.birth_year is not None and not (this_year - 120 <= self.birth_year <= this_year):
-            errors["birth_year"] = _("Birth year must be between %(lo)s and %(hi)s.") % {"lo": this_year - 120, "hi": this_year}
+            errors["birth_year"] = _("Birth year must be between %(lo)s and %(hi)s.") % {
+                "lo": this_year - 120,
+                "hi": this_year,
+            }
         if self.pain_onset is not None and self.pain_onset > timezone.now().date():
             errors["pain_onset"] = _("Pain onset cannot be in the future.")
         if errors:
@@ -165,7 +172,9 @@ class Consent(models.Model):
     granted = models.BooleanField()
     document_version = models.CharField(max_length=40, default="1")
     recorded_at = models.DateTimeField(default=timezone.now)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.TextField(blank=True)
 
     class Meta:

@@ -141,7 +141,17 @@ def patient_create(
     return patient
 
 
-PATIENT_EDITABLE = ("display_name", "sex", "birth_year", "diagnoses", "affected_side", "pain_onset", "time_zone", "language", "is_active")
+PATIENT_EDITABLE = (
+    "display_name",
+    "sex",
+    "birth_year",
+    "diagnoses",
+    "affected_side",
+    "pain_onset",
+    "time_zone",
+    "language",
+    "is_active",
+)
 
 
 @transaction.atomic
@@ -161,7 +171,9 @@ def patient_update(*, actor: Actor, patient: Patient, data: dict[str, Any]) -> P
     patient.updated_at = timezone.now()
     patient.full_clean(exclude=["user"])
     patient.save(update_fields=[*changes, "updated_at"])
-    audit_event_record(actor=actor, action="update", object_type="patient", patient=patient, detail={"changes": changes})
+    audit_event_record(
+        actor=actor, action="update", object_type="patient", patient=patient, detail={"changes": changes}
+    )
     return patient
 
 
@@ -175,9 +187,18 @@ def _jsonable(value: Any) -> Any:
 def care_team_add(*, actor: Actor, patient: Patient, user_id: int, is_primary: bool = False) -> CareTeamMember:
     if not Membership.objects.filter(user_id=user_id, clinic_id=patient.clinic_id, role=Role.THERAPIST).exists():
         raise ValidationError({"user": _("Only therapists of the patient's clinic can join the care team.")})
-    member, created = CareTeamMember.objects.get_or_create(patient=patient, user_id=user_id, defaults={"is_primary": is_primary})
+    member, created = CareTeamMember.objects.get_or_create(
+        patient=patient, user_id=user_id, defaults={"is_primary": is_primary}
+    )
     if created:
-        audit_event_record(actor=actor, action="care_team.add", object_type="care_team", object_id=member.pk, patient=patient, detail={"user_id": user_id})
+        audit_event_record(
+            actor=actor,
+            action="care_team.add",
+            object_type="care_team",
+            object_id=member.pk,
+            patient=patient,
+            detail={"user_id": user_id},
+        )
     return member
 
 
@@ -185,7 +206,13 @@ def care_team_add(*, actor: Actor, patient: Patient, user_id: int, is_primary: b
 def care_team_remove(*, actor: Actor, patient: Patient, user_id: int) -> None:
     deleted, _rows = CareTeamMember.objects.filter(patient=patient, user_id=user_id).delete()
     if deleted:
-        audit_event_record(actor=actor, action="care_team.remove", object_type="care_team", patient=patient, detail={"user_id": user_id})
+        audit_event_record(
+            actor=actor,
+            action="care_team.remove",
+            object_type="care_team",
+            patient=patient,
+            detail={"user_id": user_id},
+        )
 
 
 @transaction.atomic
@@ -204,7 +231,12 @@ def consent_record(
     consent.full_clean()
     consent.save()
     audit_event_record(
-        actor=actor, action="consent.record", object_type="consent", object_id=consent.pk, patient=patient, detail={"kind": kind, "granted": granted}
+        actor=actor,
+        action="consent.record",
+        object_type="consent",
+        object_id=consent.pk,
+        patient=patient,
+        detail={"kind": kind, "granted": granted},
     )
     return consent
 
@@ -216,7 +248,14 @@ def consents_in_force(patient: Patient) -> dict[str, bool]:
     return latest
 
 
-def audit_list_record(*, actor: Actor, object_type: str, patient_ids: Iterable[int], detail: dict[str, Any] | None = None) -> None:
+def audit_list_record(
+    *, actor: Actor, object_type: str, patient_ids: Iterable[int], detail: dict[str, Any] | None = None
+) -> None:
     """One event for a list read: which patients' rows were shown."""
     ids = list(patient_ids)
-    audit_event_record(actor=actor, action="list", object_type=object_type, detail={"patient_ids": ids[:500], "count": len(ids), **(detail or {})})
+    audit_event_record(
+        actor=actor,
+        action="list",
+        object_type=object_type,
+        detail={"patient_ids": ids[:500], "count": len(ids), **(detail or {})},
+    )

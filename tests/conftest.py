@@ -53,7 +53,9 @@ def other_patient(clinic: Any) -> Any:
 
 @pytest.fixture
 def foreign_patient(other_clinic: Any) -> Any:
-    return make_patient(other_clinic, therapists=(make_staff(other_clinic, "therapist"),), display_name="Foreign Patient")
+    return make_patient(
+        other_clinic, therapists=(make_staff(other_clinic, "therapist"),), display_name="Foreign Patient"
+    )
 
 
 def client_for(user: Any) -> APIClient:

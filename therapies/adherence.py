@@ -187,7 +187,9 @@ def _attribute(components: Sequence[ComponentSpec], done: Iterable[Done]) -> dic
     return dates
 
 
-def plan_adherence(components: Sequence[ComponentSpec], done: Iterable[Done], *, start: dt.date, today: dt.date) -> PlanAdherence:
+def plan_adherence(
+    components: Sequence[ComponentSpec], done: Iterable[Done], *, start: dt.date, today: dt.date
+) -> PlanAdherence:
     """Adherence of every component of a plan that started on ``start``, as of ``today``."""
     dates = _attribute(components, done)
     results = []

@@ -35,7 +35,17 @@ class ReadOnlyAdminMixin:
 class PlanComponentInline(ReadOnlyAdminMixin, admin.TabularInline[PlanComponent, RehabPlan]):
     model = PlanComponent
     extra = 0
-    fields = ("order", "modality", "layer", "parameters", "frequency_per_week", "duration_weeks", "sessions_prescribed", "overridden_limits", "override_reason")
+    fields = (
+        "order",
+        "modality",
+        "layer",
+        "parameters",
+        "frequency_per_week",
+        "duration_weeks",
+        "sessions_prescribed",
+        "overridden_limits",
+        "override_reason",
+    )
     readonly_fields = fields
 
 

@@ -243,7 +243,9 @@ class PlanComponentInputSerializer(serializers.Serializer[Any]):
     parameters = serializers.JSONField(help_text="Keyed by the modality's param keys; see /api/v1/modalities/.")
     frequency_per_week = StrictIntegerField(min_value=0, max_value=MAX_FREQUENCY_PER_WEEK)
     duration_weeks = StrictIntegerField(min_value=1, max_value=MAX_DURATION_WEEKS)
-    override_reason = _text_field(help_text="Required to go beyond a safety limit; recorded with the limits overridden.")
+    override_reason = _text_field(
+        help_text="Required to go beyond a safety limit; recorded with the limits overridden."
+    )
     notes = _text_field()
 
 
@@ -259,7 +261,9 @@ class PlanApi(APIView):
         reason = StrictCharField(max_length=MAX_TEXT)
         start_date = serializers.DateField(required=False, default=None, allow_null=True)
         # A ListField (not many=True) so that errors come keyed by index: {"components": {"1": {...}}}.
-        components = serializers.ListField(child=PlanComponentInputSerializer(), max_length=MAX_COMPONENTS, allow_empty=True)
+        components = serializers.ListField(
+            child=PlanComponentInputSerializer(), max_length=MAX_COMPONENTS, allow_empty=True
+        )
 
     @extend_schema(responses=CurrentPlanOutputSerializer)
     def get(self, request: Request, patient_id: int) -> Response:
@@ -388,7 +392,9 @@ class HomeLogOutputSerializer(serializers.Serializer[Any]):
 class HomeExerciseApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
         component = StrictIntegerField(min_value=1)
-        date = serializers.DateField(required=False, default=None, allow_null=True, help_text="Your local date; default today.")
+        date = serializers.DateField(
+            required=False, default=None, allow_null=True, help_text="Your local date; default today."
+        )
         done = StrictBooleanField()
         minutes = StrictIntegerField(required=False, allow_null=True, default=None, min_value=0, max_value=600)
         note = _text_field()
@@ -435,8 +441,12 @@ class DrezReferralApi(APIView):
         decision = serializers.ChoiceField(choices=DrezDecision.choices)
         decision_note = _text_field(help_text="Required when referring a patient who does not meet every criterion.")
         course_months = StrictFloatField(required=False, min_value=0, help_text="Default: from the pain onset.")
-        vas_mm = StrictFloatField(required=False, min_value=0, max_value=100, help_text="Default: latest VAS (or NRS x 10).")
-        age_years = StrictIntegerField(required=False, min_value=0, max_value=130, help_text="Default: from the birth year.")
+        vas_mm = StrictFloatField(
+            required=False, min_value=0, max_value=100, help_text="Default: latest VAS (or NRS x 10)."
+        )
+        age_years = StrictIntegerField(
+            required=False, min_value=0, max_value=130, help_text="Default: from the birth year."
+        )
         first_line_drugs_tried = StrictBooleanField()
         phq9_assessed = StrictBooleanField(required=False, help_text="Default: a PHQ-9 is on record.")
         gad7_assessed = StrictBooleanField(required=False, help_text="Default: a GAD-7 is on record.")

@@ -31,10 +31,22 @@ PLAN_AGE_DAYS = 84  # twelve weeks of follow-up: enough for responders to show
 
 
 def _c(modality: str, parameters: dict[str, Any], frequency: int, weeks: int, **extra: Any) -> dict[str, Any]:
-    return {"modality": modality, "parameters": parameters, "frequency_per_week": frequency, "duration_weeks": weeks, **extra}
+    return {
+        "modality": modality,
+        "parameters": parameters,
+        "frequency_per_week": frequency,
+        "duration_weeks": weeks,
+        **extra,
+    }
 
 
-TDCS_M1 = {"anode_site": "M1", "cathode_site": "contralateral_supraorbital", "current_ma": 2, "duration_min": 20, "electrode_cm2": 35}
+TDCS_M1 = {
+    "anode_site": "M1",
+    "cathode_site": "contralateral_supraorbital",
+    "current_ma": 2,
+    "duration_min": 20,
+    "electrode_cm2": 35,
+}
 CORE = {"type": "core_stabilisation", "sets": 3, "reps": 10, "minutes": 30, "rpe": 12}
 
 # Most specific diagnosis → the central–peripheral components a therapist would typically start with.
@@ -45,9 +57,25 @@ PLANS: dict[str, list[dict[str, Any]]] = {
         _c("manual_therapy", {"technique": "mobilisation", "region": "L4-S1", "minutes": 20}, 2, 4),
     ],
     "phn": [
-        _c("rtms", {"site": "M1", "frequency_hz": 10, "intensity_pct_rmt": 80, "pulses": 1500, "contraindication_screen_done": True}, 5, 2),
+        _c(
+            "rtms",
+            {
+                "site": "M1",
+                "frequency_hz": 10,
+                "intensity_pct_rmt": 80,
+                "pulses": 1500,
+                "contraindication_screen_done": True,
+            },
+            5,
+            2,
+        ),
         _c("medication", {"drug": "pregabalin", "daily_dose_mg": 300}, 7, 8),
-        _c("tens", {"mode": "conventional", "frequency_hz": 100, "pulse_width_us": 100, "intensity_ma": 15, "minutes": 30}, 7, 4),
+        _c(
+            "tens",
+            {"mode": "conventional", "frequency_hz": 100, "pulse_width_us": 100, "intensity_ma": 15, "minutes": 30},
+            7,
+            4,
+        ),
     ],
     "dpn": [
         _c("medication", {"drug": "duloxetine", "daily_dose_mg": 60}, 7, 12),
@@ -55,7 +83,18 @@ PLANS: dict[str, list[dict[str, Any]]] = {
         _c("acupuncture", {"style": "body", "points": "ST36, SP6", "needles": 8, "minutes": 30}, 2, 4),
     ],
     "peroneal_entrapment": [
-        _c("hydrodissection", {"nerve": "common peroneal", "guidance": "ultrasound", "injectate": "dextrose_5pct", "volume_ml": 5, "injection_number": 1}, 1, 1),
+        _c(
+            "hydrodissection",
+            {
+                "nerve": "common peroneal",
+                "guidance": "ultrasound",
+                "injectate": "dextrose_5pct",
+                "volume_ml": 5,
+                "injection_number": 1,
+            },
+            1,
+            1,
+        ),
         _c("exercise", {"type": "other", "minutes": 20}, 5, 6, notes="Ankle dorsiflexion strengthening."),
     ],
     "crps": [
@@ -64,13 +103,29 @@ PLANS: dict[str, list[dict[str, Any]]] = {
         _c("physical_agents", {"agent": "heat", "minutes": 15}, 3, 4),
     ],
     "carpal_tunnel": [
-        _c("hydrodissection", {"nerve": "median", "guidance": "ultrasound", "injectate": "dextrose_5pct", "volume_ml": 5, "injection_number": 1}, 1, 1),
+        _c(
+            "hydrodissection",
+            {
+                "nerve": "median",
+                "guidance": "ultrasound",
+                "injectate": "dextrose_5pct",
+                "volume_ml": 5,
+                "injection_number": 1,
+            },
+            1,
+            1,
+        ),
         _c("acupuncture", {"style": "wrist_ankle", "points": "upper 1, upper 2", "needles": 4, "minutes": 30}, 2, 4),
     ],
 }
 PLANS["lumbar_radiculopathy"] = [
     *PLANS["clbp"],
-    _c("tens", {"mode": "conventional", "frequency_hz": 80, "pulse_width_us": 150, "intensity_ma": 20, "minutes": 30}, 7, 4),
+    _c(
+        "tens",
+        {"mode": "conventional", "frequency_hz": 80, "pulse_width_us": 150, "intensity_ma": 20, "minutes": 30},
+        7,
+        4,
+    ),
 ]
 # One override on show: a long supervised circuit, above the 90 min clinic cap.
 OVERRIDE_EXAMPLE = _c(
@@ -138,7 +193,9 @@ def seed(clinic: Clinic) -> None:
     for patient in Patient.objects.filter(clinic=clinic, is_active=True).order_by("id"):
         if RehabPlan.objects.filter(patient=patient).exists():
             continue
-        member = CareTeamMember.objects.filter(patient=patient).select_related("user").order_by("-is_primary", "id").first()
+        member = (
+            CareTeamMember.objects.filter(patient=patient).select_related("user").order_by("-is_primary", "id").first()
+        )
         actor = Actor(user=member.user, path="seed_demo") if member else Actor.system("seed_demo")
         today = patient_today(patient)
         start = today - dt.timedelta(days=PLAN_AGE_DAYS)
@@ -172,5 +229,11 @@ def seed(clinic: Clinic) -> None:
                 patient=patient,
                 decision="defer",
                 decision_note="Reassess after 8 weeks of pregabalin and rTMS.",
-                inputs={"course_months": 5, "vas_mm": 65, "first_line_drugs_tried": False, "phq9_assessed": True, "gad7_assessed": True},
+                inputs={
+                    "course_months": 5,
+                    "vas_mm": 65,
+                    "first_line_drugs_tried": False,
+                    "phq9_assessed": True,
+                    "gad7_assessed": True,
+                },
             )

@@ -110,8 +110,7 @@ class Param:
             "maximum": self.maximum,
             "exclusive_minimum": self.exclusive_minimum,
             "choices": [
-                {"value": value, "label": self._choice_label(i).as_dict()}
-                for i, value in enumerate(self.choices)
+                {"value": value, "label": self._choice_label(i).as_dict()} for i, value in enumerate(self.choices)
             ],
             "required": self.required,
         }
@@ -154,9 +153,7 @@ class Limit:
             "scope": self.scope,
             "description": self.description.as_dict(),
             "source": self.source,
-            "when": None
-            if self.when is None
-            else {"param": self.when[0], "equals": self.when[1]},
+            "when": None if self.when is None else {"param": self.when[0], "equals": self.when[1]},
             "allowed": list(self.allowed),
         }
 
@@ -281,10 +278,7 @@ _PULSE_WIDTH = Text("Pulse width", "脉宽")
 _NERVE = Text("Nerve", "神经")
 
 _BIKSON_2016 = "Bikson et al. 2016, Brain Stimul 9:641"
-_ROSSI = (
-    "Rossi et al. 2009, Clin Neurophysiol 120:2008; "
-    "Rossi et al. 2021, Clin Neurophysiol 132:269"
-)
+_ROSSI = "Rossi et al. 2009, Clin Neurophysiol 120:2008; Rossi et al. 2021, Clin Neurophysiol 132:269"
 _LEFAUCHEUR_2020 = "Lefaucheur et al. 2020, Clin Neurophysiol 131:474"
 
 
@@ -343,9 +337,7 @@ _TDCS = Modality(
                 ),
                 (
                     "right_DLPFC",
-                    Text(
-                        "Right dorsolateral prefrontal cortex", "右侧背外侧前额叶皮层"
-                    ),
+                    Text("Right dorsolateral prefrontal cortex", "右侧背外侧前额叶皮层"),
                 ),
                 ("other", _OTHER),
             ),
@@ -408,8 +400,7 @@ _TDCS = Modality(
             unit="mA",
             scope="per session",
             description=Text(
-                "Highest current in conventional tDCS with no serious adverse effect "
-                "reported",
+                "Highest current in conventional tDCS with no serious adverse effect reported",
                 "常规tDCS中未见严重不良反应报告的最高电流",
             ),
             source=_BIKSON_2016,
@@ -421,8 +412,7 @@ _TDCS = Modality(
             unit="min",
             scope="per session",
             description=Text(
-                "Longest session in conventional tDCS with no serious adverse effect "
-                "reported",
+                "Longest session in conventional tDCS with no serious adverse effect reported",
                 "常规tDCS中未见严重不良反应报告的最长单次时长",
             ),
             source=_BIKSON_2016,
@@ -457,10 +447,7 @@ _TDCS = Modality(
                 "mA/cm²。"
                 "并非已发表的损伤阈值, 动物脑损伤所需电流密度高出数个数量级",
             ),
-            source=(
-                "Clinic policy after Bikson, Datta & Elwassif 2009, Clin Neurophysiol "
-                "120:1033; " + _BIKSON_2016
-            ),
+            source=("Clinic policy after Bikson, Datta & Elwassif 2009, Clin Neurophysiol 120:1033; " + _BIKSON_2016),
         ),
     ),
     evidence=Text(
@@ -506,9 +493,7 @@ def _rtms_validate(params: dict[str, Any]) -> dict[str, str]:
 _RTMS = Modality(
     code="rtms",
     layer="central",
-    name=Text(
-        "Repetitive transcranial magnetic stimulation (rTMS)", "重复经颅磁刺激(rTMS)"
-    ),
+    name=Text("Repetitive transcranial magnetic stimulation (rTMS)", "重复经颅磁刺激(rTMS)"),
     short_name="rTMS",
     params=(
         _choice(
@@ -534,9 +519,7 @@ _RTMS = Modality(
         ),
         Param(
             "intensity_pct_rmt",
-            Text(
-                "Intensity (% of resting motor threshold)", "强度(静息运动阈值百分比)"
-            ),
+            Text("Intensity (% of resting motor threshold)", "强度(静息运动阈值百分比)"),
             "number",
             unit="% RMT",
             minimum=1,
@@ -689,14 +672,10 @@ _EXERCISE = Modality(
             unit="min",
             scope="per session",
             description=Text(
-                "Clinic cap on one supervised session; aerobic prescriptions are "
-                "20-60 min",
+                "Clinic cap on one supervised session; aerobic prescriptions are 20-60 min",
                 "本机构单次指导训练上限; 有氧运动处方通常为20-60分钟",
             ),
-            source=(
-                "Clinic policy; "
-                "ACSM's Guidelines for Exercise Testing and Prescription, 11th ed."
-            ),
+            source=("Clinic policy; ACSM's Guidelines for Exercise Testing and Prescription, 11th ed."),
         ),
         Limit(
             code="exertion",
@@ -708,8 +687,7 @@ _EXERCISE = Modality(
                 "Top of the vigorous band (RPE 14-17); near-maximal effort (>= 18) is "
                 "not "
                 "prescribed in chronic pain without review",
-                "高强度区间上限(RPE 14-17); 慢性疼痛患者未经评估不处方接近最大用力(>= "
-                "18)",
+                "高强度区间上限(RPE 14-17); 慢性疼痛患者未经评估不处方接近最大用力(>= 18)",
             ),
             source="ACSM's Guidelines for Exercise Testing and Prescription, 11th ed.",
         ),
@@ -807,8 +785,7 @@ _ACUPUNCTURE = Modality(
         "low back pain (central-mechanisms review). No dose limit is published; only "
         "validity "
         "bounds apply.",
-        "针刺(包括腕踝针)是慢性腰痛的外周治疗组成(中枢机制综述)。无已发表的剂量上限, "
-        "仅做有效性校验。",
+        "针刺(包括腕踝针)是慢性腰痛的外周治疗组成(中枢机制综述)。无已发表的剂量上限, 仅做有效性校验。",
     ),
     derive=None,
 )
@@ -816,9 +793,7 @@ _ACUPUNCTURE = Modality(
 _TENS = Modality(
     code="tens",
     layer="peripheral",
-    name=Text(
-        "Transcutaneous electrical nerve stimulation (TENS)", "经皮神经电刺激(TENS)"
-    ),
+    name=Text("Transcutaneous electrical nerve stimulation (TENS)", "经皮神经电刺激(TENS)"),
     short_name="TENS",
     params=(
         _choice(
@@ -849,9 +824,7 @@ _TENS = Modality(
             ),
         ),
         Param("frequency_hz", _FREQUENCY, "number", unit="Hz", minimum=1, maximum=250),
-        Param(
-            "pulse_width_us", _PULSE_WIDTH, "number", unit="µs", minimum=10, maximum=500
-        ),
+        Param("pulse_width_us", _PULSE_WIDTH, "number", unit="µs", minimum=10, maximum=500),
         Param(
             "intensity_ma",
             Text("Intensity", "强度"),
@@ -873,8 +846,7 @@ _TENS = Modality(
                 "Clinic cap at the upper end of the 30-60 mA used for acupuncture-like "
                 "and "
                 "brief-intense TENS; device output limits are set by IEC 60601-2-10",
-                "本机构上限, 取针刺样和短暂强刺激型TENS常用30-60 mA的上端; "
-                "设备输出上限由IEC 60601-2-10规定",
+                "本机构上限, 取针刺样和短暂强刺激型TENS常用30-60 mA的上端; 设备输出上限由IEC 60601-2-10规定",
             ),
             source="Clinic policy; modes per the peripheral nerve stimulation review",
         ),
@@ -1025,8 +997,7 @@ _HYDRODISSECTION = Modality(
                 "Largest volume in the cited 5% dextrose hydrodissection studies (case "
                 "series about "
                 "5 ml; 1-4 ml; 10 ml for the median nerve)",
-                "所引5%葡萄糖神经水分离研究中的最大容量(病例系列约5 ml; 1-4 ml; "
-                "正中神经10 ml)",
+                "所引5%葡萄糖神经水分离研究中的最大容量(病例系列约5 ml; 1-4 ml; 正中神经10 ml)",
             ),
             source=(
                 "Common-peroneal case series, shared reference; Lin et al. 2020, "
@@ -1041,14 +1012,10 @@ _HYDRODISSECTION = Modality(
             unit="",
             allowed=("ultrasound",),
             description=Text(
-                "Hydrodissection is performed under ultrasound guidance in every "
-                "cited study",
+                "Hydrodissection is performed under ultrasound guidance in every cited study",
                 "所引研究均在超声引导下进行神经水分离",
             ),
-            source=(
-                "Common-peroneal case series, shared reference; "
-                "Lin et al. 2020; Chao et al. 2022"
-            ),
+            source=("Common-peroneal case series, shared reference; Lin et al. 2020; Chao et al. 2022"),
         ),
     ),
     evidence=Text(
@@ -1103,8 +1070,7 @@ _PHYSICAL_AGENTS = Modality(
         "(central-mechanisms "
         "review). Dosing is agent- and device-specific; only validity bounds apply "
         "here.",
-        "物理因子治疗是慢性腰痛的外周治疗组成(中枢机制综述)。剂量因物理因子和设备而异,"
-        " 此处仅做有效性校验。",
+        "物理因子治疗是慢性腰痛的外周治疗组成(中枢机制综述)。剂量因物理因子和设备而异, 此处仅做有效性校验。",
     ),
     derive=None,
 )
@@ -1176,9 +1142,7 @@ _PATCH_CAPS: tuple[tuple[str, float, str, Text], ...] = (
         "capsaicin_8pct",
         4,
         "Capsaicin 179 mg cutaneous patch label: up to 4 patches per treatment",
-        Text(
-            "Up to 4 capsaicin 8% patches per treatment", "8%辣椒素贴剂每次治疗最多4贴"
-        ),
+        Text("Up to 4 capsaicin 8% patches per treatment", "8%辣椒素贴剂每次治疗最多4贴"),
     ),
 )
 
@@ -1236,9 +1200,7 @@ _MEDICATION = Modality(
             required=False,
         ),
     ),
-    derived_params=(
-        Param("first_line", Text("First-line drug", "一线药物"), "number"),
-    ),
+    derived_params=(Param("first_line", Text("First-line drug", "一线药物"), "number"),),
     limits=(
         *(
             Limit(
@@ -1249,8 +1211,7 @@ _MEDICATION = Modality(
                 scope="per day",
                 when=("drug", drug),
                 description=Text(
-                    f"Maximum adult daily dose of {_DRUG_NAMES[drug].en.lower()}; "
-                    "lower in renal or hepatic impairment",
+                    f"Maximum adult daily dose of {_DRUG_NAMES[drug].en.lower()}; lower in renal or hepatic impairment",
                     f"{_DRUG_NAMES[drug].zh_hans}成人最大日剂量; 肝肾功能不全者更低",
                 ),
                 source=source,
@@ -1297,12 +1258,8 @@ _MEDICATION = Modality(
 
 DREZ_CONTRAINDICATIONS: dict[str, Text] = {
     "marked_cognitive_impairment": Text("Marked cognitive impairment", "明显认知障碍"),
-    "severe_psychiatric_disease": Text(
-        "Severe psychiatric disease not due to pain", "非疼痛所致的严重精神疾病"
-    ),
-    "severe_cardiopulmonary_disease": Text(
-        "Severe cardiopulmonary disease", "严重心肺疾病"
-    ),
+    "severe_psychiatric_disease": Text("Severe psychiatric disease not due to pain", "非疼痛所致的严重精神疾病"),
+    "severe_cardiopulmonary_disease": Text("Severe cardiopulmonary disease", "严重心肺疾病"),
     "coagulation_disorder": Text("Coagulation disorder", "凝血功能障碍"),
 }
 """Contraindications to DREZ surgery per the DREZ expert consensus (reference)."""
@@ -1312,9 +1269,7 @@ DREZ_FOLLOW_UP_ITEMS: dict[str, Text] = {
     "new_adjacent_pain": Text("New pain in adjacent segments", "相邻节段新发疼痛"),
     "spinal_stability": Text("Spinal stability", "脊柱稳定性"),
     "limb_function": Text("Limb function", "肢体功能"),
-    "bladder_bowel_function": Text(
-        "Bladder and bowel function", "膀胱和直肠(大小便)功能"
-    ),
+    "bladder_bowel_function": Text("Bladder and bowel function", "膀胱和直肠(大小便)功能"),
 }
 """What to follow up after DREZ surgery per the DREZ expert consensus (reference)."""
 
@@ -1360,11 +1315,7 @@ def drez_candidacy(
     vas_ok = vas_mm >= DREZ_MIN_VAS_MM
     age_ok = age_years >= DREZ_MIN_AGE_YEARS
     mood_ok = phq9_assessed and gad7_assessed
-    missing_mood = [
-        name
-        for name, done in (("PHQ-9", phq9_assessed), ("GAD-7", gad7_assessed))
-        if not done
-    ]
+    missing_mood = [name for name, done in (("PHQ-9", phq9_assessed), ("GAD-7", gad7_assessed)) if not done]
 
     return [
         CandidacyCheck(
@@ -1374,9 +1325,7 @@ def drez_candidacy(
                 f"Pain course {course_months:g} months "
                 + ("meets" if course_ok else "is below")
                 + " the 3-month minimum",
-                f"病程{course_months:g}个月"
-                + ("满足" if course_ok else "未达到")
-                + "至少3个月的要求",
+                f"病程{course_months:g}个月" + ("满足" if course_ok else "未达到") + "至少3个月的要求",
             ),
         ),
         CandidacyCheck(
@@ -1389,32 +1338,23 @@ def drez_candidacy(
                 "oxcarbazepine, amitriptyline) not yet tried",
                 "一线药物治疗后疼痛仍控制不佳"
                 if first_line_drugs_tried
-                else "尚未尝试一线药物"
-                "(加巴喷丁、普瑞巴林、卡马西平、奥卡西平、阿米替林)",
+                else "尚未尝试一线药物(加巴喷丁、普瑞巴林、卡马西平、奥卡西平、阿米替林)",
             ),
         ),
         CandidacyCheck(
             "pain_intensity",
             vas_ok,
             Text(
-                f"VAS {vas_mm:g} mm "
-                + ("meets" if vas_ok else "is below")
-                + " the 50 mm (5/10) minimum",
-                f"VAS {vas_mm:g} mm"
-                + ("满足" if vas_ok else "未达到")
-                + "至少50 mm(5/10)的要求",
+                f"VAS {vas_mm:g} mm " + ("meets" if vas_ok else "is below") + " the 50 mm (5/10) minimum",
+                f"VAS {vas_mm:g} mm" + ("满足" if vas_ok else "未达到") + "至少50 mm(5/10)的要求",
             ),
         ),
         CandidacyCheck(
             "age",
             age_ok,
             Text(
-                f"Age {age_years} years "
-                + ("meets" if age_ok else "is below")
-                + " the usual 18-year minimum",
-                f"年龄{age_years}岁"
-                + ("满足" if age_ok else "未达到")
-                + "通常至少18岁的要求",
+                f"Age {age_years} years " + ("meets" if age_ok else "is below") + " the usual 18-year minimum",
+                f"年龄{age_years}岁" + ("满足" if age_ok else "未达到") + "通常至少18岁的要求",
             ),
         ),
         CandidacyCheck(
@@ -1424,9 +1364,7 @@ def drez_candidacy(
                 "Mood assessed with PHQ-9 and GAD-7"
                 if mood_ok
                 else f"Mood assessment missing: {', '.join(missing_mood)}",
-                "已用PHQ-9和GAD-7评估情绪"
-                if mood_ok
-                else f"缺少情绪评估: {', '.join(missing_mood)}",
+                "已用PHQ-9和GAD-7评估情绪" if mood_ok else f"缺少情绪评估: {', '.join(missing_mood)}",
             ),
         ),
         CandidacyCheck(
@@ -1435,12 +1373,10 @@ def drez_candidacy(
             Text(
                 "No listed contraindication"
                 if not present
-                else "Contraindicated: "
-                + ", ".join(DREZ_CONTRAINDICATIONS[code].en for code in present),
+                else "Contraindicated: " + ", ".join(DREZ_CONTRAINDICATIONS[code].en for code in present),
                 "无所列禁忌证"
                 if not present
-                else "存在禁忌证: "
-                + "、".join(DREZ_CONTRAINDICATIONS[code].zh_hans for code in present),
+                else "存在禁忌证: " + "、".join(DREZ_CONTRAINDICATIONS[code].zh_hans for code in present),
             ),
         ),
     ]
@@ -1521,9 +1457,7 @@ _DREZ_REFERRAL = Modality(
         Param("gad7_assessed", Text("GAD-7 assessed", "已完成GAD-7评估"), "boolean"),
         Param(
             "contraindications",
-            Text(
-                "Contraindications (comma-separated codes)", "禁忌证(以逗号分隔的代码)"
-            ),
+            Text("Contraindications (comma-separated codes)", "禁忌证(以逗号分隔的代码)"),
             "text",
             required=False,
         ),
@@ -1717,19 +1651,14 @@ def check_parameters(code: str, params: object) -> Check:
         return Check(
             params={},
             derived={},
-            errors={
-                "modality": f"unknown modality {code!r}; "
-                f"expected one of: {', '.join(MODALITIES)}"
-            },
+            errors={"modality": f"unknown modality {code!r}; expected one of: {', '.join(MODALITIES)}"},
             violations=(),
         )
     if not isinstance(params, dict):
         return Check(
             params={},
             derived={},
-            errors={
-                "parameters": "parameters must be an object mapping names to values"
-            },
+            errors={"parameters": "parameters must be an object mapping names to values"},
             violations=(),
         )
 
@@ -1740,10 +1669,7 @@ def check_parameters(code: str, params: object) -> Check:
         if not isinstance(key, str):
             errors["parameters"] = "parameter names must be strings"
         elif key not in known:
-            errors[key] = (
-                f"unknown parameter {key!r} for {modality.code}; "
-                f"expected one of: {', '.join(sorted(known))}"
-            )
+            errors[key] = f"unknown parameter {key!r} for {modality.code}; expected one of: {', '.join(sorted(known))}"
 
     for param in modality.params:
         raw = params.get(param.key)
@@ -1763,10 +1689,7 @@ def check_parameters(code: str, params: object) -> Check:
 
     derived: dict[str, float] = {}
     if not errors and modality.derive is not None:
-        derived = {
-            key: round(float(value), _DERIVED_DECIMALS)
-            for key, value in modality.derive(normalised).items()
-        }
+        derived = {key: round(float(value), _DERIVED_DECIMALS) for key, value in modality.derive(normalised).items()}
 
     violations: list[Violation] = []
     for limit in modality.limits:
@@ -1774,17 +1697,11 @@ def check_parameters(code: str, params: object) -> Check:
             continue
         if limit.param in errors:
             continue
-        value = (
-            normalised[limit.param]
-            if limit.param in normalised
-            else derived.get(limit.param)
-        )
+        value = normalised[limit.param] if limit.param in normalised else derived.get(limit.param)
         if value is None:
             continue
         violation = _violation(modality, limit, value)
         if violation is not None:
             violations.append(violation)
 
-    return Check(
-        params=normalised, derived=derived, errors=errors, violations=tuple(violations)
-    )
+    return Check(params=normalised, derived=derived, errors=errors, violations=tuple(violations))

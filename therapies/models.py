@@ -92,7 +92,9 @@ class TherapySession(models.Model):
     """One delivered session, as delivered (which may differ from the prescription)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="therapy_sessions")
-    component = models.ForeignKey(PlanComponent, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
+    component = models.ForeignKey(
+        PlanComponent, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
     modality = models.CharField(max_length=32, choices=MODALITY_CHOICES)
     delivered_at = models.DateTimeField(help_text="When the session was delivered (UTC).")
     delivered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -61,7 +61,9 @@ def sessions_list(
     return qs.order_by("-delivered_at", "-id")
 
 
-def home_logs_list(patient: Patient, *, since: dt.date | None = None, until: dt.date | None = None) -> QuerySet[HomeExerciseLog]:
+def home_logs_list(
+    patient: Patient, *, since: dt.date | None = None, until: dt.date | None = None
+) -> QuerySet[HomeExerciseLog]:
     qs = HomeExerciseLog.objects.filter(patient=patient).select_related("component")
     if since is not None:
         qs = qs.filter(date__gte=since)

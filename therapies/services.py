@@ -519,7 +519,9 @@ def drez_inputs_from_record(patient: Patient, now: dt.datetime | None = None) ->
         instrument, total = latest
         if total is not None:
             found["vas_mm"] = float(total) * (10 if instrument == "nrs" else 1)
-    assessed = set(Assessment.objects.filter(patient=patient, instrument__in=("phq9", "gad7")).values_list("instrument", flat=True))
+    assessed = set(
+        Assessment.objects.filter(patient=patient, instrument__in=("phq9", "gad7")).values_list("instrument", flat=True)
+    )
     found["phq9_assessed"] = "phq9" in assessed
     found["gad7_assessed"] = "gad7" in assessed
     return found
@@ -547,7 +549,9 @@ def drez_referral_create(
     merged = {**drez_inputs_from_record(patient, now), **{k: v for k, v in inputs.items() if v is not None}}
     unknown = [code for code in contraindications if code not in DREZ_CONTRAINDICATIONS]
     if unknown:
-        errors["contraindications"] = f"Unknown code(s) {', '.join(unknown)}; one of: {', '.join(DREZ_CONTRAINDICATIONS)}."
+        errors["contraindications"] = (
+            f"Unknown code(s) {', '.join(unknown)}; one of: {', '.join(DREZ_CONTRAINDICATIONS)}."
+        )
     # The catalogue's drez_referral entry holds the validity bounds of every input.
     check = check_parameters("drez_referral", {**{k: merged.get(k) for k in DREZ_INPUTS}, "contraindications": ""})
     for key, message in check.errors.items():
@@ -577,7 +581,9 @@ def drez_referral_create(
     met = all(check.passed for check in checks)
     if decision == DrezDecision.REFER and not met and not decision_note:
         failed = ", ".join(check.code for check in checks if not check.passed)
-        raise InvalidInput({"decision_note": f"Candidacy criteria not met ({failed}); explain the referral in decision_note."})
+        raise InvalidInput(
+            {"decision_note": f"Candidacy criteria not met ({failed}); explain the referral in decision_note."}
+        )
     referral = DrezReferral.objects.create(
         patient=patient,
         inputs={**{key: values[key] for key in DREZ_INPUTS}, "contraindications": list(contraindications)},

@@ -43,8 +43,7 @@ from .thermal import THERMAL
 from .vas import VAS
 
 INSTRUMENTS: dict[str, Instrument] = {
-    instrument.code: instrument
-    for instrument in (VAS, NRS, DN4, PHQ9, GAD7, ODI, THERMAL)
+    instrument.code: instrument for instrument in (VAS, NRS, DN4, PHQ9, GAD7, ODI, THERMAL)
 }
 
 FLAGS: tuple[str, ...] = (
@@ -60,9 +59,7 @@ def get_instrument(code: str) -> Instrument:
     try:
         return INSTRUMENTS[code]
     except KeyError:
-        raise KeyError(
-            f"unknown instrument {code!r}; known instruments: {', '.join(INSTRUMENTS)}"
-        ) from None
+        raise KeyError(f"unknown instrument {code!r}; known instruments: {', '.join(INSTRUMENTS)}") from None
 
 
 __all__ = [

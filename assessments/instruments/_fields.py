@@ -49,9 +49,7 @@ def check_keys(
     """Reject keys the instrument does not define (typos must not be ignored)."""
     for key in answers:
         if key not in allowed:
-            errors[f"{prefix}{key}"] = (
-                f"unknown answer key; allowed keys are: {', '.join(allowed)}"
-            )
+            errors[f"{prefix}{key}"] = f"unknown answer key; allowed keys are: {', '.join(allowed)}"
 
 
 def take_integer(
@@ -74,11 +72,7 @@ def take_integer(
     value = answers[key]
     if value is None and nullable:
         return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or not low <= value <= high
-    ):
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         errors[path] = f"{expected} (got {describe(value)})"
         return None
     return int(value)

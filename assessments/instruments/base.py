@@ -138,17 +138,11 @@ class AnswerError(ValueError):
 
     def __init__(self, errors: Mapping[str, str]) -> None:
         # An empty mapping would give the API a 400 with nothing to show.
-        self.errors: dict[str, str] = dict(errors) or {
-            ALL_FIELDS: "the answers could not be scored"
-        }
-        super().__init__(
-            "; ".join(f"{path}: {message}" for path, message in self.errors.items())
-        )
+        self.errors: dict[str, str] = dict(errors) or {ALL_FIELDS: "the answers could not be scored"}
+        super().__init__("; ".join(f"{path}: {message}" for path, message in self.errors.items()))
 
 
-def band_in(
-    bands: tuple[Band, ...], total: float, minimum: float, maximum: float
-) -> Band | None:
+def band_in(bands: tuple[Band, ...], total: float, minimum: float, maximum: float) -> Band | None:
     """Return the band holding ``total`` (see the module docstring), or ``None``.
 
     ``None`` means the total is outside ``[minimum, maximum]`` or not a number;
@@ -197,23 +191,15 @@ class Instrument:
         if not self.bands:
             raise ValueError(f"{self.code}: at least one band is required")
         if self.bands[0].low != self.minimum or self.bands[-1].high != self.maximum:
-            raise ValueError(
-                f"{self.code}: bands must span {self.minimum}..{self.maximum}"
-            )
+            raise ValueError(f"{self.code}: bands must span {self.minimum}..{self.maximum}")
         for lower, upper in zip(self.bands, self.bands[1:], strict=False):
             if not (lower.low <= lower.high < upper.low <= upper.high):
-                raise ValueError(
-                    f"{self.code}: bands {lower.code!r} and {upper.code!r} are out of order"
-                )
+                raise ValueError(f"{self.code}: bands {lower.code!r} and {upper.code!r} are out of order")
 
     def score(self, answers: object) -> Result:
         """Validate and score decoded JSON ``answers``; raise :class:`AnswerError`."""
         if not isinstance(answers, Mapping):
-            raise AnswerError(
-                {
-                    ALL_FIELDS: f"answers must be a JSON object with the {self.code} answer keys"
-                }
-            )
+            raise AnswerError({ALL_FIELDS: f"answers must be a JSON object with the {self.code} answer keys"})
         return self.scorer(answers)
 
     def band_for(self, total: float) -> Band | None:

@@ -95,10 +95,7 @@ _YES_NO = (
     Option(False, Text("No", "否"), 0.0),
 )
 
-ITEMS = tuple(
-    Item(key, label, "boolean", options=_YES_NO, group=INTERVIEW)
-    for key, label in INTERVIEW_ITEMS
-) + tuple(
+ITEMS = tuple(Item(key, label, "boolean", options=_YES_NO, group=INTERVIEW) for key, label in INTERVIEW_ITEMS) + tuple(
     Item(
         key,
         label,
@@ -124,10 +121,7 @@ def score(answers: Mapping[str, Any]) -> Result:
         )
         for key in INTERVIEW_KEYS
     }
-    examination = {
-        key: take_boolean(answers, key, errors, required=False, nullable=True)
-        for key in EXAMINATION_KEYS
-    }
+    examination = {key: take_boolean(answers, key, errors, required=False, nullable=True) for key in EXAMINATION_KEYS}
 
     # Only judge completeness of the examination when the given values are valid.
     if not any(key in errors for key in EXAMINATION_KEYS):

@@ -61,10 +61,7 @@ ITEMS = (
             "请用 0（无痛）到 10（能想象到的最剧烈疼痛）之间的数字评价您的疼痛程度。",
         ),
         kind="choice",
-        options=tuple(
-            Option(value, _score_label(value), float(value))
-            for value in range(MINIMUM, MAXIMUM + 1)
-        ),
+        options=tuple(Option(value, _score_label(value), float(value)) for value in range(MINIMUM, MAXIMUM + 1)),
         minimum=MINIMUM,
         maximum=MAXIMUM,
     ),

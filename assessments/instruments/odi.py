@@ -69,9 +69,7 @@ BANDS = (
     Band("minimal", 0, 20, Text("Minimal disability", "轻度功能障碍")),
     Band("moderate", 21, 40, Text("Moderate disability", "中度功能障碍")),
     Band("severe", 41, 60, Text("Severe disability", "重度功能障碍")),
-    Band(
-        "crippled", 61, 80, Text("Crippled (very severe disability)", "极重度功能障碍")
-    ),
+    Band("crippled", 61, 80, Text("Crippled (very severe disability)", "极重度功能障碍")),
     Band(
         "bed_bound",
         81,
@@ -83,20 +81,13 @@ BANDS = (
 
 def _option_label(value: int) -> Text:
     if value == 0:
-        return Text(
-            "0 - least limitation (first statement)", "0 - 受限最轻（第一项描述）"
-        )
+        return Text("0 - least limitation (first statement)", "0 - 受限最轻（第一项描述）")
     if value == SECTION_MAXIMUM:
-        return Text(
-            "5 - greatest limitation (last statement)", "5 - 受限最重（最后一项描述）"
-        )
+        return Text("5 - greatest limitation (last statement)", "5 - 受限最重（最后一项描述）")
     return Text(str(value), str(value))
 
 
-OPTIONS = tuple(
-    Option(value, _option_label(value), float(value))
-    for value in range(SECTION_MAXIMUM + 1)
-)
+OPTIONS = tuple(Option(value, _option_label(value), float(value)) for value in range(SECTION_MAXIMUM + 1))
 
 ITEMS = tuple(
     Item(
@@ -117,15 +108,11 @@ def score(answers: Mapping[str, Any]) -> Result:
     errors: dict[str, str] = {}
     check_keys(answers, SECTION_KEYS, errors)
     values = {
-        key: take_integer(
-            answers, key, 0, SECTION_MAXIMUM, errors, required=False, nullable=True
-        )
+        key: take_integer(answers, key, 0, SECTION_MAXIMUM, errors, required=False, nullable=True)
         for key in SECTION_KEYS
     }
     # Sections with a type error are reported on their own path, not as skipped.
-    skipped = [
-        key for key, value in values.items() if value is None and key not in errors
-    ]
+    skipped = [key for key, value in values.items() if value is None and key not in errors]
     answered = [value for value in values.values() if value is not None]
     if len(SECTION_KEYS) - len(skipped) < MIN_ANSWERED:
         errors[ALL_FIELDS] = (

@@ -98,9 +98,7 @@ BANDS = (
     Band("minimal", 0, 4, Text("Minimal depression", "无或极轻微抑郁")),
     Band("mild", 5, 9, Text("Mild depression", "轻度抑郁")),
     Band("moderate", 10, 14, Text("Moderate depression", "中度抑郁")),
-    Band(
-        "moderately_severe", 15, 19, Text("Moderately severe depression", "中重度抑郁")
-    ),
+    Band("moderately_severe", 15, 19, Text("Moderately severe depression", "中重度抑郁")),
     Band("severe", 20, 27, Text("Severe depression", "重度抑郁")),
 )
 
@@ -130,9 +128,7 @@ def score(answers: Mapping[str, Any]) -> Result:
     errors: dict[str, str] = {}
     check_keys(answers, (*ITEM_KEYS, "difficulty"), errors)
     values = {key: take_integer(answers, key, 0, 3, errors) for key in ITEM_KEYS}
-    difficulty = take_integer(
-        answers, "difficulty", 0, 3, errors, required=False, nullable=True
-    )
+    difficulty = take_integer(answers, "difficulty", 0, 3, errors, required=False, nullable=True)
     if errors:
         raise AnswerError(errors)
 
@@ -150,9 +146,7 @@ def score(answers: Mapping[str, Any]) -> Result:
 
 PHQ9 = Instrument(
     code="phq9",
-    name=Text(
-        "Patient Health Questionnaire-9 (PHQ-9)", "患者健康问卷抑郁量表（PHQ-9）"
-    ),
+    name=Text("Patient Health Questionnaire-9 (PHQ-9)", "患者健康问卷抑郁量表（PHQ-9）"),
     items=ITEMS,
     minimum=MINIMUM,
     maximum=MAXIMUM,

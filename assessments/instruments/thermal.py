@@ -156,19 +156,13 @@ def _delta(affected: float, contralateral: float) -> Decimal:
     return difference.quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
 
 
-def _take_rois(
-    answers: Mapping[str, Any], errors: dict[str, str]
-) -> list[tuple[str, float, float]]:
+def _take_rois(answers: Mapping[str, Any], errors: dict[str, str]) -> list[tuple[str, float, float]]:
     if "rois" not in answers:
-        errors["rois"] = (
-            f"is required and must be a list of {MIN_ROIS} to {MAX_ROIS} regions"
-        )
+        errors["rois"] = f"is required and must be a list of {MIN_ROIS} to {MAX_ROIS} regions"
         return []
     rois = answers["rois"]
     if not isinstance(rois, list | tuple) or not MIN_ROIS <= len(rois) <= MAX_ROIS:
-        errors["rois"] = (
-            f"must be a list of {MIN_ROIS} to {MAX_ROIS} regions (got {describe(rois)})"
-        )
+        errors["rois"] = f"must be a list of {MIN_ROIS} to {MAX_ROIS} regions (got {describe(rois)})"
         return []
 
     readings: list[tuple[str, float, float]] = []
@@ -176,9 +170,7 @@ def _take_rois(
     for index, roi in enumerate(rois):
         prefix = f"rois[{index}]"
         if not isinstance(roi, Mapping):
-            errors[prefix] = (
-                f"must be an object with {', '.join(ROI_KEYS)} (got {describe(roi)})"
-            )
+            errors[prefix] = f"must be an object with {', '.join(ROI_KEYS)} (got {describe(roi)})"
             continue
         check_keys(roi, ROI_KEYS, errors, prefix=f"{prefix}.")
         region = _take_region(roi, prefix, seen, index, errors)
@@ -225,9 +217,7 @@ def _take_region(
     # "L5 Dermatome" and "l5 dermatome " are the same place on the body.
     identity = region.casefold()
     if identity in seen:
-        errors[path] = (
-            f"duplicate region {region!r}; it is already given in rois[{seen[identity]}]"
-        )
+        errors[path] = f"duplicate region {region!r}; it is already given in rois[{seen[identity]}]"
         return None
     seen[identity] = index
     return region
@@ -237,20 +227,10 @@ def score(answers: Mapping[str, Any]) -> Result:
     errors: dict[str, str] = {}
     check_keys(answers, TOP_KEYS, errors)
     readings = _take_rois(answers, errors)
-    ambient = take_number(
-        answers, "ambient_c", AMBIENT_MIN_C, AMBIENT_MAX_C, errors, unit="degC"
-    )
-    acclimatisation = take_integer(
-        answers, "acclimatisation_min", 0, ACCLIMATISATION_MAX_MIN, errors
-    )
+    ambient = take_number(answers, "ambient_c", AMBIENT_MIN_C, AMBIENT_MAX_C, errors, unit="degC")
+    acclimatisation = take_integer(answers, "acclimatisation_min", 0, ACCLIMATISATION_MAX_MIN, errors)
     side = take_text_choice(answers, "affected_side", SIDES, errors)
-    if (
-        errors
-        or ambient is None
-        or acclimatisation is None
-        or side is None
-        or not readings
-    ):
+    if errors or ambient is None or acclimatisation is None or side is None or not readings:
         raise AnswerError(errors)
 
     rois: list[dict[str, Any]] = []
@@ -286,10 +266,7 @@ def score(answers: Mapping[str, Any]) -> Result:
         band=band.code if band else None,
         flags=tuple(flags),
         answers={
-            "rois": [
-                {"region": region, "left_c": left, "right_c": right}
-                for region, left, right in readings
-            ],
+            "rois": [{"region": region, "left_c": left, "right_c": right} for region, left, right in readings],
             "ambient_c": ambient,
             "acclimatisation_min": acclimatisation,
             "affected_side": side,

@@ -74,9 +74,7 @@ def score(answers: Mapping[str, Any]) -> Result:
 
 VAS = Instrument(
     code="vas",
-    name=Text(
-        "Visual analogue scale for pain (0-100 mm)", "疼痛视觉模拟评分（0-100 毫米）"
-    ),
+    name=Text("Visual analogue scale for pain (0-100 mm)", "疼痛视觉模拟评分（0-100 毫米）"),
     items=ITEMS,
     minimum=MINIMUM,
     maximum=MAXIMUM,

@@ -67,9 +67,7 @@ def _charts(outcomes: CohortOutcomes) -> dict[str, dict[str, Any]]:
     ttr = summary["time_to_response"]
     pain = outcomes.pain
     figures = {
-        "responders": cohort_charts.responder_bars(
-            [overall, *summary["groups"]["diagnosis"]], labels=labels
-        ),
+        "responders": cohort_charts.responder_bars([overall, *summary["groups"]["diagnosis"]], labels=labels),
         "trajectory": cohort_charts.trajectory(
             traj["weeks"],
             traj["median"],
@@ -78,9 +76,7 @@ def _charts(outcomes: CohortOutcomes) -> dict[str, dict[str, Any]]:
             traj["n"],
             labels=labels,
         ),
-        "km": cohort_charts.km_curve(
-            ttr["points"], censored=ttr["censored_at"], labels=labels
-        ),
+        "km": cohort_charts.km_curve(ttr["points"], censored=ttr["censored_at"], labels=labels),
         "waterfall": cohort_charts.waterfall(
             pain.pct_change[pain.valid & np.isfinite(pain.pct_change)].tolist(),
             labels=labels,
@@ -97,10 +93,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     filters, errors = filter_errors_or_filters(request.GET)
     context: dict[str, Any] = {
         "errors": errors,
-        "values": {
-            key: request.GET.get(key, "")
-            for key in ("diagnosis", "modality", "since", "until")
-        },
+        "values": {key: request.GET.get(key, "") for key in ("diagnosis", "modality", "since", "until")},
         "diagnosis_choices": Diagnosis.choices,
         "modality_choices": MODALITY_CHOICES,
         "role": primary_role(request.user),
@@ -122,9 +115,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
         )
     template = "frontend/manager/outcomes.html"
     htmx = request.htmx  # type: ignore[attr-defined]
-    if (
-        htmx and not htmx.history_restore_request
-    ):  # a history restore needs the whole page
+    if htmx and not htmx.history_restore_request:  # a history restore needs the whole page
         template += "#results"
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))

@@ -57,7 +57,11 @@ def _progress(patient: Patient) -> dict[str, Any]:
         tz = zoneinfo.ZoneInfo("UTC")
     series: dict[str, list[tuple[str, float]]] = {}
     for code in ("nrs", "vas"):
-        rows = list(assessment_series(patient, instrument=code).order_by("-recorded_at", "-id").values_list("recorded_at", "total")[:PROGRESS_POINTS])
+        rows = list(
+            assessment_series(patient, instrument=code)
+            .order_by("-recorded_at", "-id")
+            .values_list("recorded_at", "total")[:PROGRESS_POINTS]
+        )
         series[code] = [(_local(at, tz), total) for at, total in reversed(rows) if total is not None]
     return patient_progress_figure(
         nrs=series["nrs"],
@@ -135,7 +139,9 @@ def _js_strings() -> dict[str, str]:
             "In mainland China browser notifications often do not arrive; SMS reminders are more reliable there."
         ),
         "push_denied": _("Notifications are blocked for this site. You can allow them in your browser settings."),
-        "push_not_configured": _("Your clinic has not set up app notifications yet. E-mail or SMS reminders still work."),
+        "push_not_configured": _(
+            "Your clinic has not set up app notifications yet. E-mail or SMS reminders still work."
+        ),
         "push_on": _("Notifications are on for this phone."),
         "push_failed": _("Notifications could not be turned on. Please try again when you are online."),
         "email_on": _("E-mail reminders are on."),

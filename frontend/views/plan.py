@@ -58,7 +58,9 @@ def _parameters(component: PlanComponent, chinese: bool) -> list[dict[str, str]]
     return shown
 
 
-def _row(component: PlanComponent, adherence: ComponentAdherence | None, today_index: int, chinese: bool) -> dict[str, Any]:
+def _row(
+    component: PlanComponent, adherence: ComponentAdherence | None, today_index: int, chinese: bool
+) -> dict[str, Any]:
     modality = MODALITIES[component.modality]
     pattern = weekly_pattern(component.frequency_per_week)
     return {
@@ -69,8 +71,7 @@ def _row(component: PlanComponent, adherence: ComponentAdherence | None, today_i
         "duration_weeks": component.duration_weeks,
         "sessions_prescribed": component.sessions_prescribed,
         "days": [
-            {"count": count, "name": str(WEEKDAYS[i]), "is_today": i == today_index}
-            for i, count in enumerate(pattern)
+            {"count": count, "name": str(WEEKDAYS[i]), "is_today": i == today_index} for i, count in enumerate(pattern)
         ],
         "parameters": _parameters(component, chinese),
         "overridden_limits": component.overridden_limits,

@@ -85,17 +85,10 @@ def _patient(
     """The access helper, as HTTP: 404 for strangers, 403 for read-only staff on a write."""
     _staff_only(request)
     try:
-        return patient_get_for(
-            Actor.from_request(request), patient_id, action=action, audit=audit
-        )
+        return patient_get_for(Actor.from_request(request), patient_id, action=action, audit=audit)
     except PatientNotFound as exc:
-        if (
-            action != Action.VIEW
-            and visible_patients(request.user).filter(pk=patient_id).exists()
-        ):
-            raise PermissionDenied(
-                _("Only therapists on the care team can record clinical data.")
-            ) from exc
+        if action != Action.VIEW and visible_patients(request.user).filter(pk=patient_id).exists():
+            raise PermissionDenied(_("Only therapists on the care team can record clinical data.")) from exc
         raise Http404 from exc
 
 
@@ -163,10 +156,7 @@ def _chart_labels() -> dict[str, str]:
 
 
 def _bands(instrument: Any) -> list[charts.Band]:
-    return [
-        charts.Band(band.low, band.high, bilingual(band.label))
-        for band in instrument.bands
-    ]
+    return [charts.Band(band.low, band.high, bilingual(band.label)) for band in instrument.bands]
 
 
 def _figures(page: PatientPage) -> dict[str, dict[str, str]]:
@@ -176,11 +166,7 @@ def _figures(page: PatientPage) -> dict[str, dict[str, str]]:
     tz = page.patient.time_zone
     labels = _chart_labels()
     series = page.series
-    nrs = [
-        (local_day(row["recorded_at"], tz), row["total"])
-        for row in series["nrs"]
-        if row["total"] is not None
-    ]
+    nrs = [(local_day(row["recorded_at"], tz), row["total"]) for row in series["nrs"] if row["total"] is not None]
     versions = [(row["start_date"], f"v{row['version']}") for row in page.plan_versions]
     sessions = [
         (
@@ -191,11 +177,7 @@ def _figures(page: PatientPage) -> dict[str, dict[str, str]]:
     ]
 
     def points(code: str) -> list[tuple[Any, float]]:
-        return [
-            (local_day(row["recorded_at"], tz), row["total"])
-            for row in series[code]
-            if row["total"] is not None
-        ]
+        return [(local_day(row["recorded_at"], tz), row["total"]) for row in series[code] if row["total"] is not None]
 
     dn4 = [
         (
@@ -207,8 +189,7 @@ def _figures(page: PatientPage) -> dict[str, dict[str, str]]:
         if row["total"] is not None and row["superseded_by"] is None
     ]
     thermal = [
-        charts.ThermalReading(day, deltas, poor)
-        for day, deltas, poor in thermal_readings(series["thermal"], tz)
+        charts.ThermalReading(day, deltas, poor) for day, deltas, poor in thermal_readings(series["thermal"], tz)
     ]
     figures = {
         "nrs": (
@@ -250,14 +231,11 @@ def _figures(page: PatientPage) -> dict[str, dict[str, str]]:
         "dn4": ("DN4", charts.dn4_figure(dn4, labels=labels)),
         "odi": (
             _("ODI disability index (0–100)"),
-            charts.banded_figure(
-                points("odi"), bands=_bands(ODI), name="ODI %", labels=labels
-            ),
+            charts.banded_figure(points("odi"), bands=_bands(ODI), name="ODI %", labels=labels),
         ),
     }
     return {
-        name: {"id": name, "title": title, "json": charts.figure_json(fig)}
-        for name, (title, fig) in figures.items()
+        name: {"id": name, "title": title, "json": charts.figure_json(fig)} for name, (title, fig) in figures.items()
     }
 
 
@@ -271,17 +249,11 @@ def _form_kwargs(kind: str, page: PatientPage, request: HttpRequest) -> dict[str
     elif kind == "session":
         kwargs.update(components=list(page.plan.components.all()) if page.plan else [])
     elif kind == "plan":
-        component_id = request.GET.get("component") or request.POST.get(
-            "plan-component_id"
-        )
+        component_id = request.GET.get("component") or request.POST.get("plan-component_id")
         component = None
         if page.plan is not None and component_id:
             component = next(
-                (
-                    c
-                    for c in page.plan.components.all()
-                    if str(c.pk) == str(component_id)
-                ),
+                (c for c in page.plan.components.all() if str(c.pk) == str(component_id)),
                 None,
             )
         if component is None and component_id:
@@ -308,9 +280,7 @@ def _build_form(
     data: Any = None,
     initial: Mapping[str, Any] | None = None,
 ) -> ClinicForm:
-    form = FORM_CLASSES[kind](
-        data, initial=dict(initial or {}), **_form_kwargs(kind, page, request)
-    )
+    form = FORM_CLASSES[kind](data, initial=dict(initial or {}), **_form_kwargs(kind, page, request))
     _wire_inline_validation(form, kind, page.patient)
     return form
 
@@ -365,11 +335,7 @@ def _param_text(param: Any, key: str, value: Any) -> str:
         return f"{key} {value}"
     if param.kind == "boolean":
         shown = _("Yes") if value else _("No")
-    elif (
-        param.kind == "choice"
-        and value in param.choices
-        and param.choices.index(value) < len(param.choice_labels)
-    ):
+    elif param.kind == "choice" and value in param.choices and param.choices.index(value) < len(param.choice_labels):
         shown = bilingual(param.choice_labels[param.choices.index(value)])
     elif isinstance(value, float) and value.is_integer():
         shown = str(int(value))
@@ -390,11 +356,7 @@ def _plan_rows(page: PatientPage) -> list[dict[str, Any]]:
         modality = MODALITIES.get(component.modality)
         params = []
         for key, value in component.parameters.items():
-            param = (
-                next((p for p in modality.params if p.key == key), None)
-                if modality
-                else None
-            )
+            param = next((p for p in modality.params if p.key == key), None) if modality else None
             params.append(_param_text(param, key, value))
         rows.append(
             {
@@ -411,9 +373,7 @@ def _plan_rows(page: PatientPage) -> list[dict[str, Any]]:
     return rows
 
 
-def _page_context(
-    request: HttpRequest, page: PatientPage, **forms: ClinicForm
-) -> dict[str, Any]:
+def _page_context(request: HttpRequest, page: PatientPage, **forms: ClinicForm) -> dict[str, Any]:
     labels = dict(Diagnosis.choices)
     context: dict[str, Any] = {
         "page": page,
@@ -426,9 +386,7 @@ def _page_context(
     }
     if page.can_edit:
         for kind in ("thermal", "dn4", "session"):
-            context[f"{kind}_form"] = forms.get(kind) or _build_form(
-                kind, page, request
-            )
+            context[f"{kind}_form"] = forms.get(kind) or _build_form(kind, page, request)
         if "plan" in forms:
             context["plan_form"] = forms["plan"]
     return context
@@ -471,9 +429,7 @@ def form_validate(request: HttpRequest, patient_id: int, kind: str) -> HttpRespo
     )
 
 
-def _light_page(
-    request: HttpRequest, patient: Patient, *, with_plan: bool = False
-) -> PatientPage:
+def _light_page(request: HttpRequest, patient: Patient, *, with_plan: bool = False) -> PatientPage:
     """A page without the chart reads, for forms that need the patient (and the plan) only."""
     from therapies.selectors import plan_current
 
@@ -489,9 +445,7 @@ def _light_page(
     )
 
 
-def _saved(
-    request: HttpRequest, patient: Patient, kind: str, message: str
-) -> HttpResponse:
+def _saved(request: HttpRequest, patient: Patient, kind: str, message: str) -> HttpResponse:
     """After a write: htmx gets a fresh form plus out-of-band updates; plain POST a redirect."""
     if not _is_htmx(request):
         return redirect("frontend:patient-detail", patient.pk)
@@ -628,12 +582,8 @@ def session_record_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                 patient=patient,
                 delivered_at=form.when("delivered_at"),
                 client_uuid=data["client_uuid"],
-                modality=None
-                if form.component_obj is not None
-                else data.get("modality") or None,
-                component_id=form.component_obj.pk
-                if form.component_obj is not None
-                else None,
+                modality=None if form.component_obj is not None else data.get("modality") or None,
+                component_id=form.component_obj.pk if form.component_obj is not None else None,
                 parameters=form.parameters() if form.modality_obj is not None else None,
                 adverse_event=data["adverse_event"],
                 adverse_event_note=data.get("adverse_event_note", ""),
@@ -670,22 +620,14 @@ def plan_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             )
         except (InvalidInput, ConflictError) as exc:
             errors = dict(exc.errors)
-            mine = (errors.pop("components", None) or {}).get(
-                str(form.component_index()), {}
-            )
+            mine = (errors.pop("components", None) or {}).get(str(form.component_index()), {})
             others = (
-                {
-                    k: v
-                    for k, v in (exc.errors.get("components") or {}).items()
-                    if k != str(form.component_index())
-                }
+                {k: v for k, v in (exc.errors.get("components") or {}).items() if k != str(form.component_index())}
                 if isinstance(exc.errors.get("components"), dict)
                 else {}
             )
             if others:
-                errors["__all__"] = [
-                    _("Another component of the plan is invalid: %(e)s") % {"e": others}
-                ]
+                errors["__all__"] = [_("Another component of the plan is invalid: %(e)s") % {"e": others}]
             errors.pop("current_version", None)
             if "version" in errors:
                 errors["__all__"] = [*errors.get("__all__", []), errors.pop("version")]
@@ -705,9 +647,7 @@ def plan_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
 def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     """Acknowledge an alert: therapists on the patient's care team only."""
     _staff_only(request)
-    patient_id = (
-        Alert.objects.filter(pk=alert_id).values_list("patient_id", flat=True).first()
-    )
+    patient_id = Alert.objects.filter(pk=alert_id).values_list("patient_id", flat=True).first()
     if patient_id is None:
         raise Http404
     _patient(request, patient_id, action=Action.CLINICAL, audit="")

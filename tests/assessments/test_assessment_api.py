@@ -15,9 +15,16 @@ from patients.models import AuditEvent
 from tests.conftest import client_for
 
 
-def body(instrument: str, answers: dict[str, Any], *, when: dt.datetime | None = None, uid: str | None = None) -> dict[str, Any]:
+def body(
+    instrument: str, answers: dict[str, Any], *, when: dt.datetime | None = None, uid: str | None = None
+) -> dict[str, Any]:
     when = when or timezone.now() - dt.timedelta(minutes=1)
-    return {"instrument": instrument, "answers": answers, "recorded_at": when.isoformat(), "client_uuid": uid or str(uuid.uuid4())}
+    return {
+        "instrument": instrument,
+        "answers": answers,
+        "recorded_at": when.isoformat(),
+        "client_uuid": uid or str(uuid.uuid4()),
+    }
 
 
 def url(patient: Any) -> str:
@@ -52,7 +59,9 @@ def test_create_then_resend_is_idempotent(patient_client: APIClient, patient: An
     assert AuditEvent.objects.filter(object_type="assessment", action="create").count() == 1
 
 
-def test_reused_uuid_for_other_patient_conflicts(therapist_client: APIClient, patient: Any, therapist: Any, clinic: Any) -> None:
+def test_reused_uuid_for_other_patient_conflicts(
+    therapist_client: APIClient, patient: Any, therapist: Any, clinic: Any
+) -> None:
     from tests.factories import make_patient
 
     second = make_patient(clinic, therapists=(therapist,))
@@ -78,7 +87,9 @@ def test_reused_uuid_for_other_patient_conflicts(therapist_client: APIClient, pa
         ("odi", {f"section{i}": None for i in range(1, 11)}, "__all__"),
     ],
 )
-def test_invalid_answers_name_the_field(patient_client: APIClient, patient: Any, instrument: str, answers: dict[str, Any], field: str) -> None:
+def test_invalid_answers_name_the_field(
+    patient_client: APIClient, patient: Any, instrument: str, answers: dict[str, Any], field: str
+) -> None:
     response = patient_client.post(url(patient), body(instrument, answers), format="json")
     assert response.status_code == 400
     assert field in response.json()["answers"]
@@ -107,23 +118,37 @@ def test_invalid_envelope_names_the_field(patient_client: APIClient, patient: An
 
 
 def test_slightly_future_is_accepted_and_late_entries_are_marked(patient_client: APIClient, patient: Any) -> None:
-    soon = patient_client.post(url(patient), body("nrs", {"score": 1}, when=timezone.now() + dt.timedelta(minutes=4)), format="json")
+    soon = patient_client.post(
+        url(patient), body("nrs", {"score": 1}, when=timezone.now() + dt.timedelta(minutes=4)), format="json"
+    )
     assert soon.status_code == 201
     assert soon.json()["is_late"] is False
-    old = patient_client.post(url(patient), body("nrs", {"score": 4}, when=timezone.now() - dt.timedelta(days=3)), format="json")
+    old = patient_client.post(
+        url(patient), body("nrs", {"score": 4}, when=timezone.now() - dt.timedelta(days=3)), format="json"
+    )
     assert old.status_code == 201
     assert old.json()["is_late"] is True
 
 
 def test_patient_cannot_record_clinic_measurements(patient_client: APIClient, patient: Any) -> None:
-    thermal = {"rois": [{"region": "L4 dermatome", "left_c": 31.0, "right_c": 32.5}], "ambient_c": 22, "acclimatisation_min": 15, "affected_side": "left"}
+    thermal = {
+        "rois": [{"region": "L4 dermatome", "left_c": 31.0, "right_c": 32.5}],
+        "ambient_c": 22,
+        "acclimatisation_min": 15,
+        "affected_side": "left",
+    }
     response = patient_client.post(url(patient), body("thermal", thermal), format="json")
     assert response.status_code == 400
     assert "instrument" in response.json()
 
 
 def test_therapist_records_thermal_with_flags(therapist_client: APIClient, patient: Any) -> None:
-    thermal = {"rois": [{"region": "L5 dermatome", "left_c": 30.9, "right_c": 32.0}], "ambient_c": 17.5, "acclimatisation_min": 20, "affected_side": "left"}
+    thermal = {
+        "rois": [{"region": "L5 dermatome", "left_c": 30.9, "right_c": 32.0}],
+        "ambient_c": 17.5,
+        "acclimatisation_min": 20,
+        "affected_side": "left",
+    }
     response = therapist_client.post(url(patient), body("thermal", thermal), format="json")
     assert response.status_code == 201, response.content
     data = response.json()
@@ -137,7 +162,9 @@ def test_manager_cannot_record(manager_client: APIClient, patient: Any) -> None:
     assert Assessment.objects.count() == 0
 
 
-def test_phq9_item9_raises_one_alert_in_the_same_transaction(patient_client: APIClient, patient: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_phq9_item9_raises_one_alert_in_the_same_transaction(
+    patient_client: APIClient, patient: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     answers = {f"item{i}": 0 for i in range(1, 10)} | {"item9": 1}
     payload = body("phq9", answers)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -156,8 +183,12 @@ def test_phq9_item9_raises_one_alert_in_the_same_transaction(patient_client: API
     assert Alert.objects.count() == 1
 
 
-def test_dn4_interview_then_clinician_exam_merges(patient_client: APIClient, therapist_client: APIClient, patient: Any) -> None:
-    interview = dict.fromkeys(("burning", "painful_cold", "electric_shocks", "tingling", "pins_and_needles", "numbness", "itching"), False)
+def test_dn4_interview_then_clinician_exam_merges(
+    patient_client: APIClient, therapist_client: APIClient, patient: Any
+) -> None:
+    interview = dict.fromkeys(
+        ("burning", "painful_cold", "electric_shocks", "tingling", "pins_and_needles", "numbness", "itching"), False
+    )
     interview.update(burning=True, tingling=True, numbness=True)
     first = patient_client.post(url(patient), body("dn4", interview), format="json")
     assert first.status_code == 201
@@ -174,9 +205,13 @@ def test_dn4_interview_then_clinician_exam_merges(patient_client: APIClient, the
     assert "neuropathic_likely" in data["flags"]
 
 
-def test_resent_dn4_exam_answers_with_the_completed_record(patient_client: APIClient, therapist_client: APIClient, patient: Any) -> None:
+def test_resent_dn4_exam_answers_with_the_completed_record(
+    patient_client: APIClient, therapist_client: APIClient, patient: Any
+) -> None:
     """The interview is no longer open once completed: the resend must still get its record."""
-    interview = dict.fromkeys(("burning", "painful_cold", "electric_shocks", "tingling", "pins_and_needles", "numbness", "itching"), True)
+    interview = dict.fromkeys(
+        ("burning", "painful_cold", "electric_shocks", "tingling", "pins_and_needles", "numbness", "itching"), True
+    )
     assert patient_client.post(url(patient), body("dn4", interview), format="json").status_code == 201
     exam = body("dn4", {"touch_hypoesthesia": True, "pinprick_hypoesthesia": False, "brushing": False})
     merged = therapist_client.post(url(patient), exam, format="json")
@@ -218,11 +253,15 @@ def test_dn4_exam_without_interview_is_400(therapist_client: APIClient, patient:
 def test_series_filters(patient_client: APIClient, patient: Any) -> None:
     now = timezone.now()
     for days, score in ((10, 7), (5, 6), (1, 4)):
-        patient_client.post(url(patient), body("nrs", {"score": score}, when=now - dt.timedelta(days=days)), format="json")
+        patient_client.post(
+            url(patient), body("nrs", {"score": score}, when=now - dt.timedelta(days=days)), format="json"
+        )
     patient_client.post(url(patient), body("gad7", {f"item{i}": 1 for i in range(1, 8)}), format="json")
     nrs = patient_client.get(url(patient), {"instrument": "nrs"}).json()["results"]
     assert [a["total"] for a in nrs] == [7, 6, 4]
-    recent = patient_client.get(url(patient), {"instrument": "nrs", "since": (now - dt.timedelta(days=6)).isoformat()}).json()["results"]
+    recent = patient_client.get(
+        url(patient), {"instrument": "nrs", "since": (now - dt.timedelta(days=6)).isoformat()}
+    ).json()["results"]
     assert [a["total"] for a in recent] == [6, 4]
     bad = patient_client.get(url(patient), {"since": "soon"})
     assert bad.status_code == 400
@@ -254,7 +293,12 @@ def test_sync_batch_per_entry_results(patient_client: APIClient, patient: Any, o
 def test_fhir_bundle(patient_client: APIClient, therapist_client: APIClient, patient: Any) -> None:
     patient_client.post(url(patient), body("phq9", {f"item{i}": 2 for i in range(1, 10)}), format="json")
     patient_client.post(url(patient), body("nrs", {"score": 5}), format="json")
-    thermal = {"rois": [{"region": "foot", "left_c": 30.0, "right_c": 30.4}], "ambient_c": 22, "acclimatisation_min": 15, "affected_side": "left"}
+    thermal = {
+        "rois": [{"region": "foot", "left_c": 30.0, "right_c": 30.4}],
+        "ambient_c": 22,
+        "acclimatisation_min": 15,
+        "affected_side": "left",
+    }
     therapist_client.post(url(patient), body("thermal", thermal), format="json")
     response = therapist_client.get(f"/api/v1/patients/{patient.pk}/fhir/")
     assert response.status_code == 200

@@ -74,13 +74,9 @@ def _fast_password_hashing(settings: Any) -> None:
 # --- builders (shared with tests/frontend/test_outcomes_page.py) -----------------------------
 
 
-def local(
-    day: dt.date, hour: int = 9, minute: int = 0, second: float = 0.0
-) -> dt.datetime:
+def local(day: dt.date, hour: int = 9, minute: int = 0, second: float = 0.0) -> dt.datetime:
     whole = int(second)
-    return dt.datetime.combine(
-        day, dt.time(hour, minute, whole, round((second - whole) * 1e6)), tzinfo=TZ
-    )
+    return dt.datetime.combine(day, dt.time(hour, minute, whole, round((second - whole) * 1e6)), tzinfo=TZ)
 
 
 def make_plan(
@@ -91,9 +87,7 @@ def make_plan(
     frequency: int = 3,
     weeks: int = 8,
 ) -> RehabPlan:
-    plan = RehabPlan.objects.create(
-        patient=patient, version=version, reason=f"v{version}", start_date=start
-    )
+    plan = RehabPlan.objects.create(patient=patient, version=version, reason=f"v{version}", start_date=start)
     for order, modality in enumerate(modalities):
         PlanComponent.objects.create(
             plan=plan,
@@ -108,9 +102,7 @@ def make_plan(
     return plan
 
 
-def add_scores(
-    patient: Any, instrument: str, rows: list[tuple[dt.datetime, float]]
-) -> None:
+def add_scores(patient: Any, instrument: str, rows: list[tuple[dt.datetime, float]]) -> None:
     Assessment.objects.bulk_create(
         [
             Assessment(
@@ -128,17 +120,12 @@ def add_scores(
         nrs_weeks_rebuild([patient.pk])  # a bulk load recounts the weekly sums
 
 
-def add_nrs(
-    patient: Any, start: dt.date, days_values: list[tuple[float, float]], hour: int = 9
-) -> None:
+def add_nrs(patient: Any, start: dt.date, days_values: list[tuple[float, float]], hour: int = 9) -> None:
     """(day, score) pairs; day may be fractional (hours after ``hour``:00 of that day)."""
     add_scores(
         patient,
         "nrs",
-        [
-            (local(start, hour) + dt.timedelta(days=day), value)
-            for day, value in days_values
-        ],
+        [(local(start, hour) + dt.timedelta(days=day), value) for day, value in days_values],
     )
 
 
@@ -152,9 +139,7 @@ def start() -> dt.date:
 
 
 @pytest.fixture
-def world(
-    clinic: Any, other_clinic: Any, therapist: Any, manager: Any, start: dt.date
-) -> dict[str, Any]:
+def world(clinic: Any, other_clinic: Any, therapist: Any, manager: Any, start: dt.date) -> dict[str, Any]:
     second = make_staff(clinic, "therapist", "second-therapist")
     p: dict[str, Any] = {}
 
@@ -236,24 +221,17 @@ def world(
             (28, 7),
         ],
     )
-    add_scores(
-        p["C"], "nrs", [(local(start + dt.timedelta(days=7), 0), 8)]
-    )  # day 7.0 exactly
+    add_scores(p["C"], "nrs", [(local(start + dt.timedelta(days=7), 0), 8)])  # day 7.0 exactly
 
     p["D"] = make_patient(clinic, diagnoses=["clbp"], sex="male", birth_year=1990)
     first = local(start + dt.timedelta(days=5), 9, 30, 15.5)
     add_scores(
         p["D"],
         "nrs",
-        [
-            (first + dt.timedelta(days=d), v)
-            for d, v in ((0, 6), (1, 6), (2, 6), (7, 0), (20, 5), (21, 5), (22, 5))
-        ],
+        [(first + dt.timedelta(days=d), v) for d, v in ((0, 6), (1, 6), (2, 6), (7, 0), (20, 5), (21, 5), (22, 5))],
     )
 
-    p["E"] = make_patient(
-        clinic, therapists=(second,), diagnoses=["dpn"], sex="female", birth_year=1960
-    )
+    p["E"] = make_patient(clinic, therapists=(second,), diagnoses=["dpn"], sex="female", birth_year=1960)
     tens_plan = make_plan(p["E"], start, "tens", frequency=7, weeks=2)
     add_nrs(p["E"], start, [(7 * w + d, 4) for w in range(6) for d in (0, 2, 4)])
     tens = tens_plan.components.get()
@@ -281,17 +259,11 @@ def world(
             (local(start + dt.timedelta(days=40)), 9),
         ],
     )
-    add_scores(
-        p["E"], "gad7", [(local(start), 10), (local(start + dt.timedelta(days=40)), 7)]
-    )
-    add_scores(
-        p["E"], "odi", [(local(start), 40), (local(start + dt.timedelta(days=40)), 30)]
-    )
+    add_scores(p["E"], "gad7", [(local(start), 10), (local(start + dt.timedelta(days=40)), 7)])
+    add_scores(p["E"], "odi", [(local(start), 40), (local(start + dt.timedelta(days=40)), 30)])
     add_scores(p["E"], "dn4", [(local(start), 5)])
 
-    p["F"] = make_patient(
-        clinic, therapists=(second,), diagnoses=["crps"], sex="female", birth_year=1975
-    )
+    p["F"] = make_patient(clinic, therapists=(second,), diagnoses=["crps"], sex="female", birth_year=1975)
     make_plan(p["F"], start, "acupuncture")
     add_scores(
         p["F"],
@@ -417,9 +389,7 @@ def test_adherence_and_sessions_from_therapies(world, manager):
     out = _outcomes(manager)
     p = world["patients"]
     adherence = {key: out.arrays.adherence[_by_pk(out, p[key])] for key in p}
-    assert (
-        adherence["A"] == 50.0
-    )  # 10 of 20 tDCS sessions (5 a week for 4 weeks, finished)
+    assert adherence["A"] == 50.0  # 10 of 20 tDCS sessions (5 a week for 4 weeks, finished)
     assert adherence["E"] == 100.0  # 14 home sessions of 14
     assert adherence["B"] == 0.0
     assert adherence["C"] == 0.0
@@ -468,9 +438,7 @@ def test_filters(world, manager, start):
     p = world["patients"]
 
     def ids(**filters: Any) -> set[int]:
-        return set(
-            cohort_arrays(manager, CohortFilters(**filters)).patient_ids.tolist()
-        )
+        return set(cohort_arrays(manager, CohortFilters(**filters)).patient_ids.tolist())
 
     assert ids(diagnosis="clbp") == {p["A"].pk, p["B"].pk, p["D"].pk}
     assert ids(diagnosis="lumbar_radiculopathy") == {p["B"].pk}
@@ -479,13 +447,9 @@ def test_filters(world, manager, start):
         p["C"].pk,
     }  # B's current plan dropped tDCS
     assert ids(modality="exercise") == {p["B"].pk, p["C"].pk}
-    assert ids(since=start + dt.timedelta(days=1)) == {
-        p["D"].pk
-    }  # D's day 0 is its first NRS
+    assert ids(since=start + dt.timedelta(days=1)) == {p["D"].pk}  # D's day 0 is its first NRS
     assert ids(until=start) == {p[k].pk for k in "ABCEF"}
-    assert ids(since=start, until=start + dt.timedelta(days=5)) == {
-        p[k].pk for k in "ABCDEF"
-    }
+    assert ids(since=start, until=start + dt.timedelta(days=5)) == {p[k].pk for k in "ABCDEF"}
     assert ids(diagnosis="clbp", modality="tdcs", until=start) == {p["A"].pk}
 
 
@@ -497,9 +461,7 @@ def test_access_rule_and_other_clinics(world, therapist, other_clinic, clinic):
         p["C"].pk,
     }
     other_manager = make_staff(other_clinic, "manager", "other-manager")
-    assert set(cohort_arrays(other_manager, CohortFilters()).patient_ids.tolist()) == {
-        world["foreign"].pk
-    }
+    assert set(cohort_arrays(other_manager, CohortFilters()).patient_ids.tolist()) == {world["foreign"].pk}
     admin = make_staff(clinic, "admin", "clinic-admin")
     assert len(cohort_arrays(admin, CohortFilters()).patient_ids) == 6
 
@@ -510,13 +472,9 @@ def test_every_read_is_audited_with_the_patient_ids(world, manager):
         filters=CohortFilters(diagnosis="clbp"),
         audit_as="cohort_outcomes",
     )
-    event = AuditEvent.objects.filter(
-        action="list", object_type="cohort_outcomes"
-    ).latest("id")
+    event = AuditEvent.objects.filter(action="list", object_type="cohort_outcomes").latest("id")
     assert event.actor_id == manager.pk
-    assert sorted(event.detail["patient_ids"]) == sorted(
-        out.arrays.patient_ids.tolist()
-    )
+    assert sorted(event.detail["patient_ids"]) == sorted(out.arrays.patient_ids.tolist())
     assert event.detail["count"] == 3
     assert event.detail["filters"]["diagnosis"] == "clbp"
 
@@ -570,9 +528,7 @@ def test_patient_rows_are_deidentified(world, manager, start):
 
 
 def test_case_series_rows(world, manager, start):
-    out = cohort_outcomes(
-        actor=Actor(user=manager), filters=CohortFilters(), case_series=True
-    )
+    out = cohort_outcomes(actor=Actor(user=manager), filters=CohortFilters(), case_series=True)
     rows = {row["patient_code"]: row for row in case_series_rows(out)}
     p = world["patients"]
     a = rows[patient_code(p["A"].clinic_id, p["A"].pk)]
@@ -588,10 +544,7 @@ def test_case_series_rows(world, manager, start):
     assert c["pain_outcome"].endswith("≥30 % responder")
     e = rows[patient_code(p["E"].clinic_id, p["E"].pk)]
     assert e["diagnosis_basis"] == "Diabetic peripheral neuropathy; DN4 5/10; ΔT 1.5 °C"
-    assert (
-        rows[patient_code(p["B"].clinic_id, p["B"].pk)]["pain_outcome"]
-        == "insufficient data"
-    )
+    assert rows[patient_code(p["B"].clinic_id, p["B"].pk)]["pain_outcome"] == "insufficient data"
     d = rows[patient_code(p["D"].clinic_id, p["D"].pk)]
     assert d["date"] == (start + dt.timedelta(days=5)).isoformat()
     assert list(rows.values())[-1] is d  # ordered by plan start
@@ -630,20 +583,14 @@ def _cohort_of(clinic: Any, therapist: Any, n: int, start: dt.date) -> None:
         )
 
 
-def test_query_count_does_not_grow_with_the_cohort(
-    clinic, manager, therapist, start, django_assert_max_num_queries
-):
+def test_query_count_does_not_grow_with_the_cohort(clinic, manager, therapist, start, django_assert_max_num_queries):
     _cohort_of(clinic, therapist, 5, start)
     with CaptureQueriesContext(connection) as five:
-        out = cohort_outcomes(
-            actor=Actor(user=manager), filters=CohortFilters(), case_series=True
-        )
+        out = cohort_outcomes(actor=Actor(user=manager), filters=CohortFilters(), case_series=True)
     assert out.summary["n_patients"] == 5
     _cohort_of(clinic, therapist, 45, start)
     with django_assert_max_num_queries(len(five)):
-        out = cohort_outcomes(
-            actor=Actor(user=manager), filters=CohortFilters(), case_series=True
-        )
+        out = cohort_outcomes(actor=Actor(user=manager), filters=CohortFilters(), case_series=True)
     assert out.summary["n_patients"] == 50
     assert out.summary["n_valid"] == 50
 
@@ -669,8 +616,7 @@ def test_postgresql_and_portable_reductions_agree(clinic, manager, start):
             )
             rows.append((at, float(rng.randint(0, 10))))
         rows += [
-            (local(start + dt.timedelta(days=k), 0) + dt.timedelta(days=7 * w), 5.0)
-            for w in (1, 2, 26)
+            (local(start + dt.timedelta(days=k), 0) + dt.timedelta(days=7 * w), 5.0) for w in (1, 2, 26)
         ]  # week edges
         add_scores(patient, "nrs", rows)
     arrays = cohort_arrays(manager, CohortFilters(), horizon_weeks=26)
@@ -689,9 +635,7 @@ def test_postgresql_and_portable_reductions_agree(clinic, manager, start):
         t = local(plans[pk], 0, 0) if pk in plans else first.get(pk)
         if t is not None:
             t0_us[i], has_t0[i] = cohort_module._epoch_us(t), True
-    portable_windows, portable_weekly = cohort_module._nrs_portable(
-        qs, ids, t0_us, has_t0, 26
-    )
+    portable_windows, portable_weekly = cohort_module._nrs_portable(qs, ids, t0_us, has_t0, 26)
 
     def assert_same_windows(mine: Any, theirs: Any) -> None:
         for name in ("baseline_total", "n_baseline", "current_total", "n_current"):
@@ -763,10 +707,7 @@ def test_api_filters(world, manager_client, start):
     assert n("modality=tdcs") == 2
     assert n(f"since={start + dt.timedelta(days=1)}") == 1
     assert n(f"until={start}&diagnosis=crps") == 1
-    assert (
-        manager_client.get(URL + "?diagnosis=clbp").json()["filters"]["diagnosis"]
-        == "clbp"
-    )
+    assert manager_client.get(URL + "?diagnosis=clbp").json()["filters"]["diagnosis"] == "clbp"
 
 
 @pytest.mark.parametrize(
@@ -804,9 +745,7 @@ def test_api_read_is_audited(world, manager_client):
     assert event.path.startswith(URL)
 
 
-def test_api_query_count_is_constant(
-    clinic, manager_client, therapist, start, django_assert_max_num_queries
-):
+def test_api_query_count_is_constant(clinic, manager_client, therapist, start, django_assert_max_num_queries):
     _cohort_of(clinic, therapist, 5, start)
     with CaptureQueriesContext(connection) as five:
         assert manager_client.get(URL).json()["n_patients"] == 5
@@ -823,19 +762,10 @@ def test_outcomes_csv(world, manager_client):
     assert lines[0].split(",") == list(cohort_module.PATIENT_CSV_COLUMNS)
     assert len(lines) == 4
     a = world["patients"]["A"]
-    row = next(
-        line for line in lines if line.startswith(patient_code(a.clinic_id, a.pk))
-    )
+    row = next(line for line in lines if line.startswith(patient_code(a.clinic_id, a.pk)))
     assert ",7.0,3.5,-3.5,-50.0,1,1,1," in row
-    assert (
-        AuditEvent.objects.filter(object_type="cohort_outcomes.csv")
-        .latest("id")
-        .detail["count"]
-        == 3
-    )
-    assert (
-        manager_client.get("/api/v1/cohort/outcomes.csv?since=nope").status_code == 400
-    )
+    assert AuditEvent.objects.filter(object_type="cohort_outcomes.csv").latest("id").detail["count"] == 3
+    assert manager_client.get("/api/v1/cohort/outcomes.csv?since=nope").status_code == 400
 
 
 def test_case_series_csv(world, manager_client, patient_client, start):
@@ -848,12 +778,22 @@ def test_case_series_csv(world, manager_client, patient_client, start):
     assert patient_client.get("/api/v1/cohort/case-series.csv").status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/api/v1/cohort/outcomes/", "/api/v1/cohort/outcomes.csv", "/api/v1/cohort/case-series.csv"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/cohort/outcomes/", "/api/v1/cohort/outcomes.csv", "/api/v1/cohort/case-series.csv"]
+)
 def test_filters_that_leave_nobody_answer_an_empty_cohort(manager_client: Any, patient: Any, path: str) -> None:
     from assessments.services import assessment_record
     from patients.access import Actor
 
-    assessment_record(actor=Actor.system("t"), patient=patient, instrument="nrs", answers={"score": 5}, recorded_at=timezone.now() - dt.timedelta(hours=1), client_uuid=uuid.uuid4(), source="patient")
+    assessment_record(
+        actor=Actor.system("t"),
+        patient=patient,
+        instrument="nrs",
+        answers={"score": 5},
+        recorded_at=timezone.now() - dt.timedelta(hours=1),
+        client_uuid=uuid.uuid4(),
+        source="patient",
+    )
     response = manager_client.get(path, {"since": "8005-01-01"})
     assert response.status_code == 200
     if path.endswith("/"):

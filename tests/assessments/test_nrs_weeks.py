@@ -74,9 +74,7 @@ def recount(patient: Any) -> tuple[dt.datetime | None, dict[int, tuple[float, in
     """Day 0 and {week: (sum, count)} from the stored entries, the slow obvious way."""
     patient.refresh_from_db()
     tz = zoneinfo.ZoneInfo(patient.time_zone)
-    entries = list(
-        Assessment.objects.filter(patient=patient, instrument="nrs").values_list("recorded_at", "total")
-    )
+    entries = list(Assessment.objects.filter(patient=patient, instrument="nrs").values_list("recorded_at", "total"))
     starts = list(RehabPlan.objects.filter(patient=patient).values_list("start_date", flat=True))
     if starts:
         day0: dt.datetime | None = dt.datetime.combine(min(starts), dt.time(), tzinfo=tz)
@@ -103,11 +101,15 @@ def assert_weeks_match(patient: Any) -> None:
     assert state.last_at == (latest.recorded_at if latest else None)
     # The kept current window: every entry of the 7 days up to the latest, nothing else.
     kept = sorted((int(c["at_us"]), float(c["value"])) for c in recent_decode(state.recent))
-    window = [] if latest is None else sorted(
-        (epoch_us(at), total)
-        for at, total in Assessment.objects.filter(
-            patient=patient, instrument="nrs", recorded_at__gt=latest.recorded_at - dt.timedelta(days=7)
-        ).values_list("recorded_at", "total")
+    window = (
+        []
+        if latest is None
+        else sorted(
+            (epoch_us(at), total)
+            for at, total in Assessment.objects.filter(
+                patient=patient, instrument="nrs", recorded_at__gt=latest.recorded_at - dt.timedelta(days=7)
+            ).values_list("recorded_at", "total")
+        )
     )
     assert kept == window
 
@@ -239,7 +241,9 @@ def test_the_command_recounts_after_a_load_that_bypassed_captures(clinic: Any, n
     patient = make_patient(clinic)
     capture(patient, now - dt.timedelta(days=9), 7)
     Assessment.objects.bulk_create(  # e.g. an SQL load: the weeks do not see these
-        Assessment(patient=patient, instrument="nrs", answers={"score": 3}, total=3, recorded_at=now - dt.timedelta(days=k))
+        Assessment(
+            patient=patient, instrument="nrs", answers={"score": 3}, total=3, recorded_at=now - dt.timedelta(days=k)
+        )
         for k in range(1, 9)
     )
     assert stored(patient) != recount(patient)

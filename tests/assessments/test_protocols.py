@@ -108,7 +108,9 @@ def test_plan_is_idempotent(therapist: Any, patient: Any) -> None:
         ("quiet_start", dt.time(22), "quiet_end"),
     ],
 )
-def test_apply_rejects_bad_input_naming_the_field(therapist: Any, patient: Any, field: str, value: Any, error_key: str) -> None:
+def test_apply_rejects_bad_input_naming_the_field(
+    therapist: Any, patient: Any, field: str, value: Any, error_key: str
+) -> None:
     with pytest.raises(InvalidInput) as excinfo:
         apply(therapist, patient, now=utc(2026, 5, 4), start=dt.date(2026, 5, 4), **{field: value})
     assert error_key in excinfo.value.errors
@@ -117,7 +119,13 @@ def test_apply_rejects_bad_input_naming_the_field(therapist: Any, patient: Any, 
 
 def test_item_errors_name_index_and_field(therapist: Any, patient: Any) -> None:
     with pytest.raises(InvalidInput) as excinfo:
-        apply(therapist, patient, now=utc(2026, 5, 4), start=dt.date(2026, 5, 4), items=[{"instrument": "nrs", "every_days": 1, "local_time": "25:00", "colour": "red"}])
+        apply(
+            therapist,
+            patient,
+            now=utc(2026, 5, 4),
+            start=dt.date(2026, 5, 4),
+            items=[{"instrument": "nrs", "every_days": 1, "local_time": "25:00", "colour": "red"}],
+        )
     assert set(excinfo.value.errors["items"]["0"]) == {"local_time", "colour"}
 
 
@@ -165,7 +173,15 @@ def test_external_channels_need_the_reminders_consent(therapist: Any, clinic: An
     user = make_user(email="p@example.org")
     patient = make_patient(clinic, user=user, therapists=(therapist,))
     now = utc(2026, 5, 4)
-    apply(therapist, patient, now=now, start=dt.date(2026, 5, 4), items=diary(), channels=["in_app", "email", "sms"], sms_number="+8613800138000")
+    apply(
+        therapist,
+        patient,
+        now=now,
+        start=dt.date(2026, 5, 4),
+        items=diary(),
+        channels=["in_app", "email", "sms"],
+        sms_number="+8613800138000",
+    )
     assert set(Reminder.objects.values_list("channel", flat=True)) == {"in_app"}
     consent_record(actor=Actor(user=therapist), patient=patient, kind="reminders", granted=True)
     due_items_plan(patient.pk, now)
@@ -182,7 +198,15 @@ def test_sms_reaches_a_patient_without_login(therapist: Any, clinic: Any) -> Non
     with pytest.raises(InvalidInput) as excinfo:
         apply(therapist, patient, now=utc(2026, 5, 4), start=dt.date(2026, 5, 4), items=diary(), channels=["in_app"])
     assert "channels" in excinfo.value.errors
-    apply(therapist, patient, now=utc(2026, 5, 4), start=dt.date(2026, 5, 4), items=diary(), channels=["sms"], sms_number="+8613800138000")
+    apply(
+        therapist,
+        patient,
+        now=utc(2026, 5, 4),
+        start=dt.date(2026, 5, 4),
+        items=diary(),
+        channels=["sms"],
+        sms_number="+8613800138000",
+    )
     assert set(Reminder.objects.values_list("channel", "recipient_id")) == {("sms", None)}
 
 
@@ -191,17 +215,41 @@ def test_sms_reaches_a_patient_without_login(therapist: Any, clinic: Any) -> Non
 
 def test_quiet_hours_defer_reminders_not_due_times(therapist: Any, patient: Any) -> None:
     now = utc(2026, 5, 3, 12)
-    apply(therapist, patient, now=now, start=dt.date(2026, 5, 4), items=diary("06:30"), quiet_start=dt.time(22), quiet_end=dt.time(7, 30))
+    apply(
+        therapist,
+        patient,
+        now=now,
+        start=dt.date(2026, 5, 4),
+        items=diary("06:30"),
+        quiet_start=dt.time(22),
+        quiet_end=dt.time(7, 30),
+    )
     item = DueItem.objects.filter(patient=patient).earliest("due_at")
     assert item.due_at == utc(2026, 5, 3, 22, 30)  # 06:30 Shanghai
     assert item.reminders.get().send_at == utc(2026, 5, 3, 23, 30)  # 07:30 Shanghai
     # Quiet hours changed: pending reminders of future items follow.
-    apply(therapist, patient, now=now, start=dt.date(2026, 5, 4), items=diary("06:30"), quiet_start=dt.time(22), quiet_end=dt.time(8))
+    apply(
+        therapist,
+        patient,
+        now=now,
+        start=dt.date(2026, 5, 4),
+        items=diary("06:30"),
+        quiet_start=dt.time(22),
+        quiet_end=dt.time(8),
+    )
     assert item.reminders.get().send_at == utc(2026, 5, 4, 0, 0)
 
 
 def test_no_reminder_when_quiet_hours_outlast_the_window(therapist: Any, patient: Any) -> None:
-    apply(therapist, patient, now=utc(2026, 5, 3, 12), start=dt.date(2026, 5, 4), items=diary("23:00", window_hours=2), quiet_start=dt.time(22), quiet_end=dt.time(7))
+    apply(
+        therapist,
+        patient,
+        now=utc(2026, 5, 3, 12),
+        start=dt.date(2026, 5, 4),
+        items=diary("23:00", window_hours=2),
+        quiet_start=dt.time(22),
+        quiet_end=dt.time(7),
+    )
     assert DueItem.objects.filter(patient=patient).exists()
     assert not Reminder.objects.filter(patient=patient).exists()
 
@@ -209,17 +257,45 @@ def test_no_reminder_when_quiet_hours_outlast_the_window(therapist: Any, patient
 def test_protocol_applied_late_reminds_now_not_in_quiet_hours(therapist: Any, patient: Any) -> None:
     # Applied at 23:00 Shanghai: today's 09:00 diary is still open until tomorrow 09:00.
     now = utc(2026, 5, 4, 15)
-    apply(therapist, patient, now=now, start=dt.date(2026, 5, 4), items=diary("09:00"), quiet_start=dt.time(22), quiet_end=dt.time(7))
+    apply(
+        therapist,
+        patient,
+        now=now,
+        start=dt.date(2026, 5, 4),
+        items=diary("09:00"),
+        quiet_start=dt.time(22),
+        quiet_end=dt.time(7),
+    )
     today = DueItem.objects.get(patient=patient, local_date=dt.date(2026, 5, 4))
     assert today.reminders.get().send_at == utc(2026, 5, 4, 23)  # 07:00 next morning
 
 
 DST_CASES = [
     # zone, plan start (UTC), {local date: expected reminder instant (UTC)}
-    ("America/New_York", utc(2026, 3, 7, 6), "09:00", {dt.date(2026, 3, 7): utc(2026, 3, 7, 14), dt.date(2026, 3, 8): utc(2026, 3, 8, 13)}),
-    ("America/New_York", utc(2026, 10, 31, 5), "09:00", {dt.date(2026, 10, 31): utc(2026, 10, 31, 13), dt.date(2026, 11, 1): utc(2026, 11, 1, 14)}),
-    ("Europe/Berlin", utc(2026, 3, 28, 0), "09:00", {dt.date(2026, 3, 28): utc(2026, 3, 28, 8), dt.date(2026, 3, 29): utc(2026, 3, 29, 7)}),
-    ("Europe/Berlin", utc(2026, 10, 24, 0), "09:00", {dt.date(2026, 10, 24): utc(2026, 10, 24, 7), dt.date(2026, 10, 25): utc(2026, 10, 25, 8)}),
+    (
+        "America/New_York",
+        utc(2026, 3, 7, 6),
+        "09:00",
+        {dt.date(2026, 3, 7): utc(2026, 3, 7, 14), dt.date(2026, 3, 8): utc(2026, 3, 8, 13)},
+    ),
+    (
+        "America/New_York",
+        utc(2026, 10, 31, 5),
+        "09:00",
+        {dt.date(2026, 10, 31): utc(2026, 10, 31, 13), dt.date(2026, 11, 1): utc(2026, 11, 1, 14)},
+    ),
+    (
+        "Europe/Berlin",
+        utc(2026, 3, 28, 0),
+        "09:00",
+        {dt.date(2026, 3, 28): utc(2026, 3, 28, 8), dt.date(2026, 3, 29): utc(2026, 3, 29, 7)},
+    ),
+    (
+        "Europe/Berlin",
+        utc(2026, 10, 24, 0),
+        "09:00",
+        {dt.date(2026, 10, 24): utc(2026, 10, 24, 7), dt.date(2026, 10, 25): utc(2026, 10, 25, 8)},
+    ),
     # Wall times inside the spring-forward gap are pushed forward by the gap (02:30 → 03:30) ...
     ("America/New_York", utc(2026, 3, 7, 12), "02:30", {dt.date(2026, 3, 8): utc(2026, 3, 8, 7, 30)}),
     ("Europe/Berlin", utc(2026, 3, 28, 12), "02:30", {dt.date(2026, 3, 29): utc(2026, 3, 29, 1, 30)}),
@@ -230,7 +306,9 @@ DST_CASES = [
 
 
 @pytest.mark.parametrize(("tz", "now", "local_time", "expected"), DST_CASES)
-def test_reminders_on_dst_days_at_the_right_utc_instant(therapist: Any, clinic: Any, tz: str, now: dt.datetime, local_time: str, expected: dict[dt.date, dt.datetime]) -> None:
+def test_reminders_on_dst_days_at_the_right_utc_instant(
+    therapist: Any, clinic: Any, tz: str, now: dt.datetime, local_time: str, expected: dict[dt.date, dt.datetime]
+) -> None:
     patient = make_patient(clinic, user=make_user(), therapists=(therapist,), time_zone=tz)
     apply(therapist, patient, now=now, start=now.date() - dt.timedelta(days=3), items=diary(local_time))
     got = reminder_times(patient)
@@ -242,15 +320,41 @@ def test_reminders_on_dst_days_at_the_right_utc_instant(therapist: Any, clinic: 
     ("tz", "now", "expected"),
     [
         # quiet 22:00-07:30, diary due 06:00 → reminder at 07:30 local, on either side of the change
-        ("America/New_York", utc(2026, 3, 7, 6), {dt.date(2026, 3, 7): utc(2026, 3, 7, 12, 30), dt.date(2026, 3, 8): utc(2026, 3, 8, 11, 30)}),
-        ("America/New_York", utc(2026, 10, 31, 5), {dt.date(2026, 10, 31): utc(2026, 10, 31, 11, 30), dt.date(2026, 11, 1): utc(2026, 11, 1, 12, 30)}),
-        ("Europe/Berlin", utc(2026, 3, 28, 0), {dt.date(2026, 3, 28): utc(2026, 3, 28, 6, 30), dt.date(2026, 3, 29): utc(2026, 3, 29, 5, 30)}),
-        ("Europe/Berlin", utc(2026, 10, 24, 0), {dt.date(2026, 10, 24): utc(2026, 10, 24, 5, 30), dt.date(2026, 10, 25): utc(2026, 10, 25, 6, 30)}),
+        (
+            "America/New_York",
+            utc(2026, 3, 7, 6),
+            {dt.date(2026, 3, 7): utc(2026, 3, 7, 12, 30), dt.date(2026, 3, 8): utc(2026, 3, 8, 11, 30)},
+        ),
+        (
+            "America/New_York",
+            utc(2026, 10, 31, 5),
+            {dt.date(2026, 10, 31): utc(2026, 10, 31, 11, 30), dt.date(2026, 11, 1): utc(2026, 11, 1, 12, 30)},
+        ),
+        (
+            "Europe/Berlin",
+            utc(2026, 3, 28, 0),
+            {dt.date(2026, 3, 28): utc(2026, 3, 28, 6, 30), dt.date(2026, 3, 29): utc(2026, 3, 29, 5, 30)},
+        ),
+        (
+            "Europe/Berlin",
+            utc(2026, 10, 24, 0),
+            {dt.date(2026, 10, 24): utc(2026, 10, 24, 5, 30), dt.date(2026, 10, 25): utc(2026, 10, 25, 6, 30)},
+        ),
     ],
 )
-def test_quiet_hours_across_dst(therapist: Any, clinic: Any, tz: str, now: dt.datetime, expected: dict[dt.date, dt.datetime]) -> None:
+def test_quiet_hours_across_dst(
+    therapist: Any, clinic: Any, tz: str, now: dt.datetime, expected: dict[dt.date, dt.datetime]
+) -> None:
     patient = make_patient(clinic, user=make_user(), therapists=(therapist,), time_zone=tz)
-    apply(therapist, patient, now=now, start=now.date(), items=diary("06:00"), quiet_start=dt.time(22), quiet_end=dt.time(7, 30))
+    apply(
+        therapist,
+        patient,
+        now=now,
+        start=now.date(),
+        items=diary("06:00"),
+        quiet_start=dt.time(22),
+        quiet_end=dt.time(7, 30),
+    )
     got = reminder_times(patient)
     for day, instant in expected.items():
         assert got[day] == instant, (tz, day)
@@ -261,7 +365,16 @@ def test_quiet_hours_across_dst(therapist: Any, clinic: Any, tz: str, now: dt.da
 
 def test_entry_made_before_the_protocol_completes_todays_item(therapist: Any, patient: Any) -> None:
     recorded = utc(2026, 5, 3, 23, 30)  # 07:30 on 4 May in Shanghai, before the 09:00 diary
-    assessment_record(actor=Actor(user=patient.user), patient=patient, instrument="nrs", answers={"score": 4}, recorded_at=recorded, client_uuid=uuid.uuid4(), source="patient", now=recorded)
+    assessment_record(
+        actor=Actor(user=patient.user),
+        patient=patient,
+        instrument="nrs",
+        answers={"score": 4},
+        recorded_at=recorded,
+        client_uuid=uuid.uuid4(),
+        source="patient",
+        now=recorded,
+    )
     apply(therapist, patient, now=utc(2026, 5, 4), start=dt.date(2026, 5, 4), items=diary())
     today = DueItem.objects.get(patient=patient, local_date=dt.date(2026, 5, 4))
     assert today.status == DueStatus.COMPLETED
@@ -292,7 +405,11 @@ def test_protocol_api_get_template_then_put(therapist_client: Any, patient_clien
     assert body["protocol_code"] == "clbp"
     assert len(body["preview"]) == 5
 
-    response = therapist_client.put(url, {"start_date": "2026-05-04", "items": diary("08:15"), "quiet_start": "22:00", "quiet_end": "07:00"}, format="json")
+    response = therapist_client.put(
+        url,
+        {"start_date": "2026-05-04", "items": diary("08:15"), "quiet_start": "22:00", "quiet_end": "07:00"},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["applied"] is True
@@ -320,24 +437,46 @@ def test_protocol_api_get_template_then_put(therapist_client: Any, patient_clien
         ({"colour": "red"}, "colour"),
     ],
 )
-def test_protocol_api_bad_input_is_400_naming_the_field(therapist_client: Any, patient: Any, body: dict[str, Any], field: str) -> None:
+def test_protocol_api_bad_input_is_400_naming_the_field(
+    therapist_client: Any, patient: Any, body: dict[str, Any], field: str
+) -> None:
     response = therapist_client.put(f"/api/v1/patients/{patient.pk}/protocol/", body, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()
 
 
-def test_protocol_api_refuses_manager_and_other_team(manager_client: Any, api_client_for: Any, other_patient: Any, patient: Any, therapist: Any) -> None:
+def test_protocol_api_refuses_manager_and_other_team(
+    manager_client: Any, api_client_for: Any, other_patient: Any, patient: Any, therapist: Any
+) -> None:
     assert manager_client.get(f"/api/v1/patients/{patient.pk}/protocol/").status_code == 200
-    assert manager_client.put(f"/api/v1/patients/{patient.pk}/protocol/", {"start_date": "2026-05-04"}, format="json").status_code == 404
-    assert api_client_for(therapist).put(f"/api/v1/patients/{other_patient.pk}/protocol/", {"start_date": "2026-05-04"}, format="json").status_code == 404
+    assert (
+        manager_client.put(
+            f"/api/v1/patients/{patient.pk}/protocol/", {"start_date": "2026-05-04"}, format="json"
+        ).status_code
+        == 404
+    )
+    assert (
+        api_client_for(therapist)
+        .put(f"/api/v1/patients/{other_patient.pk}/protocol/", {"start_date": "2026-05-04"}, format="json")
+        .status_code
+        == 404
+    )
 
 
-def test_due_api_lists_today_for_the_patient_app(therapist: Any, patient_client: Any, patient: Any, django_assert_num_queries: Any) -> None:
+def test_due_api_lists_today_for_the_patient_app(
+    therapist: Any, patient_client: Any, patient: Any, django_assert_num_queries: Any
+) -> None:
     from django.utils import timezone
 
     now = timezone.now()
     today = now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
-    apply(therapist, patient, now=now, start=today, items=[*diary("00:00"), {"instrument": "phq9", "every_days": 14, "window_hours": 72}])
+    apply(
+        therapist,
+        patient,
+        now=now,
+        start=today,
+        items=[*diary("00:00"), {"instrument": "phq9", "every_days": 14, "window_hours": 72}],
+    )
     # Token (joined with the patient's own record), the audit event, the items.
     with django_assert_num_queries(3):
         response = patient_client.get(f"/api/v1/patients/{patient.pk}/due/")
@@ -351,13 +490,19 @@ def test_due_api_lists_today_for_the_patient_app(therapist: Any, patient_client:
     assert instruments["nrs"]["name"]["zh-hans"]
 
 
-def test_patient_sets_own_reminder_preferences_but_not_the_schedule(therapist_client: Any, patient_client: Any, patient: Any) -> None:
+def test_patient_sets_own_reminder_preferences_but_not_the_schedule(
+    therapist_client: Any, patient_client: Any, patient: Any
+) -> None:
     url = f"/api/v1/patients/{patient.pk}/protocol/"
     assert therapist_client.put(url, {"protocol_code": "clbp"}, format="json").status_code == 200
     consent_record(actor=Actor.system("test"), patient=patient, kind="reminders", granted=True)
     patient.user.email = "patient@example.org"
     patient.user.save(update_fields=["email"])
-    mine = patient_client.put(url, {"channels": ["in_app", "email"], "quiet_start": "22:00", "quiet_end": "07:00", "is_active": True}, format="json")
+    mine = patient_client.put(
+        url,
+        {"channels": ["in_app", "email"], "quiet_start": "22:00", "quiet_end": "07:00", "is_active": True},
+        format="json",
+    )
     assert mine.status_code == 200, mine.content
     assert sorted(mine.json()["channels"]) == ["email", "in_app"]
     before = AuditEvent.objects.filter(patient_id=patient.pk, action="protocol.apply").count()

@@ -94,7 +94,9 @@ def diary_protocol(therapist: Any, patient: Any, *, now: dt.datetime, start: dt.
     )
 
 
-def make_reminder(patient: Any, *, send_at: dt.datetime, channel: str = "in_app", status: str = ReminderStatus.PENDING, **fields: Any) -> Reminder:
+def make_reminder(
+    patient: Any, *, send_at: dt.datetime, channel: str = "in_app", status: str = ReminderStatus.PENDING, **fields: Any
+) -> Reminder:
     fields.setdefault("expires_at", send_at + dt.timedelta(hours=24))
     fields.setdefault("recipient_id", patient.user_id)
     return Reminder.objects.create(
@@ -111,7 +113,9 @@ def make_reminder(patient: Any, *, send_at: dt.datetime, channel: str = "in_app"
 # --- dispatcher ------------------------------------------------------------------------------------
 
 
-def test_dispatch_claims_due_reminders_once(therapist: Any, patient: Any, enqueue: Recorder, django_capture_on_commit_callbacks: Any) -> None:
+def test_dispatch_claims_due_reminders_once(
+    therapist: Any, patient: Any, enqueue: Recorder, django_capture_on_commit_callbacks: Any
+) -> None:
     diary_protocol(therapist, patient, now=utc(2026, 5, 3, 12), start=dt.date(2026, 5, 4))
     due_now = Reminder.objects.get(due_item__local_date=dt.date(2026, 5, 4))
     later = Reminder.objects.get(due_item__local_date=dt.date(2026, 5, 5))
@@ -140,12 +144,34 @@ def test_dispatch_works_in_batches(patient: Any, enqueue: Recorder, django_captu
     assert sorted(enqueue.ids) == sorted(r.pk for r in rows)
 
 
-def test_stale_sending_rows_are_requeued(patient: Any, enqueue: Recorder, django_capture_on_commit_callbacks: Any) -> None:
+def test_stale_sending_rows_are_requeued(
+    patient: Any, enqueue: Recorder, django_capture_on_commit_callbacks: Any
+) -> None:
     now = utc(2026, 5, 4, 12)
-    lost = make_reminder(patient, send_at=now - dt.timedelta(hours=1), status=ReminderStatus.SENDING, claimed_at=now - dt.timedelta(minutes=11))
-    busy = make_reminder(patient, send_at=now - dt.timedelta(hours=1), status=ReminderStatus.SENDING, claimed_at=now - dt.timedelta(minutes=3))
-    gone = make_reminder(patient, send_at=now - dt.timedelta(hours=30), status=ReminderStatus.SENDING, claimed_at=now - dt.timedelta(hours=29))
-    done = make_reminder(patient, send_at=now - dt.timedelta(hours=1), status=ReminderStatus.SENDING, claimed_at=now - dt.timedelta(minutes=20))
+    lost = make_reminder(
+        patient,
+        send_at=now - dt.timedelta(hours=1),
+        status=ReminderStatus.SENDING,
+        claimed_at=now - dt.timedelta(minutes=11),
+    )
+    busy = make_reminder(
+        patient,
+        send_at=now - dt.timedelta(hours=1),
+        status=ReminderStatus.SENDING,
+        claimed_at=now - dt.timedelta(minutes=3),
+    )
+    gone = make_reminder(
+        patient,
+        send_at=now - dt.timedelta(hours=30),
+        status=ReminderStatus.SENDING,
+        claimed_at=now - dt.timedelta(hours=29),
+    )
+    done = make_reminder(
+        patient,
+        send_at=now - dt.timedelta(hours=1),
+        status=ReminderStatus.SENDING,
+        claimed_at=now - dt.timedelta(minutes=20),
+    )
     Delivery.objects.create(reminder=done, attempt=1, outcome="sent")
     with django_capture_on_commit_callbacks(execute=True):
         result = reminders_dispatch(now=now, enqueue=enqueue)
@@ -163,7 +189,9 @@ def test_stale_sending_rows_are_requeued(patient: Any, enqueue: Recorder, django
 
 def test_send_in_app_exactly_once(patient: Any) -> None:
     now = utc(2026, 5, 4)
-    reminder = make_reminder(patient, send_at=now, status=ReminderStatus.SENDING, claimed_at=now, kind=Reminder.Kind.ESCALATION)
+    reminder = make_reminder(
+        patient, send_at=now, status=ReminderStatus.SENDING, claimed_at=now, kind=Reminder.Kind.ESCALATION
+    )
     assert reminder_deliver(reminder.pk, now=now) is Outcome.SENT
     assert reminder_deliver(reminder.pk, now=now) is Outcome.NOT_CLAIMED
     assert Notification.objects.filter(user=patient.user).count() == 1
@@ -184,7 +212,9 @@ def test_ledger_row_stops_a_second_send(patient: Any) -> None:
     assert reminder_deliver(10**9, now=now) is Outcome.MISSING
 
 
-def test_early_completion_skips_pending_and_claimed_reminders(therapist: Any, patient: Any, no_broker: list[int]) -> None:
+def test_early_completion_skips_pending_and_claimed_reminders(
+    therapist: Any, patient: Any, no_broker: list[int]
+) -> None:
     diary_protocol(therapist, patient, now=utc(2026, 5, 3, 12), start=dt.date(2026, 5, 4))
     today = DueItem.objects.get(patient=patient, local_date=dt.date(2026, 5, 4))
     tomorrow = DueItem.objects.get(patient=patient, local_date=dt.date(2026, 5, 5))
@@ -192,14 +222,32 @@ def test_early_completion_skips_pending_and_claimed_reminders(therapist: Any, pa
     Reminder.objects.filter(pk=claimed.pk).update(status=ReminderStatus.SENDING, claimed_at=utc(2026, 5, 5, 1))
     # 07:00 in Shanghai on 4 May: before the 09:00 diary is due.
     at = utc(2026, 5, 3, 23)
-    assessment_record(actor=Actor(user=patient.user), patient=patient, instrument="nrs", answers={"score": 3}, recorded_at=at, client_uuid=uuid.uuid4(), source="patient", now=at)
+    assessment_record(
+        actor=Actor(user=patient.user),
+        patient=patient,
+        instrument="nrs",
+        answers={"score": 3},
+        recorded_at=at,
+        client_uuid=uuid.uuid4(),
+        source="patient",
+        now=at,
+    )
     today.refresh_from_db()
     assert today.status == DueStatus.COMPLETED
     assert today.reminders.get().status == ReminderStatus.SKIPPED
     assert DueItem.objects.get(pk=tomorrow.pk).status == DueStatus.PENDING
     # A reminder claimed before the answer arrived is skipped by the sender's re-check.
     at2 = utc(2026, 5, 5, 0, 30)
-    assessment_record(actor=Actor(user=patient.user), patient=patient, instrument="nrs", answers={"score": 2}, recorded_at=at2, client_uuid=uuid.uuid4(), source="patient", now=at2)
+    assessment_record(
+        actor=Actor(user=patient.user),
+        patient=patient,
+        instrument="nrs",
+        answers={"score": 2},
+        recorded_at=at2,
+        client_uuid=uuid.uuid4(),
+        source="patient",
+        now=at2,
+    )
     assert reminder_deliver(claimed.pk, now=utc(2026, 5, 5, 1)) is Outcome.SKIPPED
     assert not Notification.objects.exists()
     assert Delivery.objects.get(reminder=claimed).outcome == "skipped"
@@ -208,7 +256,16 @@ def test_early_completion_skips_pending_and_claimed_reminders(therapist: Any, pa
 def test_one_entry_completes_one_item(therapist: Any, patient: Any, no_broker: list[int]) -> None:
     diary_protocol(therapist, patient, now=utc(2026, 5, 3, 12), start=dt.date(2026, 5, 4))
     at = utc(2026, 5, 5, 0)  # 08:00 on 5 May: 4 May's window is still open, 5 May's is today
-    assessment_record(actor=Actor(user=patient.user), patient=patient, instrument="nrs", answers={"score": 3}, recorded_at=at, client_uuid=uuid.uuid4(), source="patient", now=at)
+    assessment_record(
+        actor=Actor(user=patient.user),
+        patient=patient,
+        instrument="nrs",
+        answers={"score": 3},
+        recorded_at=at,
+        client_uuid=uuid.uuid4(),
+        source="patient",
+        now=at,
+    )
     statuses = dict(DueItem.objects.filter(patient=patient).values_list("local_date", "status"))
     assert statuses == {dt.date(2026, 5, 4): DueStatus.PENDING, dt.date(2026, 5, 5): DueStatus.COMPLETED}
 
@@ -219,7 +276,16 @@ def test_late_synced_entry_turns_a_miss_into_completed(therapist: Any, patient: 
     item = DueItem.objects.get(patient=patient, local_date=dt.date(2026, 5, 4))
     assert item.status == DueStatus.MISSED
     recorded = utc(2026, 5, 4, 12)  # made offline on time, synced a day later
-    assessment_record(actor=Actor(user=patient.user), patient=patient, instrument="nrs", answers={"score": 3}, recorded_at=recorded, client_uuid=uuid.uuid4(), source="patient", now=utc(2026, 5, 5, 3))
+    assessment_record(
+        actor=Actor(user=patient.user),
+        patient=patient,
+        instrument="nrs",
+        answers={"score": 3},
+        recorded_at=recorded,
+        client_uuid=uuid.uuid4(),
+        source="patient",
+        now=utc(2026, 5, 5, 3),
+    )
     assert DueItem.objects.get(pk=item.pk).status == DueStatus.COMPLETED
 
 
@@ -240,13 +306,18 @@ def flaky(monkeypatch: Any) -> type[FlakyChannel]:
 
 def test_transient_errors_retry_then_fail(patient: Any, flaky: Any) -> None:
     now = utc(2026, 5, 4)
-    reminder = make_reminder(patient, send_at=now, status=ReminderStatus.SENDING, claimed_at=now - dt.timedelta(minutes=1))
+    reminder = make_reminder(
+        patient, send_at=now, status=ReminderStatus.SENDING, claimed_at=now - dt.timedelta(minutes=1)
+    )
     assert reminder_deliver(reminder.pk, now=now) is Outcome.RETRY
     reminder.refresh_from_db()
     assert (reminder.status, reminder.attempts, reminder.claimed_at) == (ReminderStatus.SENDING, 1, now)
     assert reminder_deliver(reminder.pk, now=now, final_attempt=True) is Outcome.FAILED
     assert Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.FAILED
-    assert list(Delivery.objects.filter(reminder=reminder).order_by("attempt").values_list("attempt", "outcome")) == [(1, "transient_error"), (2, "transient_error")]
+    assert list(Delivery.objects.filter(reminder=reminder).order_by("attempt").values_list("attempt", "outcome")) == [
+        (1, "transient_error"),
+        (2, "transient_error"),
+    ]
 
 
 def test_permanent_errors_do_not_retry(patient: Any, flaky: Any) -> None:
@@ -273,7 +344,9 @@ def test_task_retries_only_transient_errors() -> None:
 
 
 def test_messages_are_in_the_patients_language_and_time_zone(therapist: Any, clinic: Any) -> None:
-    patient = make_patient(clinic, user=make_user(), therapists=(therapist,), time_zone="America/New_York", language="zh-hans")
+    patient = make_patient(
+        clinic, user=make_user(), therapists=(therapist,), time_zone="America/New_York", language="zh-hans"
+    )
     diary_protocol(therapist, patient, now=utc(2026, 3, 7, 6), start=dt.date(2026, 3, 7))
     reminder = Reminder.objects.get(due_item__local_date=dt.date(2026, 3, 8))
     message = reminder_message(reminder)
@@ -311,7 +384,9 @@ def test_email_errors_are_classified(patient: Any, monkeypatch: Any) -> None:
         (smtplib.SMTPResponseException(550, b"no such user"), PermanentChannelError),
         (smtplib.SMTPRecipientsRefused({"p@example.org": (550, b"no")}), PermanentChannelError),
     ]:
-        monkeypatch.setattr("django.core.mail.EmailMessage.send", lambda self, fail_silently=False, exc=exc: (_ for _ in ()).throw(exc))
+        monkeypatch.setattr(
+            "django.core.mail.EmailMessage.send", lambda self, fail_silently=False, exc=exc: (_ for _ in ()).throw(exc)
+        )
         with pytest.raises(expected):
             EmailChannel().send(reminder, message)
     reminder.recipient.email = ""
@@ -330,8 +405,12 @@ def test_web_push_removes_gone_subscriptions(patient: Any, settings: Any, monkey
     from pywebpush import WebPushException
 
     settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = "pub", "priv"
-    gone = PushSubscription.objects.create(user=patient.user, endpoint="https://push.example/gone", p256dh="k", auth="a")
-    busy = PushSubscription.objects.create(user=patient.user, endpoint="https://push.example/busy", p256dh="k", auth="a")
+    gone = PushSubscription.objects.create(
+        user=patient.user, endpoint="https://push.example/gone", p256dh="k", auth="a"
+    )
+    busy = PushSubscription.objects.create(
+        user=patient.user, endpoint="https://push.example/busy", p256dh="k", auth="a"
+    )
     calls: list[dict[str, Any]] = []
 
     def fake_webpush(subscription_info: dict[str, Any], **kwargs: Any) -> FakeResponse:
@@ -378,7 +457,14 @@ def test_sms_backend_is_pluggable(therapist: Any, clinic: Any, settings: Any) ->
     settings.SMS_BACKEND = "tests.assessments.test_reminders.RecordingSms"
     patient = make_patient(clinic, therapists=(therapist,), language="zh-hans")
     consent_record(actor=Actor(user=therapist), patient=patient, kind="reminders", granted=True)
-    diary_protocol(therapist, patient, now=utc(2026, 5, 3, 12), start=dt.date(2026, 5, 4), channels=["sms"], sms_number="+8613800138000")
+    diary_protocol(
+        therapist,
+        patient,
+        now=utc(2026, 5, 3, 12),
+        start=dt.date(2026, 5, 4),
+        channels=["sms"],
+        sms_number="+8613800138000",
+    )
     reminder = Reminder.objects.get(due_item__local_date=dt.date(2026, 5, 4))
     Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.SENDING)
     assert reminder_deliver(reminder.pk, now=utc(2026, 5, 4, 1)) is Outcome.SENT
@@ -391,7 +477,14 @@ def test_sms_backend_is_pluggable(therapist: Any, clinic: Any, settings: Any) ->
 def test_withdrawn_consent_stops_external_reminders_at_send_time(therapist: Any, clinic: Any) -> None:
     patient = make_patient(clinic, therapists=(therapist,))
     consent_record(actor=Actor(user=therapist), patient=patient, kind="reminders", granted=True)
-    diary_protocol(therapist, patient, now=utc(2026, 5, 3, 12), start=dt.date(2026, 5, 4), channels=["sms"], sms_number="+8613800138000")
+    diary_protocol(
+        therapist,
+        patient,
+        now=utc(2026, 5, 3, 12),
+        start=dt.date(2026, 5, 4),
+        channels=["sms"],
+        sms_number="+8613800138000",
+    )
     reminder = Reminder.objects.get(due_item__local_date=dt.date(2026, 5, 4))
     Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.SENDING)
     consent_record(actor=Actor(user=therapist), patient=patient, kind="reminders", granted=False)
@@ -421,7 +514,16 @@ def test_three_missed_diaries_raise_one_alert_per_run(therapist: Any, patient: A
     assert alert.severity == "warning"
     # An entry on 5 May ends the run; three more misses make a new alert.
     at = utc(2026, 5, 5, 3)
-    assessment_record(actor=Actor(user=patient.user), patient=patient, instrument="nrs", answers={"score": 3}, recorded_at=at, client_uuid=uuid.uuid4(), source="patient", now=at)
+    assessment_record(
+        actor=Actor(user=patient.user),
+        patient=patient,
+        instrument="nrs",
+        answers={"score": 3},
+        recorded_at=at,
+        client_uuid=uuid.uuid4(),
+        source="patient",
+        now=at,
+    )
     assert close(6) + close(7) + close(8) == 0
     assert close(9) == 1
     assert Alert.objects.filter(kind="missed_logs").count() == 2
@@ -446,8 +548,16 @@ def team(clinic: Any, therapist: Any, patient: Any) -> dict[str, Any]:
     return {"therapists": [therapist, second], "manager": manager}
 
 
-def test_safety_alert_fans_out_to_the_care_team_at_once(patient: Any, team: dict[str, Any], enqueue: Recorder, no_broker: list[int], django_capture_on_commit_callbacks: Any) -> None:
-    alert, _created = alert_raise(patient=patient, kind="suicidal_ideation", severity="critical", message="PHQ-9 item 9 answered 2", dedupe_key="t:1")
+def test_safety_alert_fans_out_to_the_care_team_at_once(
+    patient: Any, team: dict[str, Any], enqueue: Recorder, no_broker: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    alert, _created = alert_raise(
+        patient=patient,
+        kind="suicidal_ideation",
+        severity="critical",
+        message="PHQ-9 item 9 answered 2",
+        dedupe_key="t:1",
+    )
     now = utc(2026, 5, 4)
     with django_capture_on_commit_callbacks(execute=True):
         told = alert_fan_out(alert.pk, now=now, enqueue=enqueue)
@@ -469,9 +579,18 @@ def test_safety_alert_fans_out_to_the_care_team_at_once(patient: Any, team: dict
     assert message.url == f"/clinic/patients/{patient.pk}/"
 
 
-def test_unacknowledged_safety_alert_escalates_to_managers_once(patient: Any, team: dict[str, Any], enqueue: Recorder, no_broker: list[int], settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_unacknowledged_safety_alert_escalates_to_managers_once(
+    patient: Any,
+    team: dict[str, Any],
+    enqueue: Recorder,
+    no_broker: list[int],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     settings.SAFETY_ALERT_ESCALATE_MINUTES = 30
-    alert, _ = alert_raise(patient=patient, kind="suicidal_ideation", severity="critical", message="x", dedupe_key="t:2")
+    alert, _ = alert_raise(
+        patient=patient, kind="suicidal_ideation", severity="critical", message="x", dedupe_key="t:2"
+    )
     calm, _ = alert_raise(patient=patient, kind="worsening_pain", severity="warning", message="y", dedupe_key="t:3")
     created = alert.created_at
     Alert.objects.update(notified_at=created)
@@ -482,7 +601,10 @@ def test_unacknowledged_safety_alert_escalates_to_managers_once(patient: Any, te
     alert.refresh_from_db()
     assert alert.escalated_at == created + dt.timedelta(minutes=31)
     rows = Reminder.objects.filter(alert=alert, kind=Reminder.Kind.ESCALATION)
-    assert set(rows.values_list("recipient_id", "channel")) == {(team["manager"].pk, "in_app"), (team["manager"].pk, "email")}
+    assert set(rows.values_list("recipient_id", "channel")) == {
+        (team["manager"].pk, "in_app"),
+        (team["manager"].pk, "email"),
+    }
     assert sorted(enqueue.ids) == sorted(rows.values_list("pk", flat=True))
     with django_capture_on_commit_callbacks(execute=True):
         assert alerts_escalate(now=created + dt.timedelta(minutes=60), enqueue=enqueue).escalated == 0
@@ -492,8 +614,12 @@ def test_unacknowledged_safety_alert_escalates_to_managers_once(patient: Any, te
     assert reminder_deliver(rows.first().pk, now=created + dt.timedelta(minutes=33)) is Outcome.SKIPPED
 
 
-def test_lost_fan_out_is_caught_up(patient: Any, team: dict[str, Any], enqueue: Recorder, no_broker: list[int], django_capture_on_commit_callbacks: Any) -> None:
-    alert, _ = alert_raise(patient=patient, kind="severe_adverse_event", severity="critical", message="x", dedupe_key="t:4")
+def test_lost_fan_out_is_caught_up(
+    patient: Any, team: dict[str, Any], enqueue: Recorder, no_broker: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    alert, _ = alert_raise(
+        patient=patient, kind="severe_adverse_event", severity="critical", message="x", dedupe_key="t:4"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         result = alerts_escalate(now=alert.created_at + dt.timedelta(minutes=2), enqueue=enqueue)
     assert result.caught_up == 1
@@ -505,19 +631,32 @@ def test_lost_fan_out_is_caught_up(patient: Any, team: dict[str, Any], enqueue: 
 
 
 def test_push_subscription_api(patient_client: Any, patient: Any, therapist_client: Any, therapist: Any) -> None:
-    body = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": {"p256dh": "BNc_x-1", "auth": "tBHI"}, "expirationTime": None}
+    body = {
+        "endpoint": "https://fcm.googleapis.com/fcm/send/abc",
+        "keys": {"p256dh": "BNc_x-1", "auth": "tBHI"},
+        "expirationTime": None,
+    }
     response = patient_client.post("/api/v1/push-subscriptions/", body, format="json")
     assert response.status_code == 201, response.content
     assert patient_client.post("/api/v1/push-subscriptions/", body, format="json").status_code == 200
     # The same browser, now logged in as the therapist: the subscription moves.
     assert therapist_client.post("/api/v1/push-subscriptions/", body, format="json").status_code == 200
     assert PushSubscription.objects.get().user_id == therapist.pk
-    bad = patient_client.post("/api/v1/push-subscriptions/", {"endpoint": "http://x.example/", "keys": {"p256dh": "a b"}}, format="json")
+    bad = patient_client.post(
+        "/api/v1/push-subscriptions/", {"endpoint": "http://x.example/", "keys": {"p256dh": "a b"}}, format="json"
+    )
     assert bad.status_code == 400
     assert "endpoint" in bad.json()
-    bad = patient_client.post("/api/v1/push-subscriptions/", {"endpoint": "https://x.example/", "keys": {"p256dh": "a b"}}, format="json")
+    bad = patient_client.post(
+        "/api/v1/push-subscriptions/", {"endpoint": "https://x.example/", "keys": {"p256dh": "a b"}}, format="json"
+    )
     assert set(bad.json()["keys"]) == {"p256dh", "auth"}
-    assert therapist_client.delete("/api/v1/push-subscriptions/", {"endpoint": body["endpoint"]}, format="json").status_code == 204
+    assert (
+        therapist_client.delete(
+            "/api/v1/push-subscriptions/", {"endpoint": body["endpoint"]}, format="json"
+        ).status_code
+        == 204
+    )
     assert not PushSubscription.objects.exists()
 
 
@@ -537,11 +676,18 @@ def test_notifications_api(patient_client: Any, patient: Any, therapist: Any, dj
     response = patient_client.post(f"/api/v1/notifications/{mine[0].pk}/read/")
     assert response.status_code == 200
     assert response.json()["read_at"]
-    assert [n["title"] for n in patient_client.get("/api/v1/notifications/?unread=true").json()["results"]] == ["n2", "n1"]
+    assert [n["title"] for n in patient_client.get("/api/v1/notifications/?unread=true").json()["results"]] == [
+        "n2",
+        "n1",
+    ]
 
 
-def test_alert_api_list_and_acknowledge(patient: Any, therapist_client: Any, manager_client: Any, api_client_for: Any, clinic: Any, no_broker: list[int]) -> None:
-    alert, _ = alert_raise(patient=patient, kind="suicidal_ideation", severity="critical", message="x", dedupe_key="t:5")
+def test_alert_api_list_and_acknowledge(
+    patient: Any, therapist_client: Any, manager_client: Any, api_client_for: Any, clinic: Any, no_broker: list[int]
+) -> None:
+    alert, _ = alert_raise(
+        patient=patient, kind="suicidal_ideation", severity="critical", message="x", dedupe_key="t:5"
+    )
     url = f"/api/v1/patients/{patient.pk}/alerts/"
     listed = therapist_client.get(url + "?open=true").json()["results"]
     assert [a["id"] for a in listed] == [alert.pk]

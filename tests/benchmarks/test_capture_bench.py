@@ -88,16 +88,33 @@ def test_nrs_capture_throughput_vs_raw_insert() -> None:
 
     port = _free_port()
     env = {
-        **os.environ, "DATABASE_URL": _db_url(), "DB_CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING",
-        "DJANGO_DEBUG": os.environ.get("BENCH_DJANGO_DEBUG", "false"), "SECRET_KEY": secrets.token_urlsafe(50),
+        **os.environ,
+        "DATABASE_URL": _db_url(),
+        "DB_CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_DEBUG": os.environ.get("BENCH_DJANGO_DEBUG", "false"),
+        "SECRET_KEY": secrets.token_urlsafe(50),
         "SECURE_SSL_REDIRECT": "false",
     }
     workers = os.environ.get("BENCH_WEB_WORKERS", str(os.cpu_count() or 2))
     web_threads = os.environ.get("BENCH_WEB_THREADS", "1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", workers, "--threads", web_threads, "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            workers,
+            "--threads",
+            web_threads,
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         _wait_up(port, proc)
@@ -113,12 +130,26 @@ def test_nrs_capture_throughput_vs_raw_insert() -> None:
             mine_lat: list[float] = []
             mine_st: list[int] = []
             # Warm-up request per client (connection, worker imports) is not timed.
-            warm = json.dumps({"instrument": "nrs", "answers": {"score": 5}, "recorded_at": dt.datetime.now(dt.UTC).isoformat(), "client_uuid": str(uuid.uuid4())})
+            warm = json.dumps(
+                {
+                    "instrument": "nrs",
+                    "answers": {"score": 5},
+                    "recorded_at": dt.datetime.now(dt.UTC).isoformat(),
+                    "client_uuid": str(uuid.uuid4()),
+                }
+            )
             conn.request("POST", path, warm, headers)
             conn.getresponse().read()
             start_barrier.wait()
             for n in range(PER_CLIENT):
-                payload = json.dumps({"instrument": "nrs", "answers": {"score": n % 11}, "recorded_at": dt.datetime.now(dt.UTC).isoformat(), "client_uuid": str(uuid.uuid4())})
+                payload = json.dumps(
+                    {
+                        "instrument": "nrs",
+                        "answers": {"score": n % 11},
+                        "recorded_at": dt.datetime.now(dt.UTC).isoformat(),
+                        "client_uuid": str(uuid.uuid4()),
+                    }
+                )
                 t0 = time.perf_counter()
                 conn.request("POST", path, payload, headers)
                 response = conn.getresponse()
@@ -188,7 +219,12 @@ def _statements_per_capture(patient_id: int, authorization: str) -> int:
     client.credentials(HTTP_AUTHORIZATION=authorization)
     counts = []
     for _ in range(2):
-        body = {"instrument": "nrs", "answers": {"score": 4}, "recorded_at": dt.datetime.now(dt.UTC).isoformat(), "client_uuid": str(uuid.uuid4())}
+        body = {
+            "instrument": "nrs",
+            "answers": {"score": 4},
+            "recorded_at": dt.datetime.now(dt.UTC).isoformat(),
+            "client_uuid": str(uuid.uuid4()),
+        }
         with CaptureQueriesContext(connection) as queries:
             response = client.post(f"/api/v1/patients/{patient_id}/assessments/", body, format="json")
         assert response.status_code == 201, response.content

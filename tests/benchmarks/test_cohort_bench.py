@@ -55,13 +55,9 @@ COPY_COLUMNS = "patient_id, instrument, answers, total, band, flags, detail, rec
 def _populate(rng: np.random.Generator) -> tuple[Any, list[int], float]:
     """Clinic, manager, therapists, patients with a plan each: ORM bulk_create; NRS: COPY."""
     User = get_user_model()
-    clinic = Clinic.objects.create(
-        name="Bench clinic", slug="bench-cohort", time_zone=TZ_NAME
-    )
+    clinic = Clinic.objects.create(name="Bench clinic", slug="bench-cohort", time_zone=TZ_NAME)
     manager = User.objects.create(username="bench-manager")
-    therapists = User.objects.bulk_create(
-        [User(username=f"bench-therapist-{i}") for i in range(20)]
-    )
+    therapists = User.objects.bulk_create([User(username=f"bench-therapist-{i}") for i in range(20)])
     Membership.objects.bulk_create(
         [Membership(user=manager, clinic=clinic, role="manager")]
         + [Membership(user=t, clinic=clinic, role="therapist") for t in therapists]
@@ -84,9 +80,7 @@ def _populate(rng: np.random.Generator) -> tuple[Any, list[int], float]:
     )
     CareTeamMember.objects.bulk_create(
         [
-            CareTeamMember(
-                patient=p, user=therapists[i % len(therapists)], is_primary=True
-            )
+            CareTeamMember(patient=p, user=therapists[i % len(therapists)], is_primary=True)
             for i, p in enumerate(patients)
         ],
         batch_size=1000,
@@ -107,9 +101,7 @@ def _populate(rng: np.random.Generator) -> tuple[Any, list[int], float]:
                 plan=plan,
                 order=0,
                 modality=MODALITIES[i % len(MODALITIES)],
-                layer="central"
-                if MODALITIES[i % len(MODALITIES)] in ("tdcs", "rtms")
-                else "peripheral",
+                layer="central" if MODALITIES[i % len(MODALITIES)] in ("tdcs", "rtms") else "peripheral",
                 frequency_per_week=3,
                 duration_weeks=8,
                 sessions_prescribed=24,
@@ -133,9 +125,7 @@ def _populate(rng: np.random.Generator) -> tuple[Any, list[int], float]:
     return manager, [p.pk for p in patients], rebuild_s
 
 
-def _copy_nrs(
-    rng: np.random.Generator, patient_ids: list[int], starts: list[dt.date]
-) -> None:
+def _copy_nrs(rng: np.random.Generator, patient_ids: list[int], starts: list[dt.date]) -> None:
     """One entry a day at 20:00 local for a year from plan start: pain falls from a
     baseline of 5-9 towards 20-100 % of it at a patient-specific rate, with noise."""
     first = min(starts)
@@ -151,9 +141,7 @@ def _copy_nrs(
     serial = 0
     with (
         connection.cursor() as cursor,
-        cursor.cursor.copy(
-            f"COPY {Assessment._meta.db_table} ({COPY_COLUMNS}) FROM STDIN"
-        ) as copy,
+        cursor.cursor.copy(f"COPY {Assessment._meta.db_table} ({COPY_COLUMNS}) FROM STDIN") as copy,
     ):
         for pid, start in zip(patient_ids, starts, strict=True):
             baseline, floor, rate = (
@@ -162,11 +150,7 @@ def _copy_nrs(
                 rng.uniform(0.01, 0.1),
             )
             mean = baseline * (floor + (1 - floor) * np.exp(-rate * days))
-            values = (
-                np.clip(np.rint(mean + rng.normal(0, 1, DAYS)), 0, 10)
-                .astype(int)
-                .tolist()
-            )
+            values = np.clip(np.rint(mean + rng.normal(0, 1, DAYS)), 0, 10).astype(int).tolist()
             offset = (start - first).days
             lines = []
             for k, v in enumerate(values):
@@ -198,17 +182,9 @@ def _naive_responders(
         t0 = _naive_day0(patient)
         if t0 is None:
             continue
-        nrs = Assessment.objects.filter(
-            patient=patient, instrument="nrs", total__isnull=False
-        )
-        baseline = list(
-            nrs.filter(recorded_at__gte=t0, recorded_at__lt=t0 + window).values_list(
-                "total", flat=True
-            )
-        )
-        last = (
-            nrs.order_by("-recorded_at").values_list("recorded_at", flat=True).first()
-        )
+        nrs = Assessment.objects.filter(patient=patient, instrument="nrs", total__isnull=False)
+        baseline = list(nrs.filter(recorded_at__gte=t0, recorded_at__lt=t0 + window).values_list("total", flat=True))
+        last = nrs.order_by("-recorded_at").values_list("recorded_at", flat=True).first()
         if last is None:
             continue
         current = list(
@@ -268,10 +244,7 @@ def _naive_summary(
             k = (at - t0) // week
             if k < HORIZON_WEEKS:
                 cells.setdefault(k, []).append(v)
-        means = tuple(
-            sum(cells[k]) / len(cells[k]) if k in cells else float("nan")
-            for k in range(HORIZON_WEEKS)
-        )
+        means = tuple(sum(cells[k]) / len(cells[k]) if k in cells else float("nan") for k in range(HORIZON_WEEKS))
         enough = [k for k in sorted(cells) if len(cells[k]) >= 3]
         weeks: float | None = None
         event = False
@@ -311,11 +284,7 @@ def test_cohort_summary_vs_naive_loop() -> None:
     horizon12_s = time.perf_counter() - t0
     gc.unfreeze()
 
-    sample = sorted(
-        rng.choice(
-            patient_ids, size=min(NAIVE_SAMPLE, len(patient_ids)), replace=False
-        ).tolist()
-    )
+    sample = sorted(rng.choice(patient_ids, size=min(NAIVE_SAMPLE, len(patient_ids)), replace=False).tolist())
     naive, naive_sample_s = _naive_responders(sample)
     naive_s = naive_sample_s * len(patient_ids) / len(sample)
     full, full_sample_s = _naive_summary(sample)

@@ -34,7 +34,10 @@ pytestmark = [
     pytest.mark.bench,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
-        not (os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) and os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")),
+        not (
+            os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+            and os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")
+        ),
         reason="benchmark needs DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://...",
     ),
 ]

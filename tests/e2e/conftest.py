@@ -134,7 +134,9 @@ class Network:
         infos = self.driver.execute_cdp_cmd("Target.getTargets", {})["targetInfos"]
         for info in infos:
             if info["type"] == "service_worker" and info["targetId"] not in self.sessions:
-                attached = self.driver.execute_cdp_cmd("Target.attachToTarget", {"targetId": info["targetId"], "flatten": False})
+                attached = self.driver.execute_cdp_cmd(
+                    "Target.attachToTarget", {"targetId": info["targetId"], "flatten": False}
+                )
                 self.sessions[info["targetId"]] = attached["sessionId"]
                 self._send(attached["sessionId"], "Network.enable", {})
         live = {info["targetId"] for info in infos}

@@ -34,16 +34,12 @@ def _wait(browser, condition, timeout: float = WAIT):
 
 
 def _desktop(browser, height: int = DESKTOP["height"]) -> None:
-    browser.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride", {**DESKTOP, "height": height}
-    )
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**DESKTOP, "height": height})
 
 
 def _full_page(browser, screenshot, name: str) -> None:
     """Screenshot the whole page: grow the viewport to the document's height first."""
-    height = browser.execute_script(
-        "return Math.ceil(document.documentElement.scrollHeight)"
-    )
+    height = browser.execute_script("return Math.ceil(document.documentElement.scrollHeight)")
     _desktop(browser, min(int(height), 4000))
     browser.execute_script("window.scrollTo(0, 0)")
     screenshot(name)
@@ -84,9 +80,7 @@ def console(transactional_db):
         diagnoses=["lumbar_radiculopathy"],
         affected_side="left",
     )
-    make_patient(
-        clinic, therapists=(therapist,), display_name="Zhao Min", diagnoses=["clbp"]
-    )
+    make_patient(clinic, therapists=(therapist,), display_name="Zhao Min", diagnoses=["clbp"])
     actor = Actor(user=therapist)
     now = timezone.now()
     for days_ago in range(30, 0, -1):
@@ -116,9 +110,7 @@ def console(transactional_db):
     return {"therapist": therapist, "patient": patient}
 
 
-def test_therapist_records_a_thermal_reading_and_the_chart_updates(
-    browser, live_server, screenshot, console
-):
+def test_therapist_records_a_thermal_reading_and_the_chart_updates(browser, live_server, screenshot, console):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -136,9 +128,7 @@ def test_therapist_records_a_thermal_reading_and_the_chart_updates(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-patient]")) == 1,
     )
     assert "Zhao Min" in browser.find_element(By.ID, "worklist").text
-    assert (
-        "q=zhao" in browser.current_url
-    )  # hx-push-url keeps the filter in the address
+    assert "q=zhao" in browser.current_url  # hx-push-url keeps the filter in the address
     browser.find_element(By.ID, "q").send_keys(Keys.BACKSPACE * 4)
     _wait(
         browser,
@@ -156,13 +146,10 @@ def test_therapist_records_a_thermal_reading_and_the_chart_updates(
 
     form = browser.find_element(By.ID, "thermal-form")
     assert (
-        form.find_element(By.NAME, "th-region_0").get_attribute("value")
-        == "L5 dorsum of foot"
+        form.find_element(By.NAME, "th-region_0").get_attribute("value") == "L5 dorsum of foot"
     )  # repeated from the last reading
     assert (
-        form.find_element(
-            By.CSS_SELECTOR, 'select[name="th-affected_side"] option[selected]'
-        ).get_attribute("value")
+        form.find_element(By.CSS_SELECTOR, 'select[name="th-affected_side"] option[selected]').get_attribute("value")
         == "left"
     )
 
@@ -172,17 +159,13 @@ def test_therapist_records_a_thermal_reading_and_the_chart_updates(
     form.find_element(By.NAME, "th-right_0").click()
     _wait(
         browser,
-        lambda d: (
-            "less than or equal to 45" in d.find_element(By.ID, "fb-th-left_0").text
-        ),
+        lambda d: "less than or equal to 45" in d.find_element(By.ID, "fb-th-left_0").text,
     )
     ambient = form.find_element(By.NAME, "th-ambient_c")
     ambient.send_keys("26.5")
     form.find_element(By.NAME, "th-acclimatisation_min").click()
     _wait(browser, lambda d: "flagged" in d.find_element(By.ID, "fb-th-ambient_c").text)
-    browser.execute_script(
-        "document.getElementById('thermal-form').scrollIntoView({block: 'center'})"
-    )
+    browser.execute_script("document.getElementById('thermal-form').scrollIntoView({block: 'center'})")
     screenshot("console-thermal-inline-validation")
 
     left.clear()
@@ -198,9 +181,7 @@ def test_therapist_records_a_thermal_reading_and_the_chart_updates(
 
     _wait(
         browser,
-        lambda d: (
-            "Thermal reading saved." in d.find_element(By.ID, "thermal-form").text
-        ),
+        lambda d: "Thermal reading saved." in d.find_element(By.ID, "thermal-form").text,
     )
     # The chart card was swapped out of band and redrawn from the new figure.
     _wait(
@@ -217,22 +198,15 @@ def test_therapist_records_a_thermal_reading_and_the_chart_updates(
     # the form is ready for the next reading: temperatures cleared, regions kept
     fresh = browser.find_element(By.ID, "thermal-form")
     assert fresh.find_element(By.NAME, "th-left_0").get_attribute("value") == ""
-    assert (
-        fresh.find_element(By.NAME, "th-region_1").get_attribute("value")
-        == "S1 lateral foot"
-    )
+    assert fresh.find_element(By.NAME, "th-region_1").get_attribute("value") == "S1 lateral foot"
     _full_page(browser, screenshot, "console-patient-after-thermal")
 
-    stored = Assessment.objects.filter(patient=patient, instrument="thermal").order_by(
-        "recorded_at"
-    )
+    stored = Assessment.objects.filter(patient=patient, instrument="thermal").order_by("recorded_at")
     assert stored.count() == 2
     assert stored.last().detail["rois"][0]["delta_c"] == -1.5
 
 
-def test_therapist_acknowledges_a_safety_alert_from_the_worklist(
-    browser, live_server, screenshot, console
-):
+def test_therapist_acknowledges_a_safety_alert_from_the_worklist(browser, live_server, screenshot, console):
     from selenium.webdriver.common.by import By
 
     patient = console["patient"]
@@ -256,16 +230,11 @@ def test_therapist_acknowledges_a_safety_alert_from_the_worklist(
     item.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     _wait(
         browser,
-        lambda d: (
-            "Acknowledged by e2e-console-therapist"
-            in d.find_element(By.ID, f"alert-{alert.pk}").text
-        ),
+        lambda d: "Acknowledged by e2e-console-therapist" in d.find_element(By.ID, f"alert-{alert.pk}").text,
     )
     # the worklist re-reads its rows: the patient no longer leads for a safety alert
     row_class = f"const r = document.querySelector('tr[data-patient=\"{patient.pk}\"]'); return r ? r.className : null;"
-    _wait(
-        browser, lambda d: d.execute_script(row_class) == "row-due"
-    )  # read in the page: the rows are being swapped
+    _wait(browser, lambda d: d.execute_script(row_class) == "row-due")  # read in the page: the rows are being swapped
     screenshot("console-alert-acknowledged")
     alert.refresh_from_db()
     assert alert.acknowledged_by_id == console["therapist"].pk

@@ -26,7 +26,6 @@ from assessments.models import Assessment
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 
-
 def wait_for(predicate, timeout=15.0, interval=0.25, message="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -59,7 +58,11 @@ def run_async(browser, body):
 
 
 def visible(browser, selector):
-    return js(browser, "var n = document.querySelector(arguments[0]); return !!n && !n.closest('[hidden]') && n.offsetParent !== null;", selector)
+    return js(
+        browser,
+        "var n = document.querySelector(arguments[0]); return !!n && !n.closest('[hidden]') && n.offsetParent !== null;",
+        selector,
+    )
 
 
 def click(browser, selector):
@@ -77,27 +80,45 @@ def go(browser, hash_):
 
 def until_controlled(browser):
     """Wait for the service worker, reload, and check it now controls the page."""
-    state = lambda: run_async(browser, "navigator.serviceWorker.ready.then(function (r) { return r.active && r.active.state; })")  # noqa: E731
+
+    def state():
+        return run_async(
+            browser, "navigator.serviceWorker.ready.then(function (r) { return r.active && r.active.state; })"
+        )
+
     wait_for(lambda: state() == "activated", message="service worker activated")
     browser.refresh()
     wait_for(lambda: js(browser, "return !!window.RehabApp"), message="app after reload")
     wait_for(lambda: js(browser, "return !!navigator.serviceWorker.controller"), message="service worker control")
     # The shell is in the versioned cache (precached at install).
-    wait_for(lambda: run_async(browser, "caches.match('/api/v1/instruments/').then(function (r) { return !!r; })"), message="instruments cached")
-    wait_for(lambda: run_async(browser, "caches.match('/app/').then(function (r) { return !!r; })"), message="app page cached")
+    wait_for(
+        lambda: run_async(browser, "caches.match('/api/v1/instruments/').then(function (r) { return !!r; })"),
+        message="instruments cached",
+    )
+    wait_for(
+        lambda: run_async(browser, "caches.match('/app/').then(function (r) { return !!r; })"),
+        message="app page cached",
+    )
 
 
 def set_offline(browser, network, offline):
     network.set(offline=offline)
-    wait_for(lambda: js(browser, "return navigator.onLine;") is (not offline), message=f"navigator.onLine == {not offline}")
+    wait_for(
+        lambda: js(browser, "return navigator.onLine;") is (not offline), message=f"navigator.onLine == {not offline}"
+    )
 
 
 def queue_states(browser):
-    return run_async(browser, "window.RehabApp.list().then(function (rows) { return rows.map(function (r) { return r.state; }); })")
+    return run_async(
+        browser, "window.RehabApp.list().then(function (rows) { return rows.map(function (r) { return r.state; }); })"
+    )
 
 
 def answer_option(browser, index):
-    buttons = wait_for(lambda: js(browser, "var b = document.querySelectorAll('#q-options .option'); return b.length ? b.length : 0;"), message="options")
+    buttons = wait_for(
+        lambda: js(browser, "var b = document.querySelectorAll('#q-options .option'); return b.length ? b.length : 0;"),
+        message="options",
+    )
     assert index < buttons
     js(browser, "document.querySelectorAll('#q-options .option')[arguments[0]].click();", index)
 
@@ -135,7 +156,10 @@ def test_install_criteria(browser, live_server, pwa_patient, sign_in, screenshot
     assert {icon["sizes"] for icon in manifest["icons"]} >= {"192x192", "512x512"}
     assert any(icon.get("purpose") == "maskable" for icon in manifest["icons"])
     for icon in manifest["icons"]:
-        status = run_async(browser, f"fetch('{icon['src']}').then(function (r) {{ return r.status + ' ' + r.headers.get('content-type'); }})")
+        status = run_async(
+            browser,
+            f"fetch('{icon['src']}').then(function (r) {{ return r.status + ' ' + r.headers.get('content-type'); }})",
+        )
         assert status == "200 image/png", (icon["src"], status)
 
     until_controlled(browser)
@@ -144,7 +168,11 @@ def test_install_criteria(browser, live_server, pwa_patient, sign_in, screenshot
     assert js(browser, "return navigator.serviceWorker.controller.scriptURL;") == f"{live_server.url}/sw.js"
     caches = run_async(browser, "caches.keys()")
     assert any(name.startswith("rehab-shell-v") for name in caches), caches
-    for url in ("/static/frontend/vendor/htmx.min.js", "/static/frontend/vendor/plotly.min.js", "/static/frontend/pwa/app.js"):
+    for url in (
+        "/static/frontend/vendor/htmx.min.js",
+        "/static/frontend/vendor/plotly.min.js",
+        "/static/frontend/pwa/app.js",
+    ):
         assert run_async(browser, f"caches.match('{url}').then(function (r) {{ return !!r; }})"), url
     assert small_targets(browser) == []
     screenshot("01-today")
@@ -194,7 +222,12 @@ def test_three_entries_offline_then_synced_once(browser, network, live_server, p
     wait_for(lambda: len(queue_states(browser)) == 3, message="third entry queued")
 
     go(browser, "#today")
-    wait_for(lambda: len(js(browser, "return document.querySelectorAll('#queue-list .queue-item[data-state=queued]');")) == 3, message="three queued rows shown")
+    wait_for(
+        lambda: (
+            len(js(browser, "return document.querySelectorAll('#queue-list .queue-item[data-state=queued]');")) == 3
+        ),
+        message="three queued rows shown",
+    )
     assert queue_states(browser) == ["queued", "queued", "queued"]
     js(browser, "document.getElementById('queue-list').scrollIntoView();")
     screenshot("04-offline-queued")
@@ -211,7 +244,12 @@ def test_three_entries_offline_then_synced_once(browser, network, live_server, p
     set_offline(browser, network, False)
     wait_for(lambda: queue_states(browser) == ["synced", "synced", "synced"], timeout=20, message="all three synced")
     wait_for(lambda: Assessment.objects.count() == 3, message="three rows on the server")
-    uuids = set(run_async(browser, "window.RehabApp.list().then(function (rows) { return rows.map(function (r) { return r.client_uuid; }); })"))
+    uuids = set(
+        run_async(
+            browser,
+            "window.RehabApp.list().then(function (rows) { return rows.map(function (r) { return r.client_uuid; }); })",
+        )
+    )
     rows = db(lambda: list(Assessment.objects.order_by("recorded_at", "id")))
     assert {str(a.client_uuid) for a in rows} == uuids
     assert [a.instrument for a in rows] == ["nrs", "vas", "dn4"]
@@ -252,7 +290,10 @@ def test_phq9_on_a_phone(browser, live_server, pwa_patient, sign_in, screenshot)
         wait_for(lambda index=index: q_count(browser) == f"{index + 1} / 9", message=f"item {index + 1}")
         answer_option(browser, answers[index])
     # Problems were checked, so the optional difficulty question follows (not counted in n / 9).
-    wait_for(lambda: js(browser, "return document.getElementById('q-title').textContent;").startswith("If you checked off"), message="difficulty")
+    wait_for(
+        lambda: js(browser, "return document.getElementById('q-title').textContent;").startswith("If you checked off"),
+        message="difficulty",
+    )
     assert q_count(browser) == ""
     answer_option(browser, 1)
     wait_for(lambda: visible(browser, "#q-save"), message="review")
@@ -313,29 +354,60 @@ def test_item9_shows_crisis_resources_offline(browser, network, live_server, pwa
 def test_progress_plan_settings_and_chinese(browser, live_server, pwa_patient, sign_in, screenshot):
     now = timezone.now()
     for days, score in ((20, 7), (16, 7), (12, 6), (8, 5), (4, 5), (1, 4)):
-        Assessment.objects.create(patient=pwa_patient, instrument="nrs", answers={"score": score, "recall": "now"}, total=score, band="moderate", recorded_at=now - dt.timedelta(days=days), client_uuid=uuid.uuid4())
+        Assessment.objects.create(
+            patient=pwa_patient,
+            instrument="nrs",
+            answers={"score": score, "recall": "now"},
+            total=score,
+            band="moderate",
+            recorded_at=now - dt.timedelta(days=days),
+            client_uuid=uuid.uuid4(),
+        )
     for days, mm in ((18, 68.0), (9, 52.0), (2, 41.0)):
-        Assessment.objects.create(patient=pwa_patient, instrument="vas", answers={"score_mm": mm}, total=mm, band="moderate", recorded_at=now - dt.timedelta(days=days), client_uuid=uuid.uuid4())
+        Assessment.objects.create(
+            patient=pwa_patient,
+            instrument="vas",
+            answers={"score_mm": mm},
+            total=mm,
+            band="moderate",
+            recorded_at=now - dt.timedelta(days=days),
+            client_uuid=uuid.uuid4(),
+        )
     _make_plan(pwa_patient)
     from assessments.models import DueItem
 
-    DueItem.objects.create(patient=pwa_patient, instrument="phq9", due_at=now - dt.timedelta(hours=1), closes_at=now + dt.timedelta(hours=12), local_date=timezone.localdate())
+    DueItem.objects.create(
+        patient=pwa_patient,
+        instrument="phq9",
+        due_at=now - dt.timedelta(hours=1),
+        closes_at=now + dt.timedelta(hours=12),
+        local_date=timezone.localdate(),
+    )
     sign_in("e2e-patient")
 
     # Today lists the due questionnaire from GET /api/v1/patients/{id}/due/ and the home exercise.
-    wait_for(lambda: js(browser, "return !!document.querySelector('#due-list [data-due=phq9]');"), message="PHQ-9 due today")
+    wait_for(
+        lambda: js(browser, "return !!document.querySelector('#due-list [data-due=phq9]');"), message="PHQ-9 due today"
+    )
     assert js(browser, "return document.getElementById('nothing-due').hidden;") is True
     assert "Due today" in js(browser, "return document.querySelector('#due-list [data-due=phq9]').innerText;")
-    wait_for(lambda: js(browser, "return document.querySelectorAll('#exercise-list .exercise-btn').length;") == 1, message="home exercise listed")
+    wait_for(
+        lambda: js(browser, "return document.querySelectorAll('#exercise-list .exercise-btn').length;") == 1,
+        message="home exercise listed",
+    )
     screenshot("00-today-due")
 
     go(browser, "#progress")
-    wait_for(lambda: js(browser, "return !!document.querySelector('#progress-chart .main-svg');"), message="plotly chart")
+    wait_for(
+        lambda: js(browser, "return !!document.querySelector('#progress-chart .main-svg');"), message="plotly chart"
+    )
     assert js(browser, "return document.querySelectorAll('#progress-chart .scatterlayer .trace').length;") == 3
     screenshot("10-progress")
 
     go(browser, "#plan")
-    wait_for(lambda: js(browser, "return document.querySelectorAll('#plan-lanes .lane').length;") == 2, message="plan lanes")
+    wait_for(
+        lambda: js(browser, "return document.querySelectorAll('#plan-lanes .lane').length;") == 2, message="plan lanes"
+    )
     screenshot("11-plan")
     # The full two-lane plan page (therapies front end) opens from the app, and back again.
     click(browser, "#plan-page-link")
@@ -345,7 +417,10 @@ def test_progress_plan_settings_and_chinese(browser, live_server, pwa_patient, s
     wait_for(lambda: js(browser, "return !!window.RehabApp"), message="back in the app")
 
     go(browser, "#today")
-    wait_for(lambda: js(browser, "return document.querySelectorAll('#exercise-list .exercise-btn').length;") >= 1, message="home exercise")
+    wait_for(
+        lambda: js(browser, "return document.querySelectorAll('#exercise-list .exercise-btn').length;") >= 1,
+        message="home exercise",
+    )
     click(browser, "#exercise-list .exercise-btn")
     wait_for(lambda: queue_states(browser) == ["synced"], message="exercise sent")
     from therapies.models import HomeExerciseLog
@@ -353,7 +428,13 @@ def test_progress_plan_settings_and_chinese(browser, live_server, pwa_patient, s
     assert db(HomeExerciseLog.objects.filter(patient=pwa_patient, done=True).count) == 1
 
     go(browser, "#settings")
-    wait_for(lambda: js(browser, "return document.getElementById('push-status').textContent.length > 0 || !document.getElementById('push-on').disabled;"), message="settings")
+    wait_for(
+        lambda: js(
+            browser,
+            "return document.getElementById('push-status').textContent.length > 0 || !document.getElementById('push-on').disabled;",
+        ),
+        message="settings",
+    )
     assert small_targets(browser) == []
     screenshot("12-settings")
 
@@ -364,7 +445,10 @@ def test_progress_plan_settings_and_chinese(browser, live_server, pwa_patient, s
     go(browser, "#today")
     assert "今天" in js(browser, "return document.body.innerText;")
     go(browser, "#q/phq9")
-    wait_for(lambda: js(browser, "return document.getElementById('q-title').textContent;") == "做事时提不起劲或没有兴趣", message="Chinese PHQ-9 item from the instruments API")
+    wait_for(
+        lambda: js(browser, "return document.getElementById('q-title').textContent;") == "做事时提不起劲或没有兴趣",
+        message="Chinese PHQ-9 item from the instruments API",
+    )
     screenshot("13-phq9-zh")
     go(browser, "#today")
     screenshot("14-today-zh")
@@ -377,27 +461,76 @@ def _make_plan(patient):
     except ImportError:  # pragma: no cover - therapies not installed
         pytest.skip("therapies app not available")
     plan = RehabPlan.objects.create(patient=patient, version=1, reason="Initial plan", start_date=timezone.localdate())
-    PlanComponent.objects.create(plan=plan, order=0, modality="tdcs", layer="central", parameters={"current_ma": 2.0, "duration_min": 20}, frequency_per_week=3, duration_weeks=4, sessions_prescribed=12)
-    PlanComponent.objects.create(plan=plan, order=1, modality="exercise", layer="peripheral", parameters={}, frequency_per_week=5, duration_weeks=8, sessions_prescribed=40, notes="Core stabilisation, 20 minutes")
-    PlanComponent.objects.create(plan=plan, order=2, modality="manual_therapy", layer="peripheral", parameters={}, frequency_per_week=1, duration_weeks=6, sessions_prescribed=6)
+    PlanComponent.objects.create(
+        plan=plan,
+        order=0,
+        modality="tdcs",
+        layer="central",
+        parameters={"current_ma": 2.0, "duration_min": 20},
+        frequency_per_week=3,
+        duration_weeks=4,
+        sessions_prescribed=12,
+    )
+    PlanComponent.objects.create(
+        plan=plan,
+        order=1,
+        modality="exercise",
+        layer="peripheral",
+        parameters={},
+        frequency_per_week=5,
+        duration_weeks=8,
+        sessions_prescribed=40,
+        notes="Core stabilisation, 20 minutes",
+    )
+    PlanComponent.objects.create(
+        plan=plan,
+        order=2,
+        modality="manual_therapy",
+        layer="peripheral",
+        parameters={},
+        frequency_per_week=1,
+        duration_weeks=6,
+        sessions_prescribed=6,
+    )
     return plan
 
 
-def test_rejected_entry_keeps_its_reason_and_a_lost_answer_is_not_stored_twice(browser, network, live_server, pwa_patient, sign_in, screenshot):
+def test_rejected_entry_keeps_its_reason_and_a_lost_answer_is_not_stored_twice(
+    browser, network, live_server, pwa_patient, sign_in, screenshot
+):
     sign_in("e2e-patient")
     until_controlled(browser)
     set_offline(browser, network, True)
     pk = pwa_patient.pk
     # A score the server refuses (as a buggy or tampered client would send) ...
-    run_async(browser, f"RehabQueue.enqueue({pk}, 'assessment', {{instrument: 'nrs', answers: {{score: 11}}}}, {{label: 'NRS 11'}})")
+    run_async(
+        browser,
+        f"RehabQueue.enqueue({pk}, 'assessment', {{instrument: 'nrs', answers: {{score: 11}}}}, {{label: 'NRS 11'}})",
+    )
     # ... and an entry the server already stored although the phone never heard back.
-    row = run_async(browser, f"RehabQueue.enqueue({pk}, 'assessment', {{instrument: 'nrs', answers: {{score: 3}}}}, {{label: 'NRS 3'}})")
-    Assessment.objects.create(patient=pwa_patient, instrument="nrs", answers={"score": 3, "recall": "now"}, total=3, recorded_at=timezone.now(), client_uuid=uuid.UUID(row["client_uuid"]))
+    row = run_async(
+        browser,
+        f"RehabQueue.enqueue({pk}, 'assessment', {{instrument: 'nrs', answers: {{score: 3}}}}, {{label: 'NRS 3'}})",
+    )
+    Assessment.objects.create(
+        patient=pwa_patient,
+        instrument="nrs",
+        answers={"score": 3, "recall": "now"},
+        total=3,
+        recorded_at=timezone.now(),
+        client_uuid=uuid.UUID(row["client_uuid"]),
+    )
     set_offline(browser, network, False)
     wait_for(lambda: sorted(queue_states(browser)) == ["rejected", "synced"], timeout=20, message="answers for both")
     assert db(Assessment.objects.count) == 1  # the duplicate was folded, the bad entry refused
     go(browser, "#today")
-    reason = wait_for(lambda: js(browser, "var n = document.querySelector('.queue-item[data-state=rejected] .queue-reason'); return n && n.textContent;"), message="reason shown")
+    reason = wait_for(
+        lambda: js(
+            browser,
+            "var n = document.querySelector('.queue-item[data-state=rejected] .queue-reason'); return n && n.textContent;",
+        ),
+        message="reason shown",
+    )
     assert "score" in reason
     js(browser, "document.getElementById('queue-list').scrollIntoView();")
     screenshot("15-rejected-entry")

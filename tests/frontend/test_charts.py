@@ -23,11 +23,7 @@ def _bands(instrument):
 
 
 def _hlines(fig):
-    return sorted(
-        s["y0"]
-        for s in fig["layout"]["shapes"]
-        if s["type"] == "line" and s.get("xref") == "paper"
-    )
+    return sorted(s["y0"] for s in fig["layout"]["shapes"] if s["type"] == "line" and s.get("xref") == "paper")
 
 
 def two_year_diary(seed: int = 7) -> list[tuple[dt.date, float]]:
@@ -67,13 +63,8 @@ def test_two_year_nrs_with_plan_versions_and_a_course_of_sessions_is_at_most_8_k
         (DAY0 + dt.timedelta(days=120), "v2"),
         (DAY0 + dt.timedelta(days=400), "v3"),
     ]
-    sessions = [
-        (DAY0 + dt.timedelta(days=2 * i), "tDCS" if i % 2 else "Exercise")
-        for i in range(36)
-    ]
-    fig = charts.nrs_figure(
-        entries, baseline=6.4, plan_versions=versions, sessions=sessions
-    )
+    sessions = [(DAY0 + dt.timedelta(days=2 * i), "tDCS" if i % 2 else "Exercise") for i in range(36)]
+    fig = charts.nrs_figure(entries, baseline=6.4, plan_versions=versions, sessions=sessions)
     assert len(json.dumps(fig)) <= 8 * 1024, len(json.dumps(fig))
     # and what is actually sent (no spaces after separators) is smaller still
     assert len(charts.figure_json(fig)) < len(json.dumps(fig))
@@ -82,13 +73,9 @@ def test_two_year_nrs_with_plan_versions_and_a_course_of_sessions_is_at_most_8_k
 def test_two_years_of_twice_weekly_sessions_become_weekly_counts_within_8_kb():
     entries = two_year_diary(seed=5)
     sessions = [(DAY0 + dt.timedelta(days=d), "tDCS") for d in range(0, 728, 7)]
-    sessions += [
-        (DAY0 + dt.timedelta(days=d + 3), "Exercise") for d in range(0, 728, 7)
-    ]
+    sessions += [(DAY0 + dt.timedelta(days=d + 3), "Exercise") for d in range(0, 728, 7)]
     versions = [(DAY0, "v1"), (DAY0 + dt.timedelta(days=200), "v2")]
-    fig = charts.nrs_figure(
-        entries, baseline=6.4, plan_versions=versions, sessions=sessions
-    )
+    fig = charts.nrs_figure(entries, baseline=6.4, plan_versions=versions, sessions=sessions)
     assert len(json.dumps(fig)) <= 8 * 1024, len(json.dumps(fig))
     weekly = fig["data"][-1]
     assert weekly["type"] == "bar"
@@ -150,10 +137,7 @@ def test_nrs_plan_versions_and_sessions_are_marked():
 
 
 def test_rolling_mean_is_trailing_seven_calendar_days_and_needs_three_entries():
-    daily = [
-        (DAY0 + dt.timedelta(days=i), float(v))
-        for i, v in enumerate([1, 2, 3, 4, 5, 6, 7, 8])
-    ]
+    daily = [(DAY0 + dt.timedelta(days=i), float(v)) for i, v in enumerate([1, 2, 3, 4, 5, 6, 7, 8])]
     means = charts.rolling_mean(daily)
     assert means[:2] == [None, None]
     assert means[2] == pytest.approx(2.0)
@@ -168,9 +152,7 @@ def test_long_series_mean_line_is_sampled_but_keeps_the_latest_day():
     mean = charts.nrs_figure(entries, baseline=None)["data"][1]
     assert mean["dx"] == 2 * charts.DAY_MS
     assert len(mean["y"]) == 365
-    last = dt.date.fromisoformat(mean["x0"]) + dt.timedelta(
-        days=2 * (len(mean["y"]) - 1)
-    )
+    last = dt.date.fromisoformat(mean["x0"]) + dt.timedelta(days=2 * (len(mean["y"]) - 1))
     assert last == DAY0 + dt.timedelta(days=729)
 
 
@@ -184,9 +166,7 @@ def test_empty_nrs_figure_says_so():
 
 
 def test_phq9_band_shading_has_one_rectangle_per_band():
-    fig = charts.banded_figure(
-        [(DAY0, 12)], bands=_bands(PHQ9), name="PHQ-9", cutoff=10
-    )
+    fig = charts.banded_figure([(DAY0, 12)], bands=_bands(PHQ9), name="PHQ-9", cutoff=10)
     rects = [s for s in fig["layout"]["shapes"] if s["type"] == "rect"]
     assert [(r["y0"], r["y1"]) for r in rects] == [
         (0, 4.5),
@@ -198,20 +178,19 @@ def test_phq9_band_shading_has_one_rectangle_per_band():
     assert all(r["xref"] == "paper" and r["layer"] == "below" for r in rects)
     assert len({r["fillcolor"] for r in rects}) == 5
     assert 10 in _hlines(fig)  # the screening cut-off
-    assert [a["text"] for a in fig["layout"]["annotations"]][:5] == [
-        b.label.en for b in PHQ9.bands
-    ]
+    assert [a["text"] for a in fig["layout"]["annotations"]][:5] == [b.label.en for b in PHQ9.bands]
 
 
 def test_gad7_and_odi_band_shading():
     gad = charts.banded_figure([(DAY0, 8)], bands=_bands(GAD7), name="GAD-7")
-    assert [
-        (r["y0"], r["y1"]) for r in gad["layout"]["shapes"] if r["type"] == "rect"
-    ] == [(0, 4.5), (4.5, 9.5), (9.5, 14.5), (14.5, 21)]
+    assert [(r["y0"], r["y1"]) for r in gad["layout"]["shapes"] if r["type"] == "rect"] == [
+        (0, 4.5),
+        (4.5, 9.5),
+        (9.5, 14.5),
+        (14.5, 21),
+    ]
     odi = charts.banded_figure([(DAY0, 30)], bands=_bands(ODI), name="ODI")
-    assert len([r for r in odi["layout"]["shapes"] if r["type"] == "rect"]) == len(
-        ODI.bands
-    )
+    assert len([r for r in odi["layout"]["shapes"] if r["type"] == "rect"]) == len(ODI.bands)
     assert gad["data"][0]["y"] == [8]
 
 

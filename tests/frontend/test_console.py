@@ -36,9 +36,7 @@ def client_for(user: Any) -> Client:
     return client
 
 
-def add(
-    patient: Any, instrument: str, when: dt.datetime, total: float | None, **fields: Any
-) -> Assessment:
+def add(patient: Any, instrument: str, when: dt.datetime, total: float | None, **fields: Any) -> Assessment:
     """A stored assessment without the service (fast bulk set-up for read tests)."""
     return Assessment.objects.create(
         patient=patient,
@@ -105,17 +103,13 @@ def thermal_post(prefix: str = "th", **overrides: Any) -> dict[str, Any]:
 
 
 def worklist_ids(response: Any) -> list[int]:
-    return [
-        int(pk) for pk in re.findall(r'data-patient="(\d+)"', response.content.decode())
-    ]
+    return [int(pk) for pk in re.findall(r'data-patient="(\d+)"', response.content.decode())]
 
 
 def needs_by_id(response: Any) -> dict[int, str]:
     return {
         int(pk): need
-        for need, pk in re.findall(
-            r'<tr class="row-(\w+)" data-patient="(\d+)"', response.content.decode()
-        )
+        for need, pk in re.findall(r'<tr class="row-(\w+)" data-patient="(\d+)"', response.content.decode())
     }
 
 
@@ -161,39 +155,19 @@ def test_patient_page_for_each_role(therapist, manager, patient, other_clinic):
 @pytest.mark.django_db
 def test_missing_patient_is_a_404_and_leaves_a_denied_audit_event(therapist):
     assert client_for(therapist).get("/clinic/patients/999999/").status_code == 404
-    assert AuditEvent.objects.filter(
-        action="denied", object_id="999999", actor_id=therapist.pk
-    ).exists()
+    assert AuditEvent.objects.filter(action="denied", object_id="999999", actor_id=therapist.pk).exists()
 
 
 @pytest.mark.django_db
-def test_forms_are_refused_for_managers_and_strangers(
-    therapist, manager, patient, other_clinic
-):
+def test_forms_are_refused_for_managers_and_strangers(therapist, manager, patient, other_clinic):
     url = f"/clinic/patients/{patient.pk}/thermal/"
     assert client_for(manager).post(url, thermal_post()).status_code == 403
-    assert (
-        client_for(make_staff(patient.clinic, "therapist"))
-        .post(url, thermal_post())
-        .status_code
-        == 404
-    )
-    assert (
-        client_for(make_staff(other_clinic, "therapist"))
-        .post(url, thermal_post())
-        .status_code
-        == 404
-    )
+    assert client_for(make_staff(patient.clinic, "therapist")).post(url, thermal_post()).status_code == 404
+    assert client_for(make_staff(other_clinic, "therapist")).post(url, thermal_post()).status_code == 404
     assert client_for(patient.user).post(url, thermal_post()).status_code == 404
+    assert client_for(manager).post(f"/clinic/patients/{patient.pk}/dn4/", {}).status_code == 403
     assert (
-        client_for(manager).post(f"/clinic/patients/{patient.pk}/dn4/", {}).status_code
-        == 403
-    )
-    assert (
-        client_for(manager)
-        .post(f"/clinic/patients/{patient.pk}/validate/thermal/", thermal_post())
-        .status_code
-        == 403
+        client_for(manager).post(f"/clinic/patients/{patient.pk}/validate/thermal/", thermal_post()).status_code == 403
     )
     assert not Assessment.objects.filter(patient=patient).exists()
     # the same form from the care team goes through
@@ -202,9 +176,7 @@ def test_forms_are_refused_for_managers_and_strangers(
 
 
 @pytest.mark.django_db
-def test_worklist_for_each_role(
-    therapist, manager, patient, other_patient, foreign_patient
-):
+def test_worklist_for_each_role(therapist, manager, patient, other_patient, foreign_patient):
     mine = client_for(therapist).get("/clinic/")
     assert mine.status_code == 200
     assert worklist_ids(mine) == [patient.pk]
@@ -218,14 +190,10 @@ def test_worklist_for_each_role(
 def test_pages_leave_audit_events(therapist, patient):
     client = client_for(therapist)
     client.get("/clinic/")
-    listed = AuditEvent.objects.get(
-        action="list", object_type="worklist", actor_id=therapist.pk
-    )
+    listed = AuditEvent.objects.get(action="list", object_type="worklist", actor_id=therapist.pk)
     assert listed.detail["patient_ids"] == [patient.pk]
     client.get(f"/clinic/patients/{patient.pk}/")
-    assert AuditEvent.objects.filter(
-        action="view.console", patient_id=patient.pk, actor_id=therapist.pk
-    ).exists()
+    assert AuditEvent.objects.filter(action="view.console", patient_id=patient.pk, actor_id=therapist.pk).exists()
     client.post(f"/clinic/patients/{patient.pk}/thermal/", thermal_post())
     assert AuditEvent.objects.filter(
         action="create",
@@ -244,9 +212,7 @@ def test_pages_leave_audit_events(therapist, patient):
 def cohort(clinic, therapist):
     """One patient per need, created in the reverse of the expected order."""
     p: dict[str, Any] = {}
-    p["none"] = make_patient(
-        clinic, therapists=(therapist,), display_name="A None", diagnoses=["clbp"]
-    )
+    p["none"] = make_patient(clinic, therapists=(therapist,), display_name="A None", diagnoses=["clbp"])
     nrs_days(p["none"], {1: 5, 2: 5})
     p["due"] = make_patient(
         clinic,
@@ -256,20 +222,14 @@ def cohort(clinic, therapist):
     )
     nrs_days(p["due"], {1: 5})
     add(p["due"], "thermal", NOW - dt.timedelta(days=29), 1.2)
-    p["missed"] = make_patient(
-        clinic, therapists=(therapist,), display_name="C Missed", diagnoses=["clbp"]
-    )
+    p["missed"] = make_patient(clinic, therapists=(therapist,), display_name="C Missed", diagnoses=["clbp"])
     nrs_days(p["missed"], {4: 5})
-    p["worse"] = make_patient(
-        clinic, therapists=(therapist,), display_name="D Worse", diagnoses=["clbp"]
-    )
+    p["worse"] = make_patient(clinic, therapists=(therapist,), display_name="D Worse", diagnoses=["clbp"])
     nrs_days(
         p["worse"],
         dict.fromkeys(range(30, 23, -1), 3) | dict.fromkeys(range(6, 0, -1), 5),
     )
-    p["safety"] = make_patient(
-        clinic, therapists=(therapist,), display_name="E Safety", diagnoses=["clbp"]
-    )
+    p["safety"] = make_patient(clinic, therapists=(therapist,), display_name="E Safety", diagnoses=["clbp"])
     nrs_days(p["safety"], {1: 2})
     record(p["safety"], "phq9", {f"item{i}": 1 for i in range(1, 10)})
     return p
@@ -287,9 +247,7 @@ def test_worklist_is_ordered_by_need(therapist, cohort):
 
 
 @pytest.mark.django_db
-def test_worsening_is_two_points_above_the_first_week_after_plan_start(
-    therapist, clinic
-):
+def test_worsening_is_two_points_above_the_first_week_after_plan_start(therapist, clinic):
     from therapies.models import RehabPlan
 
     def patient(name: str, recent: float, plan_days_ago: int | None = None):
@@ -297,9 +255,7 @@ def test_worsening_is_two_points_above_the_first_week_after_plan_start(
         # before the plan: high pain; first week of the plan: 4; the last week: `recent`
         nrs_days(
             p,
-            {60: 9, 59: 9}
-            | dict.fromkeys(range(40, 33, -1), 4)
-            | dict.fromkeys(range(6, 0, -1), recent),
+            {60: 9, 59: 9} | dict.fromkeys(range(40, 33, -1), 4) | dict.fromkeys(range(6, 0, -1), recent),
         )
         if plan_days_ago is not None:
             RehabPlan.objects.create(
@@ -322,9 +278,7 @@ def test_worsening_is_two_points_above_the_first_week_after_plan_start(
 
 @pytest.mark.django_db
 def test_missed_logs_rules(therapist, clinic):
-    due_missed = make_patient(
-        clinic, therapists=(therapist,), display_name="Due missed"
-    )
+    due_missed = make_patient(clinic, therapists=(therapist,), display_name="Due missed")
     nrs_days(due_missed, {1: 4})
     DueItem.objects.create(
         patient=due_missed,
@@ -358,14 +312,10 @@ def test_missed_logs_rules(therapist, clinic):
 
 @pytest.mark.django_db
 def test_clinic_measurement_due_rules(therapist, clinic):
-    fresh = make_patient(
-        clinic, therapists=(therapist,), display_name="Fresh thermal", diagnoses=["phn"]
-    )
+    fresh = make_patient(clinic, therapists=(therapist,), display_name="Fresh thermal", diagnoses=["phn"])
     nrs_days(fresh, {1: 4})
     add(fresh, "thermal", NOW - dt.timedelta(days=27), 0.4)
-    clbp = make_patient(
-        clinic, therapists=(therapist,), display_name="CLBP only", diagnoses=["clbp"]
-    )
+    clbp = make_patient(clinic, therapists=(therapist,), display_name="CLBP only", diagnoses=["clbp"])
     nrs_days(clbp, {1: 4})
     pending_exam = make_patient(
         clinic,
@@ -395,9 +345,7 @@ def test_clinic_measurement_due_rules(therapist, clinic):
 
 
 @pytest.mark.django_db
-def test_worklist_search_and_filters_answer_htmx_with_the_rows_partial(
-    therapist, cohort, clinic
-):
+def test_worklist_search_and_filters_answer_htmx_with_the_rows_partial(therapist, cohort, clinic):
     phn = make_patient(
         clinic,
         therapists=(therapist,),
@@ -414,17 +362,10 @@ def test_worklist_search_and_filters_answer_htmx_with_the_rows_partial(
     full = client.get("/clinic/", {"diagnosis": "phn"})
     assert b"<html" in full.content
     assert "HX-Request" in full["Vary"]
-    assert worklist_ids(
-        client.get("/clinic/", {"need": "missed"}, HTTP_HX_REQUEST="true")
-    ) == [cohort["missed"].pk]
-    assert worklist_ids(
-        client.get("/clinic/", {"q": "worse"}, HTTP_HX_REQUEST="true")
-    ) == [cohort["worse"].pk]
+    assert worklist_ids(client.get("/clinic/", {"need": "missed"}, HTTP_HX_REQUEST="true")) == [cohort["missed"].pk]
+    assert worklist_ids(client.get("/clinic/", {"q": "worse"}, HTTP_HX_REQUEST="true")) == [cohort["worse"].pk]
     # unknown filter values are ignored rather than failing
-    assert (
-        len(worklist_ids(client.get("/clinic/", {"need": "bogus", "diagnosis": "x"})))
-        == 6
-    )
+    assert len(worklist_ids(client.get("/clinic/", {"need": "bogus", "diagnosis": "x"}))) == 6
 
 
 # -----------------------------------------------------------------------------
@@ -462,9 +403,7 @@ def _count_worklist(client: Client) -> int:
 
 
 @pytest.mark.django_db
-def test_worklist_query_count_does_not_grow_with_patients(
-    therapist, clinic, django_assert_max_num_queries
-):
+def test_worklist_query_count_does_not_grow_with_patients(therapist, clinic, django_assert_max_num_queries):
     client = client_for(therapist)
     _worklist_cohort(clinic, therapist, 3)
     with django_assert_max_num_queries(WORKLIST_QUERIES):
@@ -561,9 +500,7 @@ def _count_page(client: Client, url: str) -> int:
 
 
 @pytest.mark.django_db
-def test_patient_page_query_count_is_fixed(
-    therapist, clinic, django_assert_max_num_queries
-):
+def test_patient_page_query_count_is_fixed(therapist, clinic, django_assert_max_num_queries):
     client = client_for(therapist)
     small = make_patient(clinic, therapists=(therapist,), diagnoses=["phn"])
     _rich_history(small, therapist, days=3)
@@ -571,13 +508,8 @@ def test_patient_page_query_count_is_fixed(
     _rich_history(big, therapist, days=200)
     with django_assert_max_num_queries(PATIENT_PAGE_QUERIES):
         response = client.get(f"/clinic/patients/{big.pk}/")
-    assert (
-        len([y for y in figure(response, "nrs")["data"][0]["y"] if y is not None])
-        == 200
-    )
-    assert _count_page(client, f"/clinic/patients/{small.pk}/") == _count_page(
-        client, f"/clinic/patients/{big.pk}/"
-    )
+    assert len([y for y in figure(response, "nrs")["data"][0]["y"] if y is not None]) == 200
+    assert _count_page(client, f"/clinic/patients/{small.pk}/") == _count_page(client, f"/clinic/patients/{big.pk}/")
 
 
 # -----------------------------------------------------------------------------
@@ -592,9 +524,7 @@ def test_patient_page_charts_carry_the_patients_series(therapist, patient):
     nrs = figure(response, "nrs")
     assert len([y for y in nrs["data"][0]["y"] if y is not None]) == 20
     assert any(t.get("name") == "tDCS" for t in nrs["data"])  # session markers
-    assert (
-        sum(1 for a in nrs["layout"]["annotations"] if a["text"] in ("v1", "v2")) == 2
-    )  # plan versions
+    assert sum(1 for a in nrs["layout"]["annotations"] if a["text"] in ("v1", "v2")) == 2  # plan versions
     thermal = figure(response, "thermal")
     assert {t["name"] for t in thermal["data"]} == {"L5", "S1"}
     phq9 = figure(response, "phq9")
@@ -609,9 +539,7 @@ def test_patient_page_charts_carry_the_patients_series(therapist, patient):
 
 
 @pytest.mark.django_db
-def test_thermal_htmx_post_records_and_updates_the_chart_out_of_band(
-    therapist, patient
-):
+def test_thermal_htmx_post_records_and_updates_the_chart_out_of_band(therapist, patient):
     client = client_for(therapist)
     key = uuid.uuid4()
     response = client.post(
@@ -660,18 +588,12 @@ def test_thermal_affected_side_defaults_from_the_patient(therapist, clinic):
     html = client_for(therapist).get(f"/clinic/patients/{right.pk}/").content.decode()
     assert re.search(r'<option value="right" selected>', html)
     bilateral = make_patient(clinic, therapists=(therapist,), affected_side="bilateral")
-    html = (
-        client_for(therapist).get(f"/clinic/patients/{bilateral.pk}/").content.decode()
-    )
-    assert not re.search(
-        r'name="th-affected_side"[^>]*>\s*<option value="\w+" selected', html
-    )
+    html = client_for(therapist).get(f"/clinic/patients/{bilateral.pk}/").content.decode()
+    assert not re.search(r'name="th-affected_side"[^>]*>\s*<option value="\w+" selected', html)
 
 
 @pytest.mark.django_db
-def test_thermal_errors_are_shown_next_to_the_field_and_nothing_is_saved(
-    therapist, patient
-):
+def test_thermal_errors_are_shown_next_to_the_field_and_nothing_is_saved(therapist, patient):
     response = client_for(therapist).post(
         f"/clinic/patients/{patient.pk}/thermal/",
         thermal_post(left_0="50", region_1="Calf", ambient_c=""),
@@ -683,9 +605,7 @@ def test_thermal_errors_are_shown_next_to_the_field_and_nothing_is_saved(
         r'id="fb-th-left_0"[^>]*><span class="error">Ensure this value is less than or equal to 45',
         html,
     )
-    assert re.search(
-        r'id="fb-th-ambient_c"[^>]*><span class="error">This field is required', html
-    )
+    assert re.search(r'id="fb-th-ambient_c"[^>]*><span class="error">This field is required', html)
     assert re.search(
         r'id="fb-th-left_1"[^>]*><span class="error">Fill in the region and both temperatures',
         html,
@@ -727,17 +647,10 @@ def test_inline_validation_answers_for_the_changed_field_only(therapist, patient
     )
     assert 'class="warning"' in warm_room.content.decode()
     assert "18–25" in warm_room.content.decode()
-    fine = client.post(
-        url, thermal_post(), HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER_NAME="th-ambient_c"
-    )
+    fine = client.post(url, thermal_post(), HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER_NAME="th-ambient_c")
     assert fine.content.decode().strip() == ""
     assert not Assessment.objects.exists()
-    assert (
-        client.post(
-            f"/clinic/patients/{patient.pk}/validate/nope/", {}, HTTP_HX_REQUEST="true"
-        ).status_code
-        == 404
-    )
+    assert client.post(f"/clinic/patients/{patient.pk}/validate/nope/", {}, HTTP_HX_REQUEST="true").status_code == 404
 
 
 @pytest.mark.django_db
@@ -747,9 +660,7 @@ def test_thermal_time_is_read_in_the_patients_time_zone(therapist, patient):
         thermal_post(recorded_at="2025-03-01T09:30"),
     )
     stored = Assessment.objects.get(patient=patient)
-    assert stored.recorded_at == dt.datetime(
-        2025, 3, 1, 1, 30, tzinfo=dt.UTC
-    )  # Asia/Shanghai is UTC+8
+    assert stored.recorded_at == dt.datetime(2025, 3, 1, 1, 30, tzinfo=dt.UTC)  # Asia/Shanghai is UTC+8
 
 
 # -----------------------------------------------------------------------------
@@ -785,9 +696,7 @@ def test_dn4_exam_completes_the_patients_interview(therapist, patient):
         HTTP_HX_REQUEST="true",
     )
     assert "DN4 examination saved." in response.content.decode()
-    full = Assessment.objects.get(
-        patient=patient, instrument="dn4", source=Source.CLINICIAN
-    )
+    full = Assessment.objects.get(patient=patient, instrument="dn4", source=Source.CLINICIAN)
     assert full.supersedes == interview
     assert full.total == 4
     assert full.detail["variant"] == "full"
@@ -840,9 +749,7 @@ def test_alert_acknowledgement_is_for_the_care_team_only(therapist, manager, pat
     alert = Alert.objects.get(patient=patient)
     url = f"/clinic/alerts/{alert.pk}/acknowledge/"
     assert client_for(manager).post(url).status_code == 403
-    assert (
-        client_for(make_staff(patient.clinic, "therapist")).post(url).status_code == 404
-    )
+    assert client_for(make_staff(patient.clinic, "therapist")).post(url).status_code == 404
     assert client_for(patient.user).post(url).status_code == 404
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
@@ -851,30 +758,18 @@ def test_alert_acknowledgement_is_for_the_care_team_only(therapist, manager, pat
     assert "Acknowledged by therapist" in response.content.decode()
     alert.refresh_from_db()
     assert alert.acknowledged_by == therapist
-    assert AuditEvent.objects.filter(
-        action="alert.acknowledge", object_id=str(alert.pk)
-    ).exists()
-    assert (
-        client_for(therapist).post("/clinic/alerts/999999/acknowledge/").status_code
-        == 404
-    )
+    assert AuditEvent.objects.filter(action="alert.acknowledge", object_id=str(alert.pk)).exists()
+    assert client_for(therapist).post("/clinic/alerts/999999/acknowledge/").status_code == 404
 
 
 @pytest.mark.django_db
-def test_open_alerts_are_listed_with_an_acknowledge_button_for_the_team(
-    therapist, manager, patient
-):
+def test_open_alerts_are_listed_with_an_acknowledge_button_for_the_team(therapist, manager, patient):
     record(patient, "phq9", {f"item{i}": 1 for i in range(1, 10)}, user=patient.user)
     alert = Alert.objects.get(patient=patient)
     ack = f'hx-post="/clinic/alerts/{alert.pk}/acknowledge/"'
-    assert (
-        ack
-        in client_for(therapist).get(f"/clinic/patients/{patient.pk}/").content.decode()
-    )
+    assert ack in client_for(therapist).get(f"/clinic/patients/{patient.pk}/").content.decode()
     assert ack in client_for(therapist).get("/clinic/").content.decode()
-    manager_view = (
-        client_for(manager).get(f"/clinic/patients/{patient.pk}/").content.decode()
-    )
+    manager_view = client_for(manager).get(f"/clinic/patients/{patient.pk}/").content.decode()
     assert "PHQ-9 item 9" in manager_view
     assert ack not in manager_view
 
@@ -914,12 +809,8 @@ def test_session_beyond_a_safety_limit_needs_an_override_reason(therapist, patie
 
     client = client_for(therapist)
     url = f"/clinic/patients/{patient.pk}/sessions/new/"
-    refused = client.post(
-        url, session_post(p_current_ma="5"), HTTP_HX_REQUEST="true"
-    ).content.decode()
-    assert re.search(
-        r'id="fb-ses-p_current_ma"[^>]*><span class="error">[^<]*4 mA', refused
-    )
+    refused = client.post(url, session_post(p_current_ma="5"), HTTP_HX_REQUEST="true").content.decode()
+    assert re.search(r'id="fb-ses-p_current_ma"[^>]*><span class="error">[^<]*4 mA', refused)
     assert re.search(
         r'id="fb-ses-override_reason"[^>]*><span class="error">Outside the safety limit',
         refused,
@@ -966,10 +857,7 @@ def test_session_from_a_plan_component_uses_the_prescription(therapist, patient)
         components=[
             {
                 "modality": "tdcs",
-                "parameters": {
-                    k: float(v) if k.endswith(("ma", "min", "cm2")) else v
-                    for k, v in TDCS.items()
-                },
+                "parameters": {k: float(v) if k.endswith(("ma", "min", "cm2")) else v for k, v in TDCS.items()},
                 "frequency_per_week": 5,
                 "duration_weeks": 2,
             }
@@ -1051,9 +939,7 @@ def test_plan_edit_creates_a_new_version_and_reports_conflicts(therapist, patien
         )
 
     limited = post(1, p_duration_min="45").content.decode()
-    assert re.search(
-        r'id="fb-plan-p_duration_min"[^>]*><span class="error">[^<]*40 min', limited
-    )
+    assert re.search(r'id="fb-plan-p_duration_min"[^>]*><span class="error">[^<]*40 min', limited)
     assert RehabPlan.objects.filter(patient=patient).count() == 1
     saved = post(1)
     assert saved["HX-Retarget"] == "#plan-card"

@@ -39,9 +39,7 @@ def browser(user: Any) -> Client:
 
 
 def chart(html: str, chart_id: str) -> dict[str, Any]:
-    match = re.search(
-        rf'<script id="{chart_id}" type="application/json">(.*?)</script>', html, re.S
-    )
+    match = re.search(rf'<script id="{chart_id}" type="application/json">(.*?)</script>', html, re.S)
     assert match, chart_id
     return json.loads(match.group(1))
 
@@ -74,9 +72,7 @@ def test_manager_sees_the_dashboard(world, manager):
     assert "/api/v1/cohort/case-series.csv" in html
     assert "/api/v1/cohort/outcomes.csv" in html
     event = AuditEvent.objects.filter(object_type="cohort_outcomes.page").latest("id")
-    assert sorted(event.detail["patient_ids"]) == sorted(
-        p.pk for p in world["patients"].values()
-    )
+    assert sorted(event.detail["patient_ids"]) == sorted(p.pk for p in world["patients"].values())
 
 
 def test_htmx_filter_returns_the_partial(world, manager):
@@ -93,12 +89,7 @@ def test_htmx_filter_returns_the_partial(world, manager):
     for chart_id in CHARTS:
         chart(html, chart_id)
     assert "diagnosis=clbp" in html  # the export links keep the filters
-    assert (
-        AuditEvent.objects.filter(object_type="cohort_outcomes.page")
-        .latest("id")
-        .detail["count"]
-        == 3
-    )
+    assert AuditEvent.objects.filter(object_type="cohort_outcomes.page").latest("id").detail["count"] == 3
 
 
 def test_htmx_history_restore_gets_the_whole_page(world, manager):
@@ -154,9 +145,7 @@ def test_a_manager_of_another_clinic_sees_nothing_of_this_one(world, other_clini
     assert patient_code(foreign.clinic_id, foreign.pk) in html
 
 
-def test_page_query_count_is_constant(
-    clinic, manager, therapist, start, django_assert_max_num_queries
-):
+def test_page_query_count_is_constant(clinic, manager, therapist, start, django_assert_max_num_queries):
     client = browser(manager)
     _cohort_of(clinic, therapist, 5, start)
     with CaptureQueriesContext(connection) as five:

@@ -92,9 +92,30 @@ def test_staff_get_404_and_anonymous_is_sent_to_sign_in(therapist, manager, pati
 def test_progress_is_the_patients_own_pain_series(patient, other_patient):
     now = timezone.now()
     for days, score in ((3, 7), (2, 6), (1, 4)):
-        Assessment.objects.create(patient=patient, instrument="nrs", answers={"score": score}, total=score, recorded_at=now - dt.timedelta(days=days), client_uuid=uuid.uuid4())
-    Assessment.objects.create(patient=patient, instrument="vas", answers={"score_mm": 55.0}, total=55.0, recorded_at=now, client_uuid=uuid.uuid4())
-    Assessment.objects.create(patient=other_patient, instrument="nrs", answers={"score": 9}, total=9, recorded_at=now, client_uuid=uuid.uuid4())
+        Assessment.objects.create(
+            patient=patient,
+            instrument="nrs",
+            answers={"score": score},
+            total=score,
+            recorded_at=now - dt.timedelta(days=days),
+            client_uuid=uuid.uuid4(),
+        )
+    Assessment.objects.create(
+        patient=patient,
+        instrument="vas",
+        answers={"score_mm": 55.0},
+        total=55.0,
+        recorded_at=now,
+        client_uuid=uuid.uuid4(),
+    )
+    Assessment.objects.create(
+        patient=other_patient,
+        instrument="nrs",
+        answers={"score": 9},
+        total=9,
+        recorded_at=now,
+        client_uuid=uuid.uuid4(),
+    )
 
     response = _client_for(patient.user).get("/app/progress/")
     assert response.status_code == 200

@@ -51,7 +51,9 @@ def mail_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def start_worker(django_db_setup: Any, clean_broker: None, tmp_path: Path, mail_dir: Path) -> Iterator[Callable[..., Worker]]:
+def start_worker(
+    django_db_setup: Any, clean_broker: None, tmp_path: Path, mail_dir: Path
+) -> Iterator[Callable[..., Worker]]:
     """Start real workers on the test database; all are stopped when the test ends."""
     started: list[Worker] = []
 

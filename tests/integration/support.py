@@ -26,7 +26,9 @@ def backends_ready() -> bool:
 SKIP_REASON = "integration: needs DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://..."
 
 
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -46,9 +48,19 @@ class Worker:
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--loglevel=INFO", "--pool=prefork", f"--concurrency={concurrency}",
-                f"--hostname={name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel=INFO",
+                "--pool=prefork",
+                f"--concurrency={concurrency}",
+                f"--hostname={name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
             ],
             cwd=ROOT,
             env=env,

@@ -59,7 +59,9 @@ def diary_items(*extra: dict[str, Any]) -> list[dict[str, Any]]:
 
 def sent_counts(reminder_ids: list[int]) -> tuple[int, int]:
     """(ledger rows 'sent', distinct reminders with one) for the given reminders."""
-    rows = list(Delivery.objects.filter(reminder_id__in=reminder_ids, outcome="sent").values_list("reminder_id", flat=True))
+    rows = list(
+        Delivery.objects.filter(reminder_id__in=reminder_ids, outcome="sent").values_list("reminder_id", flat=True)
+    )
     return len(rows), len(set(rows))
 
 
@@ -72,14 +74,29 @@ def test_concurrent_dispatchers_and_duplicate_messages_send_each_reminder_once(s
     now = timezone.now()
     items = DueItem.objects.bulk_create(
         [
-            DueItem(patient=p, instrument="nrs", due_at=now - dt.timedelta(minutes=k + 1), closes_at=now + dt.timedelta(hours=20), local_date=now.date())
+            DueItem(
+                patient=p,
+                instrument="nrs",
+                due_at=now - dt.timedelta(minutes=k + 1),
+                closes_at=now + dt.timedelta(hours=20),
+                local_date=now.date(),
+            )
             for p in patients
             for k in range(10)
         ]
     )
     Reminder.objects.bulk_create(
         [
-            Reminder(kind=Reminder.Kind.DUE_ITEM, patient_id=i.patient_id, due_item=i, recipient_id=next(p.user_id for p in patients if p.pk == i.patient_id), channel="in_app", send_at=i.due_at, expires_at=i.closes_at, dedupe_key=f"due:{i.pk}:in_app")
+            Reminder(
+                kind=Reminder.Kind.DUE_ITEM,
+                patient_id=i.patient_id,
+                due_item=i,
+                recipient_id=next(p.user_id for p in patients if p.pk == i.patient_id),
+                channel="in_app",
+                send_at=i.due_at,
+                expires_at=i.closes_at,
+                dedupe_key=f"due:{i.pk}:in_app",
+            )
             for i in items
         ]
     )
@@ -118,7 +135,11 @@ def test_concurrent_dispatchers_and_duplicate_messages_send_each_reminder_once(s
     # And every message once more, as if a stale re-queue raced the first send.
     reminders_enqueue([(pk, now + dt.timedelta(hours=1)) for pk in ids])
 
-    wait_for(lambda: not Reminder.objects.exclude(status=ReminderStatus.SENT).exists(), timeout=90, what="all 300 reminders sent")
+    wait_for(
+        lambda: not Reminder.objects.exclude(status=ReminderStatus.SENT).exists(),
+        timeout=90,
+        what="all 300 reminders sent",
+    )
     time.sleep(2)  # let the duplicate messages drain
     wait_for(lambda: Reminder.objects.filter(status=ReminderStatus.SENT).count() == 300, what="sent")
     assert sent_counts(ids) == (300, 300)
@@ -132,7 +153,13 @@ def test_worker_killed_mid_send_delivers_exactly_once(start_worker: Any, tmp_pat
     patient = make_patient(clinic, user=make_user())
     now = timezone.now()
     reminder = Reminder.objects.create(
-        kind=Reminder.Kind.MISSED, patient=patient, recipient=patient.user, channel="in_app", send_at=now, expires_at=now + dt.timedelta(hours=1), dedupe_key="kill-test"
+        kind=Reminder.Kind.MISSED,
+        patient=patient,
+        recipient=patient.user,
+        channel="in_app",
+        send_at=now,
+        expires_at=now + dt.timedelta(hours=1),
+        dedupe_key="kill-test",
     )
     marker = tmp_path / "send-started"
     doomed = start_worker(
@@ -156,7 +183,9 @@ def test_worker_killed_mid_send_delivers_exactly_once(start_worker: Any, tmp_pat
     # passed; the new worker's start-up sweep restores it.
     time.sleep(max(0.0, VISIBILITY_TIMEOUT + 1 - (time.monotonic() - started)))
     start_worker("rescuer", concurrency=2)
-    wait_for(lambda: Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.SENT, timeout=60, what="redelivered send")
+    wait_for(
+        lambda: Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.SENT, timeout=60, what="redelivered send"
+    )
     time.sleep(VISIBILITY_TIMEOUT + 2)  # any further redelivery would have happened by now
     assert Notification.objects.filter(user=patient.user).count() == 1
     assert sent_counts([reminder.pk]) == (1, 1)
@@ -167,7 +196,13 @@ def test_lost_enqueue_is_recovered_by_the_stale_requeue(start_worker: Any) -> No
     patient = make_patient(make_clinic(), user=make_user())
     now = timezone.now()
     reminder = Reminder.objects.create(
-        kind=Reminder.Kind.MISSED, patient=patient, recipient=patient.user, channel="in_app", send_at=now - dt.timedelta(minutes=15), expires_at=now + dt.timedelta(hours=1), dedupe_key="lost"
+        kind=Reminder.Kind.MISSED,
+        patient=patient,
+        recipient=patient.user,
+        channel="in_app",
+        send_at=now - dt.timedelta(minutes=15),
+        expires_at=now + dt.timedelta(hours=1),
+        dedupe_key="lost",
     )
     # Claimed and committed, but the publish never happened (broker down, process killed).
     reminders_dispatch(now=now - dt.timedelta(minutes=12), enqueue=lambda claims: None)
@@ -201,8 +236,14 @@ def _transitions(tz: str, after: dt.date) -> tuple[dt.date, dt.date]:
 
 # The issue's DST days, planned (clock-independent) at the exact UTC instants.
 FIXED_DST = {
-    "America/New_York": {dt.date(2026, 3, 8): dt.datetime(2026, 3, 8, 13, tzinfo=UTC), dt.date(2026, 11, 1): dt.datetime(2026, 11, 1, 14, tzinfo=UTC)},
-    "Europe/Berlin": {dt.date(2026, 3, 29): dt.datetime(2026, 3, 29, 7, tzinfo=UTC), dt.date(2026, 10, 25): dt.datetime(2026, 10, 25, 8, tzinfo=UTC)},
+    "America/New_York": {
+        dt.date(2026, 3, 8): dt.datetime(2026, 3, 8, 13, tzinfo=UTC),
+        dt.date(2026, 11, 1): dt.datetime(2026, 11, 1, 14, tzinfo=UTC),
+    },
+    "Europe/Berlin": {
+        dt.date(2026, 3, 29): dt.datetime(2026, 3, 29, 7, tzinfo=UTC),
+        dt.date(2026, 10, 25): dt.datetime(2026, 10, 25, 8, tzinfo=UTC),
+    },
 }
 
 
@@ -216,7 +257,13 @@ def test_dst_days_remind_at_the_right_utc_instant(start_worker: Any, tz: str) ->
     # 1. The dates named in the issue: planned instants, whatever today's date is.
     for day, instant in FIXED_DST[tz].items():
         patient = make_patient(clinic, user=make_user(), therapists=(therapist,), time_zone=tz)
-        protocol_apply(actor=actor, patient=patient, start_date=day - dt.timedelta(days=5), items=diary_items(), now=dt.datetime.combine(day, dt.time(0), UTC) - dt.timedelta(hours=12))
+        protocol_apply(
+            actor=actor,
+            patient=patient,
+            start_date=day - dt.timedelta(days=5),
+            items=diary_items(),
+            now=dt.datetime.combine(day, dt.time(0), UTC) - dt.timedelta(hours=12),
+        )
         reminder = Reminder.objects.get(patient=patient, due_item__local_date=day)
         assert reminder.send_at == instant, (tz, day)
 
@@ -228,8 +275,18 @@ def test_dst_days_remind_at_the_right_utc_instant(start_worker: Any, tz: str) ->
     for day in (spring, fall):
         patient = make_patient(clinic, user=make_user(), therapists=(therapist,), time_zone=tz)
         plan_now = dt.datetime.combine(day, dt.time(0), zone).astimezone(UTC) - dt.timedelta(hours=6)
-        protocol_apply(actor=actor, patient=patient, start_date=day - dt.timedelta(days=3), items=diary_items(gap_item), now=plan_now)
-        targets = list(Reminder.objects.filter(patient=patient, due_item__local_date=day).select_related("due_item").order_by("send_at"))
+        protocol_apply(
+            actor=actor,
+            patient=patient,
+            start_date=day - dt.timedelta(days=3),
+            items=diary_items(gap_item),
+            now=plan_now,
+        )
+        targets = list(
+            Reminder.objects.filter(patient=patient, due_item__local_date=day)
+            .select_related("due_item")
+            .order_by("send_at")
+        )
         assert {r.due_item.instrument for r in targets} == {"nrs", "vas"}
         for reminder in targets:
             local_time = dt.time(9) if reminder.due_item.instrument == "nrs" else dt.time(2, 30)
@@ -242,10 +299,15 @@ def test_dst_days_remind_at_the_right_utc_instant(start_worker: Any, tz: str) ->
             reminders_dispatch(now=reminder.send_at)
             assert Reminder.objects.get(pk=reminder.pk).status != ReminderStatus.PENDING
         target_ids = [r.pk for r in targets]
-        wait_for(lambda ids=target_ids: Reminder.objects.filter(pk__in=ids, status=ReminderStatus.SENT).count() == len(ids), what="DST reminders sent")
+        wait_for(
+            lambda ids=target_ids: Reminder.objects.filter(pk__in=ids, status=ReminderStatus.SENT).count() == len(ids),
+            what="DST reminders sent",
+        )
         bodies = list(Notification.objects.filter(user=patient.user).values_list("body", flat=True))
         assert any("09:00" in body for body in bodies), bodies
-        expected_gap = dt.datetime.combine(day, dt.time(2, 30)).replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+        expected_gap = (
+            dt.datetime.combine(day, dt.time(2, 30)).replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+        )
         assert any(f"{expected_gap:%H:%M}" in body for body in bodies), bodies
 
 
@@ -265,7 +327,16 @@ def test_patient_who_answers_early_gets_no_reminder(start_worker: Any) -> None:
     start_worker()
 
     def record(at: dt.datetime) -> None:
-        assessment_record(actor=Actor(user=patient.user), patient=patient, instrument="nrs", answers={"score": 2}, recorded_at=at, client_uuid=uuid.uuid4(), source="patient", now=at)
+        assessment_record(
+            actor=Actor(user=patient.user),
+            patient=patient,
+            instrument="nrs",
+            answers={"score": 2},
+            recorded_at=at,
+            client_uuid=uuid.uuid4(),
+            source="patient",
+            now=at,
+        )
 
     # Answered at 07:00, two hours before the diary is due: the reminder never goes out.
     record(first.due_at - dt.timedelta(hours=2))
@@ -277,7 +348,10 @@ def test_patient_who_answers_early_gets_no_reminder(start_worker: Any) -> None:
     with transaction.atomic():
         assert reminders_dispatch(now=second.due_at).claimed == 1
         record(second.due_at - dt.timedelta(minutes=1))
-    wait_for(lambda: Reminder.objects.get(due_item=second).status == ReminderStatus.SKIPPED, what="claimed reminder skipped by the worker")
+    wait_for(
+        lambda: Reminder.objects.get(due_item=second).status == ReminderStatus.SKIPPED,
+        what="claimed reminder skipped by the worker",
+    )
     assert Delivery.objects.get(reminder__due_item=second).outcome == "skipped"
     assert not Notification.objects.filter(user=patient.user).exists()
 
@@ -301,14 +375,22 @@ def test_safety_alert_reaches_the_care_team_within_a_minute(start_worker: Any, m
     answers = {f"item{i}": 1 for i in range(1, 10)}
     began = time.monotonic()
     recorded = assessment_record(
-        actor=Actor(user=patient.user), patient=patient, instrument="phq9", answers=answers, recorded_at=timezone.now(), client_uuid=uuid.uuid4(), source="patient"
+        actor=Actor(user=patient.user),
+        patient=patient,
+        instrument="phq9",
+        answers=answers,
+        recorded_at=timezone.now(),
+        client_uuid=uuid.uuid4(),
+        source="patient",
     )
     assert "suicidal_ideation" in recorded.assessment.flags
     alert = Alert.objects.get(patient=patient, kind="suicidal_ideation")
 
     def team_told() -> bool:
         inbox = all(Notification.objects.filter(user=t, patient=patient).exists() for t in therapists)
-        emails = Reminder.objects.filter(alert=alert, kind=Reminder.Kind.ALERT, channel="email", status=ReminderStatus.SENT).count()
+        emails = Reminder.objects.filter(
+            alert=alert, kind=Reminder.Kind.ALERT, channel="email", status=ReminderStatus.SENT
+        ).count()
         return inbox and emails == 2
 
     wait_for(team_told, timeout=60, what="the care team to be told")
@@ -324,5 +406,10 @@ def test_safety_alert_reaches_the_care_team_within_a_minute(start_worker: Any, m
     assert escalate(now=alert.created_at + dt.timedelta(minutes=31)).escalated == 1
     assert escalate(now=alert.created_at + dt.timedelta(minutes=32)).escalated == 0
     wait_for(lambda: Notification.objects.filter(user=manager).count() == 1, what="the manager's escalation")
-    wait_for(lambda: Reminder.objects.filter(alert=alert, kind=Reminder.Kind.ESCALATION, status=ReminderStatus.SENT).count() == 2, what="escalation e-mail")
+    wait_for(
+        lambda: (
+            Reminder.objects.filter(alert=alert, kind=Reminder.Kind.ESCALATION, status=ReminderStatus.SENT).count() == 2
+        ),
+        what="escalation e-mail",
+    )
     assert Alert.objects.get(pk=alert.pk).escalated_at is not None

@@ -52,7 +52,9 @@ def methods_of(callback: Any) -> list[str]:
 
 
 @pytest.fixture
-def world(clinic: Any, other_clinic: Any, therapist: Any, manager: Any, patient: Any, other_patient: Any, foreign_patient: Any) -> dict[str, Any]:
+def world(
+    clinic: Any, other_clinic: Any, therapist: Any, manager: Any, patient: Any, other_patient: Any, foreign_patient: Any
+) -> dict[str, Any]:
     return {
         "users": {
             "patient": patient.user,
@@ -139,7 +141,13 @@ def test_every_patient_endpoint_by_role(world: dict[str, Any]) -> None:
                         pass
                     elif method == "get" and status == 405 and not is_api:
                         pass  # a POST-only page endpoint (htmx form target)
-                    elif method == "get" and role in ("manager", "admin", "foreign_manager") and status == 403 and "/patients/" in url and not url.endswith(f"/patients/{patient.pk}/"):
+                    elif (
+                        method == "get"
+                        and role in ("manager", "admin", "foreign_manager")
+                        and status == 403
+                        and "/patients/" in url
+                        and not url.endswith(f"/patients/{patient.pk}/")
+                    ):
                         pass  # clinical entry forms: managers and admins read, they do not record
                     elif method == "get":
                         assert status == 200, (role, which, method, url, status, response.content[:300])

@@ -32,7 +32,9 @@ def test_anonymous_is_refused(db: Any) -> None:
     assert APIClient().get("/api/v1/patients/").status_code == 401
 
 
-def test_therapist_creates_patient_and_joins_care_team(therapist_client: APIClient, therapist: Any, clinic: Any) -> None:
+def test_therapist_creates_patient_and_joins_care_team(
+    therapist_client: APIClient, therapist: Any, clinic: Any
+) -> None:
     body = {
         "display_name": "New Person",
         "sex": "male",
@@ -53,7 +55,9 @@ def test_therapist_creates_patient_and_joins_care_team(therapist_client: APIClie
     patient = Patient.objects.get(pk=data["id"])
     assert CareTeamMember.objects.filter(patient=patient, user=therapist).exists()
     assert AuditEvent.objects.filter(patient_id=patient.pk, action="create").count() == 1
-    login = APIClient().post("/api/v1/auth/token/", {"username": "new-person", "password": "a-long-enough-passphrase"}, format="json")
+    login = APIClient().post(
+        "/api/v1/auth/token/", {"username": "new-person", "password": "a-long-enough-passphrase"}, format="json"
+    )
     assert login.status_code == 200
 
 
@@ -69,7 +73,9 @@ def test_therapist_creates_patient_and_joins_care_team(therapist_client: APIClie
         ({"clinic": 1}, "clinic"),
     ],
 )
-def test_bad_patch_names_field_and_changes_nothing(therapist_client: APIClient, patient: Any, patch: dict[str, Any], field: str) -> None:
+def test_bad_patch_names_field_and_changes_nothing(
+    therapist_client: APIClient, patient: Any, patch: dict[str, Any], field: str
+) -> None:
     before = Patient.objects.filter(pk=patient.pk).values().get()
     response = therapist_client.patch(f"/api/v1/patients/{patient.pk}/", patch, format="json")
     assert response.status_code == 400
@@ -86,7 +92,9 @@ def test_patch_updates_and_audits(therapist_client: APIClient, patient: Any) -> 
 
 
 def test_create_bad_input(therapist_client: APIClient) -> None:
-    response = therapist_client.post("/api/v1/patients/", {"diagnoses": "clbp", "login": {"username": "x", "password": "1"}}, format="json")
+    response = therapist_client.post(
+        "/api/v1/patients/", {"diagnoses": "clbp", "login": {"username": "x", "password": "1"}}, format="json"
+    )
     assert response.status_code == 400
     body = response.json()
     assert {"display_name", "diagnoses", "login"} <= set(body)
@@ -104,7 +112,9 @@ def test_patient_cannot_create_patients(patient_client: APIClient) -> None:
     assert "clinic" in response.json()
 
 
-def test_list_reads_are_audited_and_query_count_is_flat(therapist_client: APIClient, therapist: Any, clinic: Any, django_assert_max_num_queries: Any) -> None:
+def test_list_reads_are_audited_and_query_count_is_flat(
+    therapist_client: APIClient, therapist: Any, clinic: Any, django_assert_max_num_queries: Any
+) -> None:
     from tests.factories import make_patient
 
     for _ in range(15):
@@ -117,8 +127,18 @@ def test_list_reads_are_audited_and_query_count_is_flat(therapist_client: APICli
 
 
 def test_consent_history(patient_client: APIClient, patient: Any) -> None:
-    assert patient_client.post(f"/api/v1/patients/{patient.pk}/consents/", {"kind": "research", "granted": True}, format="json").status_code == 201
-    assert patient_client.post(f"/api/v1/patients/{patient.pk}/consents/", {"kind": "research", "granted": False}, format="json").status_code == 201
+    assert (
+        patient_client.post(
+            f"/api/v1/patients/{patient.pk}/consents/", {"kind": "research", "granted": True}, format="json"
+        ).status_code
+        == 201
+    )
+    assert (
+        patient_client.post(
+            f"/api/v1/patients/{patient.pk}/consents/", {"kind": "research", "granted": False}, format="json"
+        ).status_code
+        == 201
+    )
     state = patient_client.get(f"/api/v1/patients/{patient.pk}/consents/").json()
     assert state["in_force"]["research"] is False
     assert len(state["history"]) == 2
@@ -175,7 +195,10 @@ def test_check_deploy_passes_with_production_env(tmp_path: Any) -> None:
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -189,7 +212,9 @@ def test_demo_seed_refuses_without_debug(tmp_path: Any) -> None:
         "VAR_DIR": str(tmp_path),
         "STATIC_ROOT": str(tmp_path / "static"),
     }
-    result = subprocess.run([sys.executable, "manage.py", "seed_demo"], env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"], env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0
     assert "Refusing" in result.stderr
 
@@ -200,17 +225,30 @@ def test_openapi_schema_validates_without_warnings(tmp_path: Any) -> None:
     out = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
-    for path in ("/api/v1/patients/{patient_id}/assessments/", "/api/v1/sync/", "/api/v1/patients/{patient_id}/plan/", "/api/v1/cohort/outcomes/", "/api/v1/patients/{patient_id}/fhir/"):
+    for path in (
+        "/api/v1/patients/{patient_id}/assessments/",
+        "/api/v1/sync/",
+        "/api/v1/patients/{patient_id}/plan/",
+        "/api/v1/cohort/outcomes/",
+        "/api/v1/patients/{patient_id}/fhir/",
+    ):
         assert path in text, path
 
 
-def test_discharge_keeps_the_record_readable_and_reactivatable(therapist_client: APIClient, patient: Any, patient_client: APIClient) -> None:
+def test_discharge_keeps_the_record_readable_and_reactivatable(
+    therapist_client: APIClient, patient: Any, patient_client: APIClient
+) -> None:
     url = f"/api/v1/patients/{patient.pk}/"
     response = therapist_client.patch(url, {"is_active": False}, format="json")
     assert response.status_code == 200
     assert response.json()["is_active"] is False
     assert therapist_client.get(url).status_code == 200
-    entry = {"instrument": "nrs", "answers": {"score": 3}, "recorded_at": "2026-01-01T09:00:00+08:00", "client_uuid": "0b8a5f6e-1c2d-4e3f-9a0b-1c2d3e4f5a6b"}
+    entry = {
+        "instrument": "nrs",
+        "answers": {"score": 3},
+        "recorded_at": "2026-01-01T09:00:00+08:00",
+        "client_uuid": "0b8a5f6e-1c2d-4e3f-9a0b-1c2d3e4f5a6b",
+    }
     assert therapist_client.post(f"{url}assessments/", entry, format="json").status_code == 404
     assert patient_client.post(f"{url}assessments/", entry, format="json").status_code == 404
     assert patient_client.get("/api/v1/me/").json()["patient_id"] is None

@@ -23,15 +23,8 @@ def test_bad_and_inactive_tokens_are_refused(patient: Any) -> None:
     assert response.json()["detail"] == "User inactive or deleted."
 
 
-def test_staff_tokens_still_go_through_the_rule(
-    therapist: Any, patient: Any, other_patient: Any
-) -> None:
+def test_staff_tokens_still_go_through_the_rule(therapist: Any, patient: Any, other_patient: Any) -> None:
     client = client_for(therapist)
     assert client.get(f"/api/v1/patients/{patient.pk}/").status_code == 200
     assert client.get(f"/api/v1/patients/{other_patient.pk}/").status_code == 404
-    assert (
-        client_for(patient.user)
-        .get(f"/api/v1/patients/{other_patient.pk}/")
-        .status_code
-        == 404
-    )
+    assert client_for(patient.user).get(f"/api/v1/patients/{other_patient.pk}/").status_code == 404

@@ -8,14 +8,39 @@ from typing import Any
 
 # One valid parameter set per modality, every value inside its safety limits.
 BASE: dict[str, dict[str, Any]] = {
-    "tdcs": {"anode_site": "M1", "cathode_site": "contralateral_supraorbital", "current_ma": 2, "duration_min": 20, "electrode_cm2": 35},
-    "rtms": {"site": "left_DLPFC", "frequency_hz": 10, "intensity_pct_rmt": 80, "pulses": 1500, "contraindication_screen_done": True},
+    "tdcs": {
+        "anode_site": "M1",
+        "cathode_site": "contralateral_supraorbital",
+        "current_ma": 2,
+        "duration_min": 20,
+        "electrode_cm2": 35,
+    },
+    "rtms": {
+        "site": "left_DLPFC",
+        "frequency_hz": 10,
+        "intensity_pct_rmt": 80,
+        "pulses": 1500,
+        "contraindication_screen_done": True,
+    },
     "exercise": {"type": "core_stabilisation", "sets": 3, "reps": 10, "minutes": 30, "rpe": 13, "sessions_per_week": 3},
     "manual_therapy": {"technique": "mobilisation", "region": "L4-L5", "minutes": 20},
     "acupuncture": {"style": "wrist_ankle", "points": "lower 5, lower 6", "needles": 4, "minutes": 30},
     "tens": {"mode": "conventional", "frequency_hz": 100, "pulse_width_us": 100, "intensity_ma": 20, "minutes": 30},
-    "pns": {"term": "short_term", "target": "peripheral_nerve", "nerve": "common peroneal", "frequency_hz": 50, "pulse_width_us": 100, "amplitude_ma": 2},
-    "hydrodissection": {"nerve": "common peroneal", "guidance": "ultrasound", "injectate": "dextrose_5pct", "volume_ml": 5, "injection_number": 1},
+    "pns": {
+        "term": "short_term",
+        "target": "peripheral_nerve",
+        "nerve": "common peroneal",
+        "frequency_hz": 50,
+        "pulse_width_us": 100,
+        "amplitude_ma": 2,
+    },
+    "hydrodissection": {
+        "nerve": "common peroneal",
+        "guidance": "ultrasound",
+        "injectate": "dextrose_5pct",
+        "volume_ml": 5,
+        "injection_number": 1,
+    },
     "physical_agents": {"agent": "heat", "minutes": 20},
     "medication": {"drug": "pregabalin", "daily_dose_mg": 150, "response": "partial"},
     "drez_referral": {
@@ -51,7 +76,9 @@ def component(modality: str = "tdcs", **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def plan_body(*components: dict[str, Any], version: int | None = None, reason: str = "Initial plan", **extra: Any) -> dict[str, Any]:
+def plan_body(
+    *components: dict[str, Any], version: int | None = None, reason: str = "Initial plan", **extra: Any
+) -> dict[str, Any]:
     return {"version": version, "reason": reason, "components": list(components) or [component()], **extra}
 
 

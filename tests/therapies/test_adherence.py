@@ -99,7 +99,12 @@ def test_done_outside_the_window_does_not_count():
 
 
 def test_future_done_is_not_counted():
-    result = plan_adherence([ComponentSpec(1, "tdcs", 7, 2)], [Done(MON + dt.timedelta(days=3), "tdcs", 1)], start=MON, today=MON + dt.timedelta(days=1))
+    result = plan_adherence(
+        [ComponentSpec(1, "tdcs", 7, 2)],
+        [Done(MON + dt.timedelta(days=3), "tdcs", 1)],
+        start=MON,
+        today=MON + dt.timedelta(days=1),
+    )
     assert result.components[0].done == 0
 
 
@@ -146,14 +151,19 @@ def _local_today(patient: Any) -> dt.date:
 def test_adherence_in_the_plan_response(therapist_client, patient_client, patient):
     tz = zoneinfo.ZoneInfo(patient.time_zone)  # Asia/Shanghai, UTC+8
     start = _local_today(patient) - dt.timedelta(days=13)
-    body = plan_body(component("tdcs", frequency_per_week=5, duration_weeks=2), component("exercise", frequency_per_week=3, duration_weeks=4))
+    body = plan_body(
+        component("tdcs", frequency_per_week=5, duration_weeks=2),
+        component("exercise", frequency_per_week=3, duration_weeks=4),
+    )
     body["start_date"] = start.isoformat()
     plan = therapist_client.post(f"/api/v1/patients/{patient.pk}/plan/", body, format="json").json()
     tdcs_id, exercise_id = (c["id"] for c in plan["components"])
 
     def session(local: dt.datetime, **extra: Any) -> None:
         response = therapist_client.post(
-            f"/api/v1/patients/{patient.pk}/sessions/", session_body(delivered_at=local.isoformat(), **extra), format="json"
+            f"/api/v1/patients/{patient.pk}/sessions/",
+            session_body(delivered_at=local.isoformat(), **extra),
+            format="json",
         )
         assert response.status_code == 201, response.content
 
@@ -162,11 +172,19 @@ def test_adherence_in_the_plan_response(therapist_client, patient_client, patien
     for day in range(1, 6):
         session(dt.datetime.combine(start + dt.timedelta(days=day), dt.time(10), tzinfo=tz), component=tdcs_id)
     session(dt.datetime.combine(start + dt.timedelta(days=8), dt.time(10), tzinfo=tz))  # no component: by modality
-    session(dt.datetime.combine(start - dt.timedelta(days=1), dt.time(23, 30), tzinfo=tz))  # the day before: not counted
+    session(
+        dt.datetime.combine(start - dt.timedelta(days=1), dt.time(23, 30), tzinfo=tz)
+    )  # the day before: not counted
     for day, done in ((0, True), (2, True), (4, True), (7, True), (9, False), (11, False)):
         response = patient_client.post(
             f"/api/v1/patients/{patient.pk}/home-exercise/",
-            {"component": exercise_id, "date": (start + dt.timedelta(days=day)).isoformat(), "done": done, "minutes": 30, "client_uuid": str(uuid.uuid4())},
+            {
+                "component": exercise_id,
+                "date": (start + dt.timedelta(days=day)).isoformat(),
+                "done": done,
+                "minutes": 30,
+                "client_uuid": str(uuid.uuid4()),
+            },
             format="json",
         )
         assert response.status_code == 201, response.content

@@ -51,7 +51,10 @@ def _in_threads(*jobs: Callable[[], Any]) -> list[Any]:
 
 def test_two_therapists_saving_version_2_at_once(therapist, patient):
     first = client_for(therapist)
-    assert first.post(f"/api/v1/patients/{patient.pk}/plan/", plan_body(component("tdcs")), format="json").status_code == 201
+    assert (
+        first.post(f"/api/v1/patients/{patient.pk}/plan/", plan_body(component("tdcs")), format="json").status_code
+        == 201
+    )
     for version in range(1, 6):
         bodies = [
             plan_body(component("rtms"), version=version, reason=f"A{version}"),
@@ -69,20 +72,26 @@ def test_two_therapists_saving_version_2_at_once(therapist, patient):
         winner = next(r for r in responses if r.status_code == 201).json()
         stored = RehabPlan.objects.get(patient=patient, version=version + 1)
         assert stored.reason == winner["reason"]
-        assert list(PlanComponent.objects.filter(plan=stored).values_list("modality", flat=True)) == [winner["components"][0]["modality"]]
+        assert list(PlanComponent.objects.filter(plan=stored).values_list("modality", flat=True)) == [
+            winner["components"][0]["modality"]
+        ]
     assert RehabPlan.objects.filter(patient=patient).count() == 6
 
 
 def test_the_unique_constraint_catches_an_editor_who_read_before_the_other_committed(therapist, patient):
     """Deterministic: B reads version 1 while A's version 2 is written but not committed."""
     actor = Actor(user=therapist)
-    plan_version_create(actor=actor, patient=patient, expected_version=None, reason="v1", components=[component("tdcs")])
+    plan_version_create(
+        actor=actor, patient=patient, expected_version=None, reason="v1", components=[component("tdcs")]
+    )
     a_inserted = threading.Event()
     b_waiting = threading.Event()
 
     def editor_a() -> Any:
         with transaction.atomic():
-            plan = plan_version_create(actor=actor, patient=patient, expected_version=1, reason="A", components=[component("rtms")])
+            plan = plan_version_create(
+                actor=actor, patient=patient, expected_version=1, reason="A", components=[component("rtms")]
+            )
             a_inserted.set()
             b_waiting.wait(timeout=10)
             time.sleep(0.3)  # B is now blocked on the unique index, behind A's uncommitted row
@@ -91,13 +100,18 @@ def test_the_unique_constraint_catches_an_editor_who_read_before_the_other_commi
     def editor_b() -> Any:
         a_inserted.wait(timeout=10)
         b_waiting.set()
-        return plan_version_create(actor=actor, patient=patient, expected_version=1, reason="B", components=[component("exercise")])
+        return plan_version_create(
+            actor=actor, patient=patient, expected_version=1, reason="B", components=[component("exercise")]
+        )
 
     a, b = _in_threads(editor_a, editor_b)
     assert isinstance(a, RehabPlan), a
     assert isinstance(b, ConflictError), b
     assert "version" in b.errors
-    assert list(RehabPlan.objects.filter(patient=patient).order_by("version").values_list("reason", flat=True)) == ["v1", "A"]
+    assert list(RehabPlan.objects.filter(patient=patient).order_by("version").values_list("reason", flat=True)) == [
+        "v1",
+        "A",
+    ]
 
 
 def test_concurrent_resends_of_one_session_store_it_once(therapist, patient):

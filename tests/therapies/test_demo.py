@@ -27,8 +27,16 @@ def cohort(clinic: Any) -> list[Any]:
     for name, sex, birth_year, diagnoses, side, onset, tz, language in COHORT:
         patients.append(
             make_patient(
-                clinic, therapists=(therapist,), display_name=name, sex=sex, birth_year=birth_year,
-                diagnoses=diagnoses, affected_side=side, pain_onset=onset, time_zone=tz, language=language,
+                clinic,
+                therapists=(therapist,),
+                display_name=name,
+                sex=sex,
+                birth_year=birth_year,
+                diagnoses=diagnoses,
+                affected_side=side,
+                pain_onset=onset,
+                time_zone=tz,
+                language=language,
             )
         )
     return patients
@@ -47,13 +55,19 @@ def test_seed_gives_every_patient_a_plan_and_history(clinic, cohort):
     assert logs > 20
     assert referrals == 1
     li_wei = next(p for p in cohort if p.display_name == "Li Wei")
-    assert list(RehabPlan.objects.filter(patient=li_wei).order_by("version").values_list("version", flat=True)) == [1, 2]
+    assert list(RehabPlan.objects.filter(patient=li_wei).order_by("version").values_list("version", flat=True)) == [
+        1,
+        2,
+    ]
     assert PlanComponent.objects.exclude(overridden_limits=[]).filter(plan__patient__display_name="John Smith").exists()
     for session in TherapySession.objects.all():
         check = check_parameters(session.modality, session.parameters)
         assert not check.errors
         assert {v.code for v in check.violations} <= set(session.overridden_limits)
-    assert all(CareTeamMember.objects.filter(patient_id=s.patient_id, user_id=s.delivered_by_id).exists() for s in TherapySession.objects.all())
+    assert all(
+        CareTeamMember.objects.filter(patient_id=s.patient_id, user_id=s.delivered_by_id).exists()
+        for s in TherapySession.objects.all()
+    )
 
 
 def test_seed_is_idempotent(clinic, cohort):

@@ -36,7 +36,14 @@ def test_candidate_referred(therapist_client, therapist, patient):
     data = response.json()
     assert data["candidacy_met"] is True
     assert data["decision"] == "refer"
-    assert [c["code"] for c in data["checks"]] == ["course", "first_line_drugs", "pain_intensity", "age", "mood_assessed", "contraindications"]
+    assert [c["code"] for c in data["checks"]] == [
+        "course",
+        "first_line_drugs",
+        "pain_intensity",
+        "age",
+        "mood_assessed",
+        "contraindications",
+    ]
     assert all(c["passed"] for c in data["checks"])
     assert data["checks"][0]["message"]["zh-hans"]
     assert data["inputs"]["vas_mm"] == 72
@@ -52,7 +59,9 @@ def test_referral_against_criteria_needs_a_note(therapist_client, patient):
     assert "pain_intensity" in message
     assert "contraindications" in message
     assert not DrezReferral.objects.exists()
-    accepted = therapist_client.post(url(patient), {**body, "decision_note": "Haematology cleared after review"}, format="json")
+    accepted = therapist_client.post(
+        url(patient), {**body, "decision_note": "Haematology cleared after review"}, format="json"
+    )
     assert accepted.status_code == 201
     assert accepted.json()["candidacy_met"] is False
     not_candidate = therapist_client.post(url(patient), {**body, "decision": "not_candidate"}, format="json")
@@ -66,8 +75,12 @@ def test_inputs_come_from_the_record_when_not_given(therapist_client, patient):
     now = timezone.now()
     for instrument, total, minutes in (("vas", 80, 60), ("nrs", 6, 30), ("phq9", 8, 20)):
         Assessment.objects.create(
-            patient=patient, instrument=instrument, answers={}, total=total,
-            recorded_at=now - dt.timedelta(minutes=minutes), client_uuid=uuid.uuid4(),
+            patient=patient,
+            instrument=instrument,
+            answers={},
+            total=total,
+            recorded_at=now - dt.timedelta(minutes=minutes),
+            client_uuid=uuid.uuid4(),
         )
     response = therapist_client.post(url(patient), {"decision": "defer", "first_line_drugs_tried": True}, format="json")
     assert response.status_code == 201, response.content
@@ -85,7 +98,9 @@ def test_inputs_come_from_the_record_when_not_given(therapist_client, patient):
 def test_missing_inputs_the_record_cannot_give(therapist_client, patient):
     patient.birth_year = None
     patient.save(update_fields=["birth_year"])
-    response = therapist_client.post(url(patient), {"decision": "defer", "first_line_drugs_tried": False}, format="json")
+    response = therapist_client.post(
+        url(patient), {"decision": "defer", "first_line_drugs_tried": False}, format="json"
+    )
     assert response.status_code == 400
     body = response.json()
     assert {"age_years", "course_months", "vas_mm"} <= set(body)

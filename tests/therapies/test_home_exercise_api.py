@@ -112,7 +112,9 @@ def test_who_may_log_and_read(api_client_for, patient, other_patient, manager, p
 def test_list_filters_by_date(patient_client, patient, plan):
     today = dt.datetime.now(zoneinfo.ZoneInfo(patient.time_zone)).date()
     for back in (0, 3, 10):
-        patient_client.post(url(patient), log(ids(plan)["exercise"], date=(today - dt.timedelta(days=back)).isoformat()), format="json")
+        patient_client.post(
+            url(patient), log(ids(plan)["exercise"], date=(today - dt.timedelta(days=back)).isoformat()), format="json"
+        )
     since = (today - dt.timedelta(days=5)).isoformat()
     data = patient_client.get(url(patient), {"since": since}).json()
     assert [row["date"] for row in data["results"]] == [today.isoformat(), (today - dt.timedelta(days=3)).isoformat()]

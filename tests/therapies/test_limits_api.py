@@ -61,7 +61,9 @@ def _params(modality: Modality, limit: Limit, value: Any) -> dict[str, Any]:
     return params
 
 
-def _post(client: Any, patient: Any, endpoint: str, modality: str, params: dict[str, Any], override_reason: str = "") -> Any:
+def _post(
+    client: Any, patient: Any, endpoint: str, modality: str, params: dict[str, Any], override_reason: str = ""
+) -> Any:
     if endpoint == "plan":
         body = plan_body(component(modality, parameters=params, override_reason=override_reason))
         return client.post(f"/api/v1/patients/{patient.pk}/plan/", body, format="json")
@@ -201,6 +203,13 @@ def test_derived_override_records_every_code(therapist_client, patient, endpoint
     params = {**BASE["tdcs"], "current_ma": 4.5, "duration_min": 40, "electrode_cm2": 20}
     refused = _post(therapist_client, patient, endpoint, "tdcs", params)
     assert set(_param_errors(endpoint, refused)) == {"current_ma", "charge_c", "current_density_ma_cm2"}
-    accepted = _post(therapist_client, patient, endpoint, "tdcs", params, override_reason="Research protocol, ethics approval 2026-04")
+    accepted = _post(
+        therapist_client,
+        patient,
+        endpoint,
+        "tdcs",
+        params,
+        override_reason="Research protocol, ethics approval 2026-04",
+    )
     assert accepted.status_code == 201
     assert sorted(_overridden(endpoint, accepted)) == ["charge", "current", "current_density"]

@@ -48,7 +48,18 @@ def test_first_version_contract(therapist_client, therapist, patient):
     response = therapist_client.post(url(patient), body, format="json")
     assert response.status_code == 201, response.content
     data = response.json()
-    assert set(data) >= {"id", "version", "reason", "author", "created_at", "start_date", "components", "central", "peripheral", "adherence"}
+    assert set(data) >= {
+        "id",
+        "version",
+        "reason",
+        "author",
+        "created_at",
+        "start_date",
+        "components",
+        "central",
+        "peripheral",
+        "adherence",
+    }
     assert data["version"] == 1
     assert data["reason"] == "Baseline: CLBP, NRS 7"
     assert data["author"] == therapist.pk
@@ -89,7 +100,9 @@ def test_first_version_accepts_null_or_zero(therapist_client, patient, first):
 
 def test_new_version_keeps_history(therapist_client, patient):
     create(therapist_client, patient, component("tdcs"))
-    v2 = create(therapist_client, patient, component("rtms"), component("exercise"), version=1, reason="rTMS instead of tDCS").json()
+    v2 = create(
+        therapist_client, patient, component("rtms"), component("exercise"), version=1, reason="rTMS instead of tDCS"
+    ).json()
     assert v2["version"] == 2
     current = therapist_client.get(url(patient)).json()
     assert current["version"] == 2
@@ -128,7 +141,9 @@ def test_versions_are_per_patient(therapist_client, therapist, patient, clinic):
 
 def test_an_empty_plan_is_a_valid_version(therapist_client, patient):
     create(therapist_client, patient)
-    response = therapist_client.post(url(patient), {"version": 1, "reason": "All therapy paused: surgery", "components": []}, format="json")
+    response = therapist_client.post(
+        url(patient), {"version": 1, "reason": "All therapy paused: surgery", "components": []}, format="json"
+    )
     assert response.status_code == 201
     data = response.json()
     assert data["components"] == []
@@ -157,7 +172,10 @@ BAD = [
     ({"components": [_tdcs(current_ma=11)]}, ["components", "0", "parameters", "current_ma"]),
     ({"components": [_tdcs(anode_site="cerebellum")]}, ["components", "0", "parameters", "anode_site"]),
     ({"components": [_tdcs(ampere=2)]}, ["components", "0", "parameters", "ampere"]),
-    ({"components": [component("tdcs", parameters={"current_ma": 2})]}, ["components", "0", "parameters", "anode_site"]),
+    (
+        {"components": [component("tdcs", parameters={"current_ma": 2})]},
+        ["components", "0", "parameters", "anode_site"],
+    ),
     ({"components": [component(frequency_per_week=True)]}, ["components", "0", "frequency_per_week"]),
     ({"components": [component(frequency_per_week="5")]}, ["components", "0", "frequency_per_week"]),
     ({"components": [component(frequency_per_week=2.5)]}, ["components", "0", "frequency_per_week"]),
@@ -168,7 +186,13 @@ BAD = [
     ({"components": [component(override_reason=["x"])]}, ["components", "0", "override_reason"]),
     ({"components": [component("exercise"), _tdcs(current_ma="x")]}, ["components", "1", "parameters", "current_ma"]),
     (
-        {"components": [component("rtms", parameters={**BASE["rtms"], "contraindication_screen_done": False}, override_reason="urgent")]},
+        {
+            "components": [
+                component(
+                    "rtms", parameters={**BASE["rtms"], "contraindication_screen_done": False}, override_reason="urgent"
+                )
+            ]
+        },
         ["components", "0", "parameters", "contraindication_screen_done"],
     ),
     ({"version": "0"}, ["version"]),
@@ -202,7 +226,13 @@ def test_body_not_an_object_is_400(therapist_client, patient, payload):
 
 def test_only_the_care_team_therapist_writes_plans(api_client_for, patient, clinic, manager, other_patient):
     body = plan_body()
-    for user in (patient.user, manager, make_staff(clinic, "therapist"), other_patient.user, make_staff(clinic, "admin")):
+    for user in (
+        patient.user,
+        manager,
+        make_staff(clinic, "therapist"),
+        other_patient.user,
+        make_staff(clinic, "admin"),
+    ):
         response = api_client_for(user).post(url(patient), body, format="json")
         assert response.status_code == 404, user
     assert not RehabPlan.objects.exists()
@@ -288,7 +318,11 @@ def test_schema_includes_the_therapy_endpoints(therapist_client):
     response = therapist_client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     text = response.content.decode()
-    for path in ("/api/v1/patients/{patient_id}/plan/", "/api/v1/patients/{patient_id}/sessions/", "/api/v1/modalities/"):
+    for path in (
+        "/api/v1/patients/{patient_id}/plan/",
+        "/api/v1/patients/{patient_id}/sessions/",
+        "/api/v1/modalities/",
+    ):
         assert path in text
 
 

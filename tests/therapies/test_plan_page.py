@@ -32,8 +32,19 @@ def plan(therapist_client, patient) -> dict[str, Any]:
     body = plan_body(
         component("tdcs", frequency_per_week=5, duration_weeks=2),
         component("exercise", frequency_per_week=3, duration_weeks=8),
-        component("tens", parameters={"mode": "conventional", "frequency_hz": 100, "pulse_width_us": 100, "intensity_ma": 65, "minutes": 30},
-                  frequency_per_week=14, duration_weeks=4, override_reason="Tolerates 65 mA; device log reviewed"),
+        component(
+            "tens",
+            parameters={
+                "mode": "conventional",
+                "frequency_hz": 100,
+                "pulse_width_us": 100,
+                "intensity_ma": 65,
+                "minutes": 30,
+            },
+            frequency_per_week=14,
+            duration_weeks=4,
+            override_reason="Tolerates 65 mA; device log reviewed",
+        ),
         reason="Baseline plan after assessment",
     )
     response = therapist_client.post(f"/api/v1/patients/{patient.pk}/plan/", body, format="json")
@@ -121,7 +132,11 @@ def test_page_view_is_audited(patient, plan):
 
 
 def test_history_is_listed_after_a_second_version(therapist, therapist_client, patient, plan):
-    therapist_client.post(f"/api/v1/patients/{patient.pk}/plan/", plan_body(component("rtms"), version=1, reason="Switch to rTMS"), format="json")
+    therapist_client.post(
+        f"/api/v1/patients/{patient.pk}/plan/",
+        plan_body(component("rtms"), version=1, reason="Switch to rTMS"),
+        format="json",
+    )
     html = browser(therapist).get(page(patient), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Earlier versions" in html
     assert "Switch to rTMS" in html

@@ -71,7 +71,9 @@ def test_uuid_of_another_patients_session_is_a_conflict(therapist_client, therap
     assert TherapySession.objects.filter(patient=second).count() == 0
 
 
-def test_severe_adverse_event_raises_exactly_one_critical_alert(therapist_client, patient, django_capture_on_commit_callbacks):
+def test_severe_adverse_event_raises_exactly_one_critical_alert(
+    therapist_client, patient, django_capture_on_commit_callbacks
+):
     body = session_body(adverse_event="severe", adverse_event_note="Syncope after stimulation")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = therapist_client.post(url(patient), body, format="json")
@@ -114,7 +116,9 @@ def test_future_delivered_at(therapist_client, patient):
 
 
 def test_session_for_a_plan_component_takes_its_prescription(therapist_client, patient):
-    plan = therapist_client.post(f"/api/v1/patients/{patient.pk}/plan/", plan_body(component("tens")), format="json").json()
+    plan = therapist_client.post(
+        f"/api/v1/patients/{patient.pk}/plan/", plan_body(component("tens")), format="json"
+    ).json()
     component_id = plan["components"][0]["id"]
     body = session_body(component=component_id)
     del body["modality"], body["parameters"]
@@ -130,11 +134,17 @@ def test_component_must_match_patient_and_modality(therapist_client, therapist, 
     from tests.factories import make_patient
 
     second = make_patient(clinic, therapists=(therapist,))
-    theirs = therapist_client.post(f"/api/v1/patients/{second.pk}/plan/", plan_body(component("tens")), format="json").json()
-    response = post(therapist_client, patient, modality="tens", parameters=BASE["tens"], component=theirs["components"][0]["id"])
+    theirs = therapist_client.post(
+        f"/api/v1/patients/{second.pk}/plan/", plan_body(component("tens")), format="json"
+    ).json()
+    response = post(
+        therapist_client, patient, modality="tens", parameters=BASE["tens"], component=theirs["components"][0]["id"]
+    )
     assert response.status_code == 400
     assert "component" in response.json()
-    mine = therapist_client.post(f"/api/v1/patients/{patient.pk}/plan/", plan_body(component("tens")), format="json").json()
+    mine = therapist_client.post(
+        f"/api/v1/patients/{patient.pk}/plan/", plan_body(component("tens")), format="json"
+    ).json()
     response = post(therapist_client, patient, modality="tdcs", component=mine["components"][0]["id"])
     assert response.status_code == 400
     assert "modality" in response.json()

@@ -127,9 +127,7 @@ def test_pain_custom_parameters():
     assert out.valid[0]
     assert out.mcid[0]
     assert not out.responder30[0]  # -25 %
-    assert not pain_outcomes(
-        *cohort(rows), 1, mcid=1.6, window_days=5.0, min_entries=2
-    ).mcid[0]
+    assert not pain_outcomes(*cohort(rows), 1, mcid=1.6, window_days=5.0, min_entries=2).mcid[0]
 
 
 def test_pain_ignores_non_finite_rows():
@@ -156,9 +154,7 @@ def test_pain_rejects_bad_arrays(args, message):
 
 def test_pain_from_window_sums_hand_computed():
     """The selector's form: sums and counts per window (PAIN_ROWS p0, p1 and p4)."""
-    out = pain_outcomes_from_windows(
-        [28.0, 12.0, 40.0], [4, 2, 4], [14.0, 6.0, 21.0], [4, 3, 3], [22.0, 22.0, 28.0]
-    )
+    out = pain_outcomes_from_windows([28.0, 12.0, 40.0], [4, 2, 4], [14.0, 6.0, 21.0], [4, 3, 3], [22.0, 22.0, 28.0])
     assert_allclose(out.baseline, [7.0, 6.0, 10.0])
     assert_allclose(out.current, [3.5, 2.0, 7.0])
     assert_array_equal(out.valid, [True, False, True])
@@ -213,14 +209,10 @@ def test_score_change_mcid_boundaries_and_direction():
     rows = [(0, 0, 14), (0, 28, 10), (1, 0, 14), (1, 28, 10.5)]
     gad7 = score_change(*cohort(rows), 2, mcid=MCID["gad7"])
     assert_array_equal(gad7.mcid_reached, [True, False])  # exactly 4 counts
-    odi = score_change(
-        *cohort([(0, 0, 42), (0, 30, 32), (1, 0, 42), (1, 30, 33)]), 2, mcid=10
-    )
+    odi = score_change(*cohort([(0, 0, 42), (0, 30, 32), (1, 0, 42), (1, 30, 33)]), 2, mcid=10)
     assert_array_equal(odi.mcid_reached, [True, False])
     # higher-is-better scale: a rise is the improvement
-    better = score_change(
-        *cohort([(0, 0, 40), (0, 30, 50)]), 1, mcid=10, higher_is_worse=False
-    )
+    better = score_change(*cohort([(0, 0, 40), (0, 30, 50)]), 1, mcid=10, higher_is_worse=False)
     assert better.improvement[0] == 10
     assert better.mcid_reached[0]
     assert not better.deteriorated[0]
@@ -323,9 +315,7 @@ def test_kaplan_meier_product_limit_by_hand():
 
 
 def test_kaplan_meier_linear_interval():
-    km = kaplan_meier(
-        [2, 3, 3, 5, 8], [True, True, False, True, False], ci_method="linear"
-    )
+    km = kaplan_meier([2, 3, 3, 5, 8], [True, True, False, True, False], ci_method="linear")
     se = 0.8 * math.sqrt(1 / 20)
     assert km.ci_low[0] == pytest.approx(0.8 - 1.959963984540054 * se)
     assert km.ci_high[0] == pytest.approx(min(1.0, 0.8 + 1.959963984540054 * se))
@@ -384,9 +374,7 @@ def test_weekly_trajectory_median_iqr_by_hand():
 def test_weekly_trajectory_of_means_hand_computed():
     # The same cells as above, already reduced: week 0 means 1, 3, 5, 10; week 1: 3, 6;
     # week 3 beyond max_week, week -1 and a nan are ignored.
-    traj = weekly_trajectory_of_means(
-        [0, 0, 0, 0, 1, 1, 3, -1, 1], [3, 10, 5, 1, 6, 3, 7, 9, NAN], max_week=2
-    )
+    traj = weekly_trajectory_of_means([0, 0, 0, 0, 1, 1, 3, -1, 1], [3, 10, 5, 1, 6, 3, 7, 9, NAN], max_week=2)
     assert_array_equal(traj.n, [4, 2, 0])
     assert_allclose(traj.median, [4, 4.5, NAN])
     assert_allclose(traj.q1, [2.5, 3.75, NAN])
@@ -419,7 +407,9 @@ def test_weekly_forms_agree_with_the_entry_forms_on_random_cohorts():
         mean = rng.integers(0, 11, idx.size) / rng.choice([1.0, 3.0], idx.size)
         for pct in (30.0, 50.0):
             weekly = time_to_response_weekly(idx, week, mean, n, threshold_pct=pct)
-            entries = time_to_response(idx, week * 7.0 + 6.0, mean, n, threshold_pct=pct, window_days=7.0, min_entries=1)
+            entries = time_to_response(
+                idx, week * 7.0 + 6.0, mean, n, threshold_pct=pct, window_days=7.0, min_entries=1
+            )
             assert_allclose(weekly.durations, entries.durations, equal_nan=True)
             assert_array_equal(weekly.event, entries.event)
         by_means = weekly_trajectory_of_means(week, mean, max_week=9)
@@ -557,9 +547,7 @@ def loop_trajectory(idx, day, value, n, max_week):
     for wk in range(max_week + 1):
         means = []
         for p in range(n):
-            sel = (
-                (idx == p) & (np.floor(day / 7) == wk) & np.isfinite(value) & (day >= 0)
-            )
+            sel = (idx == p) & (np.floor(day / 7) == wk) & np.isfinite(value) & (day >= 0)
             if sel.any():
                 means.append(value[sel].mean())
         cnt.append(len(means))

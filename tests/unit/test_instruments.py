@@ -49,9 +49,7 @@ def errors_for(code, answers) -> dict[str, str]:
 
 
 def items(prefix, values, **extra):
-    answers = {
-        f"{prefix}{number}": value for number, value in enumerate(values, start=1)
-    }
+    answers = {f"{prefix}{number}": value for number, value in enumerate(values, start=1)}
     answers.update(extra)
     return answers
 
@@ -89,20 +87,12 @@ def dn4(interview_yes=0, exam=None):
 
 def odi_sections(values):
     """ODI answers from a list of 10 values; ``...`` means "leave the key out"."""
-    return {
-        f"section{number}": value
-        for number, value in enumerate(values, start=1)
-        if value is not ...
-    }
+    return {f"section{number}": value for number, value in enumerate(values, start=1) if value is not ...}
 
 
-def thermal(
-    rois=None, ambient_c=22.0, acclimatisation_min=20, affected_side="left", **extra
-):
+def thermal(rois=None, ambient_c=22.0, acclimatisation_min=20, affected_side="left", **extra):
     answers = {
-        "rois": rois
-        if rois is not None
-        else [{"region": "L5 dermatome", "left_c": 31.0, "right_c": 31.2}],
+        "rois": rois if rois is not None else [{"region": "L5 dermatome", "left_c": 31.0, "right_c": 31.2}],
         "ambient_c": ambient_c,
         "acclimatisation_min": acclimatisation_min,
         "affected_side": affected_side,
@@ -182,10 +172,7 @@ def test_as_dict_is_json_and_complete(code):
 
 
 def test_public_answer_keys():
-    keys = {
-        code: [item["key"] for item in instrument.as_dict()["items"]]
-        for code, instrument in INSTRUMENTS.items()
-    }
+    keys = {code: [item["key"] for item in instrument.as_dict()["items"]] for code, instrument in INSTRUMENTS.items()}
     assert keys["vas"] == ["score_mm"]
     assert keys["nrs"] == ["score", "recall"]
     assert keys["dn4"] == [*DN4_INTERVIEW, *DN4_EXAM]
@@ -336,10 +323,7 @@ def test_nrs_recall_defaults_to_now():
         "score": 5,
         "recall": "worst_24h",
     }
-    assert (
-        score("nrs", {"score": 5, "recall": "average_24h"}).answers["recall"]
-        == "average_24h"
-    )
+    assert score("nrs", {"score": 5, "recall": "average_24h"}).answers["recall"] == "average_24h"
 
 
 @pytest.mark.parametrize("bad", [3.5, 3.0, True, "3", None, -1, 11])
@@ -556,10 +540,7 @@ def test_phq9_item9_flags_even_with_total_one():
 
 @pytest.mark.parametrize("item9", [1, 2, 3])
 def test_phq9_any_positive_item9_flags(item9):
-    assert (
-        FLAG_SUICIDAL_IDEATION
-        in score("phq9", phq9_with_total(item9 + 5, item9=item9)).flags
-    )
+    assert FLAG_SUICIDAL_IDEATION in score("phq9", phq9_with_total(item9 + 5, item9=item9)).flags
 
 
 def test_phq9_high_total_without_item9_does_not_flag():
@@ -570,9 +551,7 @@ def test_phq9_difficulty_is_optional_and_not_scored():
     with_difficulty = score("phq9", phq9_with_total(6, difficulty=3))
     assert with_difficulty.total == 6
     assert with_difficulty.answers["difficulty"] == 3
-    assert (
-        score("phq9", phq9_with_total(6, difficulty=None)).answers["difficulty"] is None
-    )
+    assert score("phq9", phq9_with_total(6, difficulty=None)).answers["difficulty"] is None
     assert score("phq9", phq9_with_total(6)).answers["difficulty"] is None
 
 
@@ -612,9 +591,7 @@ def test_phq9_metadata():
         "More than half the days",
         "Nearly every day",
     ]
-    assert phq9.item("item9").label.en.startswith(
-        "Thoughts that you would be better off dead"
-    )
+    assert phq9.item("item9").label.en.startswith("Thoughts that you would be better off dead")
 
 
 # --- GAD-7 --------------------------------------------------------------------------------
@@ -778,9 +755,7 @@ def test_thermal_symmetric_reading():
     assert result.band == "symmetric"
     assert result.flags == ()
     assert result.detail == {
-        "rois": [
-            {"region": "L5 dermatome", "left_c": 31.0, "right_c": 31.2, "delta_c": -0.2}
-        ],
+        "rois": [{"region": "L5 dermatome", "left_c": 31.0, "right_c": 31.2, "delta_c": -0.2}],
         "max_abs_delta_c": 0.2,
         "measurement_issues": [],
     }
@@ -809,9 +784,7 @@ def test_thermal_delta_0_99_does_not_flag():
 
 
 def test_thermal_delta_is_affected_minus_contralateral():
-    cooler_right = score(
-        "thermal", thermal([roi("thigh", 32.0, 31.0)], affected_side="right")
-    )
+    cooler_right = score("thermal", thermal([roi("thigh", 32.0, 31.0)], affected_side="right"))
     assert cooler_right.detail["rois"][0]["delta_c"] == -1.0
     assert cooler_right.total == 1.0
     assert cooler_right.flags == (FLAG_THERMAL_ASYMMETRY,)
@@ -828,9 +801,7 @@ def test_thermal_delta_rounds_half_up_to_hundredths():
 def test_thermal_total_is_largest_absolute_delta():
     result = score(
         "thermal",
-        thermal(
-            [roi("back", 33.0, 33.4), roi("thigh", 31.0, 32.5), roi("foot", 29.0, 28.2)]
-        ),
+        thermal([roi("back", 33.0, 33.4), roi("thigh", 31.0, 32.5), roi("foot", 29.0, 28.2)]),
     )
     assert [entry["delta_c"] for entry in result.detail["rois"]] == [-0.4, -1.5, 0.8]
     assert result.total == 1.5
@@ -851,9 +822,7 @@ def test_thermal_total_is_largest_absolute_delta():
     ],
 )
 def test_thermal_measurement_conditions(ambient_c, acclimatisation_min, issues):
-    result = score(
-        "thermal", thermal(ambient_c=ambient_c, acclimatisation_min=acclimatisation_min)
-    )
+    result = score("thermal", thermal(ambient_c=ambient_c, acclimatisation_min=acclimatisation_min))
     assert result.detail["measurement_issues"] == issues
     assert (FLAG_MEASUREMENT_CONDITIONS in result.flags) is bool(issues)
 
@@ -865,9 +834,7 @@ def test_thermal_both_flags():
 
 def test_thermal_normalises_region_names():
     result = score("thermal", thermal([roi("  L5 dermatome ", 31.0, 31.0)]))
-    assert result.answers["rois"] == [
-        {"region": "L5 dermatome", "left_c": 31.0, "right_c": 31.0}
-    ]
+    assert result.answers["rois"] == [{"region": "L5 dermatome", "left_c": 31.0, "right_c": 31.0}]
 
 
 @pytest.mark.parametrize(

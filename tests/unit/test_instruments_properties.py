@@ -36,10 +36,7 @@ def _fixed(keys, values):
 
 
 vas_answers = st.fixed_dictionaries(
-    {
-        "score_mm": st.integers(0, 100)
-        | st.floats(0, 100, allow_nan=False, allow_infinity=False)
-    }
+    {"score_mm": st.integers(0, 100) | st.floats(0, 100, allow_nan=False, allow_infinity=False)}
 )
 nrs_answers = st.fixed_dictionaries(
     {"score": st.integers(0, 10)},
@@ -144,14 +141,10 @@ def test_band_is_monotone_in_total(code, data):
 @pytest.mark.parametrize("code", list(INSTRUMENTS))
 def test_band_for_covers_every_integer_total(code):
     instrument = get_instrument(code)
-    for total in range(
-        math.ceil(instrument.minimum), math.floor(instrument.maximum) + 1
-    ):
+    for total in range(math.ceil(instrument.minimum), math.floor(instrument.maximum) + 1):
         band = instrument.band_for(total)
         assert band is not None, f"{code}: no band for {total}"
-        assert band.low <= total <= band.high, (
-            f"{code}: {total} outside its band {band.code}"
-        )
+        assert band.low <= total <= band.high, f"{code}: {total} outside its band {band.code}"
 
 
 @settings(max_examples=300, deadline=None)
@@ -171,9 +164,7 @@ def test_dn4_flag_follows_variant_cutoff(answers):
     assert result.total == yes
     assert result.detail["variant"] == ("full" if full else "interview")
     assert (FLAG_NEUROPATHIC_LIKELY in result.flags) is (yes >= (4 if full else 3))
-    assert (result.band == "neuropathic_likely") is (
-        FLAG_NEUROPATHIC_LIKELY in result.flags
-    )
+    assert (result.band == "neuropathic_likely") is (FLAG_NEUROPATHIC_LIKELY in result.flags)
 
 
 @settings(max_examples=300, deadline=None)
@@ -182,9 +173,7 @@ def test_odi_percent_matches_formula(answers):
     result = get_instrument("odi").score(answers)
     answered = [value for value in answers.values() if value is not None]
     assert result.detail["answered"] == len(answered)
-    assert math.isclose(
-        result.total, round(sum(answered) / (5 * len(answered)) * 100, 1)
-    )
+    assert math.isclose(result.total, round(sum(answered) / (5 * len(answered)) * 100, 1))
 
 
 @settings(max_examples=300, deadline=None)
@@ -194,28 +183,17 @@ def test_thermal_flags_follow_rounded_deltas_and_conditions(answers):
     deltas = [entry["delta_c"] for entry in result.detail["rois"]]
     sign = 1 if answers["affected_side"] == "left" else -1
     for roi, delta in zip(answers["rois"], deltas, strict=True):
-        assert math.isclose(
-            delta, sign * (roi["left_c"] - roi["right_c"]), abs_tol=0.005 + 1e-9
-        )
+        assert math.isclose(delta, sign * (roi["left_c"] - roi["right_c"]), abs_tol=0.005 + 1e-9)
         assert round(delta, 2) == delta
     assert result.total == max(abs(delta) for delta in deltas)
     assert (FLAG_THERMAL_ASYMMETRY in result.flags) is (result.total >= 1.0)
-    bad_conditions = (
-        not 18.0 <= answers["ambient_c"] <= 25.0 or answers["acclimatisation_min"] < 15
-    )
+    bad_conditions = not 18.0 <= answers["ambient_c"] <= 25.0 or answers["acclimatisation_min"] < 15
     assert (FLAG_MEASUREMENT_CONDITIONS in result.flags) is bad_conditions
 
 
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-5, 300)
-    | st.floats()
-    | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.text(max_size=8), children, max_size=4)
-    ),
+    st.none() | st.booleans() | st.integers(-5, 300) | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
 
@@ -226,9 +204,7 @@ json_values = st.recursive(
 def test_arbitrary_json_scores_or_raises_answer_error_only(code, data):
     """Whatever a client sends, the API gets a Result or an AnswerError (a 400), never a crash."""
     instrument = get_instrument(code)
-    keys = st.sampled_from([item.key for item in instrument.items]) | st.text(
-        max_size=6
-    )
+    keys = st.sampled_from([item.key for item in instrument.items]) | st.text(max_size=6)
     answers = data.draw(st.dictionaries(keys, json_values, max_size=12) | json_values)
     try:
         result = instrument.score(answers)
@@ -238,8 +214,6 @@ def test_arbitrary_json_scores_or_raises_answer_error_only(code, data):
         errors = None
     if result is None:
         assert errors
-        assert all(
-            isinstance(path, str) and message for path, message in errors.items()
-        )
+        assert all(isinstance(path, str) and message for path, message in errors.items())
     else:
         assert instrument.minimum <= result.total <= instrument.maximum

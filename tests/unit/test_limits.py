@@ -128,19 +128,11 @@ def _all_limits() -> list[tuple[Modality, Limit]]:
 
 
 def _direct_numeric() -> list[tuple[Modality, Limit]]:
-    return [
-        (m, limit)
-        for m, limit in _all_limits()
-        if not limit.allowed and limit.param in {p.key for p in m.params}
-    ]
+    return [(m, limit) for m, limit in _all_limits() if not limit.allowed and limit.param in {p.key for p in m.params}]
 
 
 def _derived() -> list[tuple[Modality, Limit]]:
-    return [
-        (m, limit)
-        for m, limit in _all_limits()
-        if limit.param not in {p.key for p in m.params}
-    ]
+    return [(m, limit) for m, limit in _all_limits() if limit.param not in {p.key for p in m.params}]
 
 
 def _categorical() -> list[tuple[Modality, Limit]]:
@@ -271,9 +263,7 @@ def test_every_derived_limit_has_a_hand_computed_case():
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("modality", "limit"), _direct_numeric(), ids=_ids(_direct_numeric())
-)
+@pytest.mark.parametrize(("modality", "limit"), _direct_numeric(), ids=_ids(_direct_numeric()))
 def test_value_at_limit_is_accepted(modality, limit):
     param = modality.param(limit.param)
     at = int(limit.maximum) if param.kind == "integer" else limit.maximum
@@ -282,9 +272,7 @@ def test_value_at_limit_is_accepted(modality, limit):
     assert limit.code not in _codes(check)
 
 
-@pytest.mark.parametrize(
-    ("modality", "limit"), _direct_numeric(), ids=_ids(_direct_numeric())
-)
+@pytest.mark.parametrize(("modality", "limit"), _direct_numeric(), ids=_ids(_direct_numeric()))
 def test_value_just_above_limit_is_refused(modality, limit):
     param = modality.param(limit.param)
     if param.kind == "integer":
@@ -309,9 +297,7 @@ def test_derived_limit_at_and_above(modality, limit):
     _assert_violation_names_limit(refused, limit, refused.derived[limit.param])
 
 
-@pytest.mark.parametrize(
-    ("modality", "limit"), _categorical(), ids=_ids(_categorical())
-)
+@pytest.mark.parametrize(("modality", "limit"), _categorical(), ids=_ids(_categorical()))
 def test_categorical_rule(modality, limit):
     for choice in modality.param(limit.param).choices:
         check = check_parameters(modality.code, _params_for(modality, limit, choice))
@@ -347,9 +333,7 @@ def test_tdcs_charge_hand_computed():
     assert ok.derived["charge_c"] == 7.2
     assert ok.ok
 
-    over = check_parameters(
-        "tdcs", {**BASE["tdcs"], "current_ma": 3.01, "duration_min": 40}
-    )
+    over = check_parameters("tdcs", {**BASE["tdcs"], "current_ma": 3.01, "duration_min": 40})
     assert over.derived["charge_c"] == pytest.approx(7.224)
     assert _codes(over) == {"charge"}
     [violation] = over.violations
@@ -369,17 +353,14 @@ def test_tdcs_current_message_names_limit_and_source():
     check = check_parameters("tdcs", {**BASE["tdcs"], "current_ma": 4.5})
     current = next(v for v in check.violations if v.code == "current")
     assert current.message.startswith(
-        "current_ma 4.5 mA exceeds the tDCS limit of 4 mA per session "
-        "(Bikson et al. 2016"
+        "current_ma 4.5 mA exceeds the tDCS limit of 4 mA per session (Bikson et al. 2016"
     )
 
 
 def test_medication_cap_is_per_drug():
     gaba = check_parameters("medication", {"drug": "gabapentin", "daily_dose_mg": 3600})
     assert gaba.ok
-    pregabalin = check_parameters(
-        "medication", {"drug": "pregabalin", "daily_dose_mg": 3600}
-    )
+    pregabalin = check_parameters("medication", {"drug": "pregabalin", "daily_dose_mg": 3600})
     [violation] = pregabalin.violations
     assert violation.code == "daily_dose_pregabalin"
     assert "pregabalin limit of 600 mg per day" in violation.message
@@ -393,9 +374,7 @@ def test_medication_first_line_is_derived():
         "oxcarbazepine",
         "amitriptyline",
     }
-    first = check_parameters(
-        "medication", {"drug": "amitriptyline", "daily_dose_mg": 25}
-    )
+    first = check_parameters("medication", {"drug": "amitriptyline", "daily_dose_mg": 25})
     assert first.derived == {"first_line": 1.0}
     other = check_parameters("medication", {"drug": "duloxetine", "daily_dose_mg": 60})
     assert other.derived == {"first_line": 0.0}
@@ -472,9 +451,7 @@ def test_none_for_required_parameter_is_missing(code):
 
 
 def test_optional_parameter_may_be_omitted():
-    params = {
-        k: v for k, v in BASE["exercise"].items() if k not in {"sets", "reps", "rpe"}
-    }
+    params = {k: v for k, v in BASE["exercise"].items() if k not in {"sets", "reps", "rpe"}}
     check = check_parameters("exercise", params)
     assert check.ok
     assert "rpe" not in check.params
@@ -505,18 +482,14 @@ def test_non_string_key_is_an_error():
 
 
 def test_bad_field_does_not_hide_other_limits():
-    check = check_parameters(
-        "tdcs", {**BASE["tdcs"], "anode_site": "nose", "current_ma": 5}
-    )
+    check = check_parameters("tdcs", {**BASE["tdcs"], "anode_site": "nose", "current_ma": 5})
     assert set(check.errors) == {"anode_site"}
     assert "current" in _codes(check)
     assert check.derived == {}
 
 
 def test_rtms_screening_false_is_an_error_not_a_violation():
-    check = check_parameters(
-        "rtms", {**BASE["rtms"], "contraindication_screen_done": False}
-    )
+    check = check_parameters("rtms", {**BASE["rtms"], "contraindication_screen_done": False})
     assert set(check.errors) == {"contraindication_screen_done"}
     assert check.violations == ()
 
@@ -527,15 +500,11 @@ def test_oral_drug_without_daily_dose_is_an_error():
 
 
 def test_normalisation():
-    check = check_parameters(
-        "rtms", {**BASE["rtms"], "pulses": 1500.0, "frequency_hz": 10}
-    )
+    check = check_parameters("rtms", {**BASE["rtms"], "pulses": 1500.0, "frequency_hz": 10})
     assert check.params["pulses"] == 1500
     assert isinstance(check.params["pulses"], int)
     assert isinstance(check.params["frequency_hz"], float)
-    text = check_parameters(
-        "manual_therapy", {**BASE["manual_therapy"], "region": " L5 "}
-    )
+    text = check_parameters("manual_therapy", {**BASE["manual_therapy"], "region": " L5 "})
     assert text.params["region"] == "L5"
 
 
@@ -611,15 +580,10 @@ def test_drez_candidacy_criteria(changes, failed):
 
 
 def test_drez_contraindication_message_names_it_in_both_languages():
-    checks = drez_candidacy(
-        **{**CANDIDATE, "contraindications": ["severe_psychiatric_disease"]}
-    )
+    checks = drez_candidacy(**{**CANDIDATE, "contraindications": ["severe_psychiatric_disease"]})
     [contra] = [c for c in checks if c.code == "contraindications"]
     assert "psychiatric" in contra.message.en
-    assert (
-        DREZ_CONTRAINDICATIONS["severe_psychiatric_disease"].zh_hans
-        in contra.message.zh_hans
-    )
+    assert DREZ_CONTRAINDICATIONS["severe_psychiatric_disease"].zh_hans in contra.message.zh_hans
 
 
 def test_drez_unknown_contraindication_raises():
@@ -661,8 +625,6 @@ def test_drez_referral_parameters_derive_candidacy():
 
 
 def test_drez_referral_unknown_contraindication_is_an_error():
-    check = check_parameters(
-        "drez_referral", {**BASE["drez_referral"], "contraindications": "pregnancy"}
-    )
+    check = check_parameters("drez_referral", {**BASE["drez_referral"], "contraindications": "pregnancy"})
     assert set(check.errors) == {"contraindications"}
     assert "pregnancy" in check.errors["contraindications"]

@@ -169,9 +169,7 @@ def test_local_to_utc_rejects_bad_input():
 @given(
     day=st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2026, 12, 31)),
     minutes=st.integers(min_value=0, max_value=24 * 60 - 1),
-    tz=st.sampled_from(
-        [NY, BERLIN, SHANGHAI, "Australia/Lord_Howe", "Pacific/Chatham"]
-    ),
+    tz=st.sampled_from([NY, BERLIN, SHANGHAI, "Australia/Lord_Howe", "Pacific/Chatham"]),
 )
 def test_local_to_utc_properties(day, minutes, tz):
     at = dt.time(minutes // 60, minutes % 60)
@@ -321,9 +319,7 @@ def test_late_evening_slot_whose_local_date_precedes_the_utc_date():
         window_start=utc(2026, 3, 7, 1),
         window_end=utc(2026, 3, 7, 5),
     )
-    assert [(s.local_date, s.due_at) for s in slots] == [
-        (dt.date(2026, 3, 6), utc(2026, 3, 7, 4, 30))
-    ]
+    assert [(s.local_date, s.due_at) for s in slots] == [(dt.date(2026, 3, 6), utc(2026, 3, 7, 4, 30))]
 
 
 def test_clbp_protocol_over_four_weeks():
@@ -372,9 +368,7 @@ def test_at_baseline_false_and_once_and_offset_items():
         (
             ProtocolItem("odi", every_days=14, at_baseline=False),
             ProtocolItem("dn4", every_days=None, start_offset_days=3),
-            ProtocolItem(
-                "phq9", every_days=7, start_offset_days=2, local_time=dt.time(18)
-            ),
+            ProtocolItem("phq9", every_days=7, start_offset_days=2, local_time=dt.time(18)),
         ),
     )
     slots = due_slots(
@@ -388,9 +382,7 @@ def test_at_baseline_false_and_once_and_offset_items():
     assert [d for i, d in got if i == "odi"] == [15, 29]
     assert [d for i, d in got if i == "dn4"] == [4]
     assert [d for i, d in got if i == "phq9"] == [3, 10, 17, 24]
-    assert next(s for s in slots if s.instrument == "phq9").due_at == utc(
-        2026, 6, 3, 22
-    )
+    assert next(s for s in slots if s.instrument == "phq9").due_at == utc(2026, 6, 3, 22)
 
 
 def test_due_slots_rejects_naive_window():
@@ -437,9 +429,7 @@ def test_next_due_preview_from_mid_plan():
         ("nrs", dt.date(2026, 3, 19)),
         ("nrs", dt.date(2026, 3, 20)),
     ]
-    just_before = next_due_preview(
-        PROTOCOLS["clbp"], start=start, tz=BERLIN, now=utc(2026, 3, 15, 8), count=5
-    )
+    just_before = next_due_preview(PROTOCOLS["clbp"], start=start, tz=BERLIN, now=utc(2026, 3, 15, 8), count=5)
     assert [s.instrument for s in just_before] == ["gad7", "nrs", "odi", "phq9", "nrs"]
     assert all(s.due_at >= utc(2026, 3, 15, 8) for s in just_before)
 
@@ -457,10 +447,7 @@ def test_next_due_preview_before_plan_start_and_sparse_protocols():
     got = next_due_preview(once, start=start, tz=NY, now=utc(2026, 1, 1), count=3)
     assert [s.local_date for s in got] == [dt.date(2026, 9, 11)]
     assert next_due_preview(once, start=start, tz=NY, now=utc(2026, 12, 1)) == []
-    assert (
-        next_due_preview(protocol, start=start, tz=NY, now=utc(2026, 1, 1), count=0)
-        == []
-    )
+    assert next_due_preview(protocol, start=start, tz=NY, now=utc(2026, 1, 1), count=0) == []
 
 
 # --- protocol choice
@@ -547,38 +534,24 @@ def test_quiet_hours_wrapping_midnight(when, expected):
 
 def test_quiet_hours_use_patient_zone_not_input_offset():
     # 21:30 UTC is 05:30 next morning in Shanghai: quiet until 07:00 there (23:00 UTC)
-    assert apply_quiet_hours(utc(2026, 6, 10, 21, 30), SHANGHAI, *QUIET) == utc(
-        2026, 6, 10, 23
-    )
+    assert apply_quiet_hours(utc(2026, 6, 10, 21, 30), SHANGHAI, *QUIET) == utc(2026, 6, 10, 23)
     # the same instant is 23:30 in Berlin: quiet until 07:00 CEST next day
-    assert apply_quiet_hours(utc(2026, 6, 10, 21, 30), BERLIN, *QUIET) == utc(
-        2026, 6, 11, 5
-    )
+    assert apply_quiet_hours(utc(2026, 6, 10, 21, 30), BERLIN, *QUIET) == utc(2026, 6, 11, 5)
 
 
 def test_quiet_hours_non_wrapping_and_empty():
     siesta = (dt.time(13), dt.time(15))
-    assert apply_quiet_hours(local(BERLIN, 2026, 6, 10, 14), BERLIN, *siesta) == local(
-        BERLIN, 2026, 6, 10, 15
-    )
-    assert apply_quiet_hours(local(BERLIN, 2026, 6, 10, 23), BERLIN, *siesta) == local(
-        BERLIN, 2026, 6, 10, 23
-    )
+    assert apply_quiet_hours(local(BERLIN, 2026, 6, 10, 14), BERLIN, *siesta) == local(BERLIN, 2026, 6, 10, 15)
+    assert apply_quiet_hours(local(BERLIN, 2026, 6, 10, 23), BERLIN, *siesta) == local(BERLIN, 2026, 6, 10, 23)
     empty = (dt.time(8), dt.time(8))
-    assert apply_quiet_hours(local(BERLIN, 2026, 6, 10, 8), BERLIN, *empty) == utc(
-        2026, 6, 10, 6
-    )
+    assert apply_quiet_hours(local(BERLIN, 2026, 6, 10, 8), BERLIN, *empty) == utc(2026, 6, 10, 6)
 
 
 def test_quiet_hours_end_across_spring_forward():
     # 23:00 EST on Mar 7 -> 07:00 EDT on Mar 8, which is 11:00Z (not 12:00Z)
-    assert apply_quiet_hours(local(NY, 2026, 3, 7, 23), NY, *QUIET) == utc(
-        2026, 3, 8, 11
-    )
+    assert apply_quiet_hours(local(NY, 2026, 3, 7, 23), NY, *QUIET) == utc(2026, 3, 8, 11)
     # quiet hours ending in the gap end at the pushed-forward instant (03:30 EDT)
-    got = apply_quiet_hours(
-        local(NY, 2026, 3, 8, 1, 30), NY, dt.time(1), dt.time(2, 30)
-    )
+    got = apply_quiet_hours(local(NY, 2026, 3, 8, 1, 30), NY, dt.time(1), dt.time(2, 30))
     assert got == utc(2026, 3, 8, 7, 30)
 
 
@@ -623,9 +596,7 @@ def test_is_late_boundaries():
     assert not is_late(recorded, recorded + dt.timedelta(hours=24))
     assert is_late(recorded, recorded + dt.timedelta(hours=24, seconds=1))
     assert not is_late(recorded, recorded - dt.timedelta(hours=1))
-    assert is_late(
-        recorded, recorded + dt.timedelta(hours=2), grace=dt.timedelta(hours=1)
-    )
+    assert is_late(recorded, recorded + dt.timedelta(hours=2), grace=dt.timedelta(hours=1))
     # offsets do not matter, instants do
     assert not is_late(local(NY, 2026, 3, 8, 8), utc(2026, 3, 9, 12))
     assert is_late(local(NY, 2026, 3, 8, 8), utc(2026, 3, 9, 12, 1))
@@ -666,9 +637,7 @@ def test_daily_year_has_one_slot_per_local_day(start, tz, hour):
         window_start=local_to_utc(start, dt.time(0), tz),
         window_end=local_to_utc(start + dt.timedelta(days=365), dt.time(0), tz),
     )
-    assert [s.local_date for s in slots] == [
-        start + dt.timedelta(days=k) for k in range(365)
-    ]
+    assert [s.local_date for s in slots] == [start + dt.timedelta(days=k) for k in range(365)]
     zone = ZoneInfo(tz)
     for s in slots:
         wall = s.due_at.astimezone(zone)

@@ -22,7 +22,16 @@ DEMO_PASSWORD = "demo"  # noqa: S105 - demo only; the command refuses to run wit
 # (name, sex, birth year, diagnoses, affected side, onset, time zone, language)
 COHORT: list[tuple[str, str, int, list[str], str, dt.date, str, str]] = [
     ("Demo Patient", "female", 1978, ["clbp"], "left", dt.date(2025, 3, 1), "Asia/Shanghai", "zh-hans"),
-    ("Li Wei", "male", 1969, ["clbp", "lumbar_radiculopathy"], "right", dt.date(2024, 11, 12), "Asia/Shanghai", "zh-hans"),
+    (
+        "Li Wei",
+        "male",
+        1969,
+        ["clbp", "lumbar_radiculopathy"],
+        "right",
+        dt.date(2024, 11, 12),
+        "Asia/Shanghai",
+        "zh-hans",
+    ),
     ("Zhang Min", "female", 1955, ["phn"], "left", dt.date(2025, 6, 20), "Asia/Shanghai", "zh-hans"),
     ("Wang Fang", "female", 1962, ["dpn"], "bilateral", dt.date(2023, 9, 1), "Asia/Shanghai", "zh-hans"),
     ("Chen Jie", "male", 1984, ["peroneal_entrapment"], "right", dt.date(2025, 8, 2), "Asia/Shanghai", "zh-hans"),
@@ -54,7 +63,9 @@ class Command(BaseCommand):
         clinic, _c = Clinic.objects.get_or_create(
             slug="demo", defaults={"name": "Demo Rehab Clinic", "time_zone": "Asia/Shanghai"}
         )
-        therapist = self._user("demo-therapist", first_name="Demo", last_name="Therapist", email="therapist@example.org")
+        therapist = self._user(
+            "demo-therapist", first_name="Demo", last_name="Therapist", email="therapist@example.org"
+        )
         manager = self._user("demo-manager", first_name="Demo", last_name="Manager", email="manager@example.org")
         membership_grant(user=therapist, clinic=clinic, role=Role.THERAPIST)
         membership_grant(user=manager, clinic=clinic, role=Role.MANAGER)
@@ -80,7 +91,9 @@ class Command(BaseCommand):
                 continue
             new += 1
             CareTeamMember.objects.get_or_create(patient=patient, user=therapist, defaults={"is_primary": True})
-            audit_event_record(actor=actor, action="create", object_type="patient", patient=patient, detail={"seed": True})
+            audit_event_record(
+                actor=actor, action="create", object_type="patient", patient=patient, detail={"seed": True}
+            )
             for kind in ("treatment", "data_processing", "reminders"):
                 consent_record(actor=actor, patient=patient, kind=kind, granted=True)
         self._seed_clinical(clinic)

@@ -303,9 +303,9 @@ class ConsentApi(APIView):
     def get(self, request: Request, patient_id: int) -> Response:
         patient = get_patient(request, patient_id, object_type="consent")
         history = list(patient.consents.all()[:200])
-        return Response(
-            {"in_force": consents_in_force(patient), "history": self.OutputSerializer(history, many=True).data}
-        )  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
+        # The stubs do not model many=True (typeddjango/djangorestframework-stubs#260).
+        rows = self.OutputSerializer(history, many=True).data  # type: ignore[arg-type]
+        return Response({"in_force": consents_in_force(patient), "history": rows})
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:

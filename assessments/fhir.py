@@ -18,7 +18,9 @@ when it leaves the app.
   44261-6, GAD-7 70274-6, NRS 72514-3), else the app's instrument code; ``derivedFrom`` the
   response. No total Observation when the total is null (a PHQ-9 with more than two items
   missing) or when a later entry superseded the row (it left the score series). A prorated
-  total says so in a note.
+  total says so in a note. PHQ-9 item 9 is also exported as its own Observation (LOINC
+  44260-8, value the LOINC answer), flagged, so the answer that needs a safety response is
+  findable by code even on a partial form without a total.
 - NRS recall period: 72514-3 is one generic 0-10 pain-severity code, so the recall ("now",
   "average over 24 h", "worst over 24 h") is carried as ``Observation.method`` (FHIR R4:
   "the mechanism used to perform the observation"), coded in the app's recall code system
@@ -74,7 +76,9 @@ from assessments.fhir_definitions import (
     questionnaire_url,
     score_code,
 )
+from assessments.instruments import FLAG_SUICIDAL_IDEATION as SAFETY_FLAG
 from assessments.instruments import INSTRUMENTS, Instrument, Item
+from assessments.instruments.phq9 import SUICIDE_ITEM as SAFETY_ITEM
 from assessments.instruments.thermal import LOINC_SKIN_TEMPERATURE
 from assessments.models import Assessment, Source
 from patients.models import Patient
@@ -284,6 +288,33 @@ def _score_observation(a: Assessment, total: float, patient: Patient, qr_id: str
     )
 
 
+def _safety_item_observation(a: Assessment, patient: Patient, qr_id: str | None) -> Observation | None:
+    """PHQ-9 item 9 also as its own Observation (LOINC 44260-8, as US Core's PHQ-9 item
+    Observations do), so a receiver that reads Observations only still finds the answer
+    that needs a safety response, also on a partial form that has no total."""
+    if a.instrument != "phq9":
+        return None
+    instrument = INSTRUMENTS[a.instrument]
+    item = instrument.item(SAFETY_ITEM)
+    coding = answer_coding(instrument, item, a.answers.get(SAFETY_ITEM))
+    if coding is None:
+        return None
+    code = link_id(a.instrument, SAFETY_ITEM)
+    return Observation(
+        id=f"obs-{a.pk}-{code}",
+        meta=Meta(lastUpdated=_utc(_last_updated(a))),
+        status="final",
+        category=_category("survey"),
+        code=CodeableConcept(coding=[Coding(system=LOINC, code=code)], text=item.label.en),
+        subject=_patient_ref(patient),
+        **_effective(a),
+        issued=_utc(a.received_at),
+        valueCodeableConcept=CodeableConcept(coding=[coding], text=coding.display),
+        note=[Annotation(text="flags: " + ", ".join(a.flags))] if SAFETY_FLAG in a.flags else None,
+        derivedFrom=[Reference(reference=f"QuestionnaireResponse/{qr_id}")] if qr_id else None,
+    )
+
+
 def _celsius(value: float) -> Quantity:
     return Quantity(value=_decimal(value), unit="Cel", system=UCUM, code="Cel")
 
@@ -362,8 +393,13 @@ def assessment_resources(a: Assessment, patient: Patient, fhir_base: str) -> lis
         resources.append(qr)
         if a.supersedes_id is not None:
             resources.append(_provenance(a, patient))
-    if a.total is not None and _superseder(a) is None:
+    if _superseder(a) is not None:
+        return resources  # the completing entry carries the scores now
+    if a.total is not None:
         resources.append(_score_observation(a, a.total, patient, qr_id))
+    safety = _safety_item_observation(a, patient, qr_id)
+    if safety is not None:
+        resources.append(safety)
     return resources
 
 

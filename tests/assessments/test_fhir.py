@@ -199,7 +199,7 @@ def test_observation_displays_are_loincs_own(
     seen = {}
     for observation in resources(bundle, "Observation"):
         for coding in observation["code"]["coding"]:
-            if coding["system"] == LOINC:
+            if coding["system"] == LOINC and coding["code"] != "44260-8":
                 seen[coding["code"]] = coding["display"]
     assert seen == LOINC_DISPLAYS
 
@@ -258,6 +258,12 @@ def test_partial_phq9_exports_answered_items_and_no_total(therapist_client: APIC
     assert "44260-8" not in {i["linkId"] for i in responses[f"qr-{prorated.pk}"]["item"]}
     observations = {o["id"]: o for o in resources(bundle, "Observation")}
     assert f"obs-{safety_signal.pk}" not in observations
+    # The safety answer stays findable by code among the Observations, flagged, with no total.
+    item9 = Observation.model_validate(observations[f"obs-{safety_signal.pk}-44260-8"])
+    assert item9.code.coding[0].code == "44260-8"
+    assert item9.valueCodeableConcept.coding[0].code == "LA6570-1"
+    assert "suicidal_ideation" in item9.note[0].text
+    assert item9.derivedFrom[0].reference == f"QuestionnaireResponse/qr-{safety_signal.pk}"
     total = observations[f"obs-{prorated.pk}"]
     assert total["valueQuantity"]["value"] == 9
     assert any("prorated" in note["text"] for note in total["note"])
@@ -285,7 +291,7 @@ def test_a_completing_entry_amends_the_earlier_one(therapist_client: APIClient, 
     assert provenance.target[0].reference == f"QuestionnaireResponse/qr-{later.pk}"
     assert provenance.entity[0].role == "revision"
     assert provenance.entity[0].what.reference == f"QuestionnaireResponse/qr-{earlier.pk}"
-    assert {o["id"] for o in resources(bundle, "Observation")} == {f"obs-{later.pk}"}
+    assert {o["id"] for o in resources(bundle, "Observation")} == {f"obs-{later.pk}", f"obs-{later.pk}-44260-8"}
 
 
 def test_dn4_examination_amends_the_interview(
@@ -334,6 +340,11 @@ def recover(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 else:
                     answers[key] = answer.valueInteger
             found.setdefault(resource.id.removeprefix("qr-"), {})["answers"] = answers
+        elif kind == "Observation" and resource.valueCodeableConcept is not None:
+            pk, code = resource.id.removeprefix("obs-").split("-", 1)
+            coding = resource.valueCodeableConcept.coding[0]
+            assert code == resource.code.coding[0].code
+            found.setdefault(pk, {}).setdefault("items", {})[code] = int(coding.extension[0].valueDecimal)
         elif kind == "Observation":
             row = found.setdefault(resource.id.removeprefix("obs-"), {})
             row["total"] = float(resource.valueQuantity.value) if resource.valueQuantity else None
@@ -372,6 +383,8 @@ def test_round_trip_recovers_every_score(patient_client: APIClient, therapist_cl
         assert got["total"] == pytest.approx(row.total), row.instrument
         if row.instrument in ("phq9", "gad7", "odi"):
             assert got["answers"] == {k: v for k, v in row.answers.items() if v is not None}
+        if row.instrument == "phq9":
+            assert got["items"] == {"44260-8": row.answers["item9"]}
         if row.instrument == "nrs":
             assert got["recall"] == row.answers["recall"] == "worst_24h"
         if row.instrument == "thermal":
@@ -424,7 +437,7 @@ def test_every_demo_patients_bundle_validates(clinic: Any) -> None:
                 assert (coding["code"], coding["display"]) == expected_answer(instrument, keys[item["linkId"]], value)
         for observation in resources(bundle, "Observation"):
             for coding in observation["code"]["coding"]:
-                if coding["system"] == LOINC:
+                if coding["system"] == LOINC and coding["code"] != "44260-8":
                     assert coding["display"] == LOINC_DISPLAYS[coding["code"]]
     assert {"Patient", "QuestionnaireResponse", "Observation"} <= kinds
 

@@ -27,6 +27,8 @@ when it leaves the app.
   (the same codes the NRS Questionnaire's recall item offers), and 24-hour recalls get an
   ``effectivePeriod`` covering those 24 hours (FHIR R4 ``effective[x]``: "the time or
   time-period the observed value is asserted as being true").
+- DN4: the 7-item interview (0-7) and the full 10-item DN4 (0-10) share one app code, so
+  the variant is carried as ``Observation.method`` in the same way.
 - Thermal readings: Observation (category exam) with one component per ROI side (LOINC
   39106-0 skin temperature, UCUM Cel) and one per ROI delta.
 
@@ -87,6 +89,11 @@ OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-catego
 PROVENANCE_ROLE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 UNIT_UCUM = {"points": "{score}", "mm": "mm", "%": "%", "Cel": "Cel"}
 FHIR_GENDER = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
+DN4_VARIANT_SYSTEM = f"{LOCAL_SYSTEM}/dn4/variant"
+DN4_VARIANTS = {
+    "interview": "DN4-interview: the 7 patient-reported items, total 0-7",
+    "full": "DN4: 7 interview and 3 examination items, total 0-10",
+}
 RECALL_PERIODS = {"average_24h": dt.timedelta(hours=24), "worst_24h": dt.timedelta(hours=24)}
 
 # Required bindings that the models do not enforce (fhir.resources checks structure and
@@ -245,6 +252,12 @@ def _recall(a: Assessment) -> str | None:
 
 
 def _method(a: Assessment, instrument: Instrument) -> CodeableConcept | None:
+    """How the score was obtained, where one code covers scores that must not be mixed: the
+    NRS recall period, and the DN4 variant (the 7-item interview, 0-7, or all 10 items, 0-10)."""
+    variant = a.detail.get("variant") if a.instrument == "dn4" and isinstance(a.detail, dict) else None
+    if variant in DN4_VARIANTS:
+        display = DN4_VARIANTS[variant]
+        return CodeableConcept(coding=[Coding(system=DN4_VARIANT_SYSTEM, code=variant, display=display)], text=display)
     recall = _recall(a)
     if recall is None:
         return None

@@ -311,6 +311,20 @@ def test_dn4_examination_amends_the_interview(
     assert len(resources(bundle, "Provenance")) == 1
     (observation,) = resources(bundle, "Observation")
     assert observation["valueQuantity"]["value"] == response.json()["total"]
+    assert observation["method"]["coding"][0]["code"] == "full"  # scored 0-10, not the 0-7 interview
+
+
+def test_dn4_interview_and_full_dn4_stay_distinguishable(
+    patient_client: APIClient, therapist_client: APIClient, patient: Any
+) -> None:
+    interview = dict.fromkeys(("burning", "painful_cold", "electric_shocks"), True) | dict.fromkeys(
+        ("tingling", "pins_and_needles", "numbness", "itching"), False
+    )
+    assert patient_client.post(url(patient), body("dn4", interview), format="json").status_code == 201
+    (observation,) = resources(get_bundle(therapist_client, patient), "Observation")
+    assert observation["valueQuantity"]["value"] == 3
+    assert observation["method"]["coding"][0]["code"] == "interview"
+    assert "0-7" in observation["method"]["text"]
 
 
 # --- Round trip --------------------------------------------------------------------------------

@@ -375,11 +375,13 @@ def _provenance(a: Assessment, patient: Patient) -> Provenance:
     """The later entry is a revision of the earlier one it completes."""
     who = _patient_ref(patient) if a.source == Source.PATIENT else Reference(display=patient.clinic.name)
     role = "author" if a.source == Source.PATIENT else "enterer"
+    # The link exists once both entries are stored, whichever arrived last.
+    linked = max(a.received_at, a.supersedes.received_at) if a.supersedes is not None else a.received_at
     return Provenance(
         id=f"prov-{a.pk}",
-        meta=Meta(lastUpdated=_utc(a.received_at)),
+        meta=Meta(lastUpdated=_utc(linked)),
         target=[Reference(reference=f"QuestionnaireResponse/qr-{a.pk}")],
-        recorded=_utc(a.received_at),
+        recorded=_utc(linked),
         agent=[
             ProvenanceAgent(
                 type=CodeableConcept(coding=[Coding(system=PROVENANCE_ROLE, code=role)]),

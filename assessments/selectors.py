@@ -33,9 +33,12 @@ def open_alerts(patient: Patient) -> QuerySet[Alert]:
 
 
 def assessments_for_export(patient: Patient, *, since: dt.datetime | None = None) -> QuerySet[Assessment]:
-    """Every assessment of the patient, superseded ones included, with the entry that
-    superseded each; ``since`` keeps those received, or superseded, at or after it."""
-    qs = Assessment.objects.filter(patient=patient).select_related("superseded_by")
+    """Every assessment of the patient, superseded ones included, with the entries it
+    supersedes and is superseded by; ``since`` keeps those received at or after it, and those
+    linked at or after it to an entry that arrived then (either order of arrival)."""
+    qs = Assessment.objects.filter(patient=patient).select_related("supersedes", "superseded_by")
     if since is not None:
-        qs = qs.filter(Q(received_at__gte=since) | Q(superseded_by__received_at__gte=since))
+        qs = qs.filter(
+            Q(received_at__gte=since) | Q(superseded_by__received_at__gte=since) | Q(supersedes__received_at__gte=since)
+        )
     return qs.order_by("recorded_at", "id")

@@ -495,6 +495,31 @@ def test_since_includes_an_entry_superseded_after_it(patient: Any, therapist_cli
     assert resources(bundle, "QuestionnaireResponse")[0]["meta"]["lastUpdated"].startswith("2026-01-03")
 
 
+def test_since_includes_a_link_made_when_the_earlier_entry_arrived_late(
+    patient: Any, therapist_client: APIClient
+) -> None:
+    # The completed form reached the server first; the safety-signal entry it names came later.
+    earlier = make_row(
+        patient, "phq9", {"item9": 1}, detail={"incomplete": True}, received_at=dt.datetime(2026, 1, 3, tzinfo=dt.UTC)
+    )
+    later = make_row(
+        patient,
+        "phq9",
+        {f"item{i}": 0 for i in range(1, 9)} | {"item9": 1},
+        total=1.0,
+        band="minimal",
+        supersedes=earlier,
+        received_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+    bundle = get_bundle(therapist_client, patient, "?_since=2026-01-02T00:00:00Z")
+    parse(bundle)
+    (provenance,) = resources(bundle, "Provenance")
+    assert provenance["target"][0]["reference"] == f"QuestionnaireResponse/qr-{later.pk}"
+    assert provenance["recorded"].startswith("2026-01-03")
+    statuses = {r["id"]: r["status"] for r in resources(bundle, "QuestionnaireResponse")}
+    assert statuses == {f"qr-{earlier.pk}": "amended", f"qr-{later.pk}": "completed"}
+
+
 @pytest.mark.parametrize("value", ["yesterday", "2026-01-02T00:00:00", "2026-13-02T00:00:00Z"])
 def test_bad_since_is_a_400_naming_the_parameter(therapist_client: APIClient, patient: Any, value: str) -> None:
     response = therapist_client.get(f"/api/v1/patients/{patient.pk}/fhir/", {"_since": value})

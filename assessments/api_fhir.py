@@ -6,7 +6,7 @@ mapped to messages, or ``detail``), like every other endpoint under ``/api/``.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone
@@ -46,7 +46,7 @@ def fhir_base(request: Request) -> str:
     return configured.rstrip("/") if configured else request.build_absolute_uri(FHIR_PATH)
 
 
-def parse_since(raw: str | None) -> Any:
+def parse_since(raw: str | None) -> dt.datetime | None:
     """FHIR ``_since``: an instant with a time zone; a bare ``+`` in a query string arrives as a space."""
     if raw is None or raw == "":
         return None
@@ -59,7 +59,10 @@ def parse_since(raw: str | None) -> Any:
         raise ValidationError({"_since": ["Give an ISO 8601 instant, e.g. 2026-03-01T09:00:00+08:00."]})
     if timezone.is_naive(parsed):
         raise ValidationError({"_since": ["Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00)."]})
-    return parsed
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationError({"_since": ["The instant is outside the years 1-9999 in UTC."]}) from None
 
 
 FHIR_BUNDLE = inline_serializer(

@@ -60,6 +60,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire, QuestionnaireItem, Q
 from fhir.resources.R4B.resource import Resource
 
 from assessments.instruments import INSTRUMENTS, Instrument, Item, Text
+from assessments.instruments.thermal import REGION_MAX_LENGTH
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -329,7 +330,7 @@ def _thermal_roi_children(item: Item) -> list[QuestionnaireItem]:
             _text=translation(Text("Region", "区域")),
             type="string",
             required=True,
-            maxLength=64,
+            maxLength=REGION_MAX_LENGTH,
         ),
         bounded("left_c", Text("Left skin temperature (degC)", "左侧皮肤温度（°C）")),
         bounded("right_c", Text("Right skin temperature (degC)", "右侧皮肤温度（°C）")),

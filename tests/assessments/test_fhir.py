@@ -520,7 +520,18 @@ def test_since_includes_a_link_made_when_the_earlier_entry_arrived_late(
     assert statuses == {f"qr-{earlier.pk}": "amended", f"qr-{later.pk}": "completed"}
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2026-01-02T00:00:00", "2026-13-02T00:00:00Z"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "yesterday",
+        "2026-01-02T00:00:00",
+        "2026-13-02T00:00:00Z",
+        "2026-01-02T00:00:00+99:00",
+        "9999-12-31T23:59:59-23:59",
+        "0001-01-01T00:00:00+14:00",
+        "x" * 5000,
+    ],
+)
 def test_bad_since_is_a_400_naming_the_parameter(therapist_client: APIClient, patient: Any, value: str) -> None:
     response = therapist_client.get(f"/api/v1/patients/{patient.pk}/fhir/", {"_since": value})
     assert response.status_code == 400

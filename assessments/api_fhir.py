@@ -7,6 +7,8 @@ mapped to messages, or ``detail``), like every other endpoint under ``/api/``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -14,7 +16,9 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.renderers import JSONRenderer
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,13 +34,37 @@ FHIR_PATH = "/api/v1/fhir"
 
 
 class FhirJsonRenderer(JSONRenderer):
-    """JSON under FHIR's media type, so a client asking for ``application/fhir+json`` gets it."""
+    """JSON under FHIR's media type."""
 
     media_type = FHIR_JSON
     format = "fhir"
 
 
-RENDERERS = (FhirJsonRenderer, JSONRenderer)
+class FhirNegotiation(BaseContentNegotiation):
+    """Always FHIR JSON, whatever the Accept header or ``?format=`` says: a client asking for
+    ``application/json`` or ``application/fhir+json`` gets the same bytes, never a 406."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+class FhirApiView(APIView):
+    """Resources as ``application/fhir+json``; errors keep the API's ``application/json`` error shape."""
+
+    renderer_classes = (FhirJsonRenderer,)
+    content_negotiation_class = FhirNegotiation
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        if response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 def fhir_base(request: Request) -> str:
@@ -90,10 +118,8 @@ FHIR_QUESTIONNAIRE = inline_serializer(
 )
 
 
-class FhirBundleApi(APIView):
+class FhirBundleApi(FhirApiView):
     """The patient's record as a FHIR R4 ``$everything``-style searchset Bundle."""
-
-    renderer_classes = RENDERERS
 
     @extend_schema(
         operation_id="patient_fhir_everything",
@@ -122,13 +148,11 @@ class FhirBundleApi(APIView):
             self_url=request.build_absolute_uri(),
             now=timezone.now(),
         )
-        return Response(bundle, content_type=FHIR_JSON)
+        return Response(bundle)
 
 
-class FhirQuestionnaireApi(APIView):
+class FhirQuestionnaireApi(FhirApiView):
     """An instrument's definition as a FHIR R4 Questionnaire (not patient data: any signed-in user)."""
-
-    renderer_classes = RENDERERS
 
     @extend_schema(
         operation_id="fhir_questionnaire_read",
@@ -150,4 +174,4 @@ class FhirQuestionnaireApi(APIView):
             questionnaire = questionnaire_resource(code, fhir_base=fhir_base(request))
         except UnknownQuestionnaire as exc:
             raise NotFound(f"No questionnaire {code!r}; known: {', '.join(INSTRUMENTS)}.") from exc
-        return Response(as_json(questionnaire), content_type=FHIR_JSON)
+        return Response(as_json(questionnaire))

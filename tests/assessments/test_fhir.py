@@ -562,8 +562,27 @@ def test_bundle_access(
     assert APIClient().get(f"/api/v1/patients/{patient.pk}/fhir/").status_code in (401, 403)
 
 
-def test_accept_fhir_json_is_honoured(therapist_client: APIClient, patient: Any) -> None:
-    response = therapist_client.get(f"/api/v1/patients/{patient.pk}/fhir/", HTTP_ACCEPT="application/fhir+json")
+@pytest.mark.parametrize("accept", ["application/fhir+json", "application/json", "*/*", "text/html"])
+def test_any_accept_gets_fhir_json_and_errors_stay_json(therapist_client: APIClient, patient: Any, accept: str) -> None:
+    for path in (f"/api/v1/patients/{patient.pk}/fhir/", "/api/v1/fhir/Questionnaire/phq9"):
+        response = therapist_client.get(path, HTTP_ACCEPT=accept)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/fhir+json"
+    for path in (
+        "/api/v1/patients/999999/fhir/",
+        "/api/v1/fhir/Questionnaire/nope",
+        f"/api/v1/patients/{patient.pk}/fhir/?_since=x",
+    ):
+        response = therapist_client.get(path, HTTP_ACCEPT=accept)
+        assert response.status_code in (400, 404)
+        assert response["Content-Type"] == "application/json"
+        assert response.json()
+    unauthenticated = APIClient().get("/api/v1/fhir/Questionnaire/phq9", HTTP_ACCEPT=accept)
+    assert unauthenticated["Content-Type"] == "application/json"
+
+
+def test_format_override_is_ignored(therapist_client: APIClient) -> None:
+    response = therapist_client.get("/api/v1/fhir/Questionnaire/phq9?format=xml")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/fhir+json"
 
@@ -672,3 +691,4 @@ def test_openapi_documents_the_fhir_endpoints(tmp_path: Any) -> None:
     assert "/api/v1/fhir/Questionnaire/{code}:" in text
     assert "application/fhir+json" in text
     assert "_since" in text
+    assert "name: format" not in text.split("/api/v1/fhir/Questionnaire/{code}:")[1].split("\n  /")[0]

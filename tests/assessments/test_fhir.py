@@ -692,3 +692,17 @@ def test_openapi_documents_the_fhir_endpoints(tmp_path: Any) -> None:
     assert "application/fhir+json" in text
     assert "_since" in text
     assert "name: format" not in text.split("/api/v1/fhir/Questionnaire/{code}:")[1].split("\n  /")[0]
+
+
+def test_a_status_outside_its_required_binding_is_refused(patient: Any, monkeypatch: Any) -> None:
+    # fhir.resources checks structure and datatypes, not code values; the export checks those itself.
+    from django.utils import timezone
+
+    from assessments import fhir
+
+    make_row(patient, "gad7", {f"item{i}": 0 for i in range(1, 8)}, total=0.0, band="minimal")
+    monkeypatch.setattr(fhir, "_response_status", lambda a: "finished")
+    with pytest.raises(fhir.ExportError, match="QuestionnaireResponse.status"):
+        fhir.patient_bundle(
+            patient, list(Assessment.objects.all()), fhir_base="http://x/fhir", self_url="http://x", now=timezone.now()
+        )

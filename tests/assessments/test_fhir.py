@@ -702,7 +702,7 @@ def test_a_status_outside_its_required_binding_is_refused(patient: Any, monkeypa
 
     make_row(patient, "gad7", {f"item{i}": 0 for i in range(1, 8)}, total=0.0, band="minimal")
     monkeypatch.setattr(fhir, "_response_status", lambda a: "finished")
-    with pytest.raises(fhir.ExportError, match="QuestionnaireResponse.status"):
+    with pytest.raises(fhir.ExportError, match=r"QuestionnaireResponse\.status"):
         fhir.patient_bundle(
             patient, list(Assessment.objects.all()), fhir_base="http://x/fhir", self_url="http://x", now=timezone.now()
         )

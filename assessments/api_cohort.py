@@ -23,11 +23,13 @@ from rest_framework.views import APIView
 
 from assessments.cohort import (
     CASE_SERIES_COLUMNS,
+    GROUP_CSV_COLUMNS,
     PATIENT_CSV_COLUMNS,
     CohortFilters,
     CohortOutcomes,
     case_series_rows,
     cohort_outcomes,
+    group_rows,
     patient_rows,
 )
 from patients.access import Actor, staff_roles
@@ -98,12 +100,27 @@ _FILTER_PARAMETERS = [
     OpenApiParameter("until", str, description="Plan start (day 0) on or before, YYYY-MM-DD."),
 ]
 
+_CI95 = inline_serializer(
+    "Interval95",
+    {"low": serializers.FloatField(allow_null=True), "high": serializers.FloatField(allow_null=True)},
+)
 _RATE = inline_serializer(
     "CohortRate",
     {
         "count": serializers.IntegerField(),
         "n": serializers.IntegerField(),
         "pct": serializers.FloatField(allow_null=True),
+        "ci95": _CI95,
+        "too_few": serializers.BooleanField(help_text="Fewer than 10 patients: too few to judge."),
+    },
+)
+_MEDIAN = inline_serializer(
+    "CohortMedian",
+    {
+        "value": serializers.FloatField(allow_null=True),
+        "n": serializers.IntegerField(),
+        "ci95": _CI95,
+        "too_few": serializers.BooleanField(help_text="Fewer than 10 patients: too few to judge."),
     },
 )
 
@@ -112,7 +129,11 @@ class CohortOutcomesApi(APIView):
     """The cohort summary: responders (>= 30 %, >= 50 % NRS reduction), MCID attainment
     per instrument, median change, thermal-symmetry recovery, adherence, time to response
     (Kaplan-Meier points), weekly median (IQR) trajectories, and the same by diagnosis,
-    plan modality, primary therapist and plan-start quarter."""
+    plan modality, primary therapist and plan-start quarter.
+
+    Every rate and median carries its 95 % interval as ``ci95`` (Wilson for rates,
+    fixed-seed bootstrap for medians, Greenwood log-log for the Kaplan-Meier curve) and
+    ``too_few`` when it rests on fewer than 10 patients."""
 
     @extend_schema(
         parameters=_FILTER_PARAMETERS,
@@ -125,10 +146,10 @@ class CohortOutcomesApi(APIView):
                 "n_valid": serializers.IntegerField(),
                 "responders": serializers.DictField(child=_RATE),
                 "mcid": serializers.DictField(child=serializers.DictField()),
-                "baseline_median": serializers.FloatField(allow_null=True),
-                "current_median": serializers.FloatField(allow_null=True),
-                "median_change": serializers.FloatField(allow_null=True),
-                "median_pct_change": serializers.FloatField(allow_null=True),
+                "baseline_median": _MEDIAN,
+                "current_median": _MEDIAN,
+                "median_change": _MEDIAN,
+                "median_pct_change": _MEDIAN,
                 "thermal": serializers.DictField(),
                 "adherence": serializers.DictField(),
                 "time_to_response": serializers.DictField(),
@@ -155,7 +176,8 @@ def _csv_export(
     case_series: bool = False,
 ) -> HttpResponse:
     """The cohort the caller may see, under the request's filters, as a CSV download
-    (audited as ``audit_as``, never cached)."""
+    (audited as ``audit_as``, never cached). UTF-8 with a byte-order mark, so that
+    spreadsheet programs read Chinese text and symbols such as "≥" correctly."""
     outcomes = cohort_outcomes(
         actor=Actor.from_request(request),
         filters=_filters(request),
@@ -165,6 +187,7 @@ def _csv_export(
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
+    response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(header)
     writer.writerows(rows(outcomes))
@@ -181,6 +204,17 @@ class CohortOutcomesCsvApi(APIView):
         return _csv_export(
             request, "cohort-outcomes.csv", PATIENT_CSV_COLUMNS, patient_rows, audit_as="cohort_outcomes.csv"
         )
+
+
+class CohortGroupsCsvApi(APIView):
+    """Outcomes by diagnosis, plan modality, primary therapist and plan-start quarter, side
+    by side: responders (>= 30 %, >= 50 %) and NRS MCID with Wilson 95 % intervals, median
+    change with bootstrap 95 % intervals, and "too few to judge" (< 10 patients). A
+    comparison of groups, not evidence that a diagnosis or modality caused a difference."""
+
+    @extend_schema(parameters=_FILTER_PARAMETERS, responses={(200, "text/csv"): str})
+    def get(self, request: Request) -> HttpResponse:
+        return _csv_export(request, "cohort-groups.csv", GROUP_CSV_COLUMNS, group_rows, audit_as="cohort_groups.csv")
 
 
 class CohortCaseSeriesCsvApi(APIView):

@@ -886,14 +886,8 @@ def _num(value: float | np.floating[Any] | None, digits: int = 2) -> float | Non
     return round(float(value), digits)
 
 
-def _rate(mask: BoolArray, valid: BoolArray) -> dict[str, Any]:
-    rate = analytics.rates(mask, valid)
-    return {"count": rate.hits, "n": rate.n, "pct": _num(rate.pct, 1)}
-
-
-def _median(values: FloatArray) -> float | None:
-    finite = values[np.isfinite(values)]
-    return _num(np.median(finite)) if finite.size else None
+def _rate(mask: BoolArray, valid: BoolArray) -> analytics.RateDict:
+    return analytics.rate_dict(analytics.rates(mask, valid))
 
 
 def _thermal_followed_up(thermal: analytics.ThermalRecovery) -> BoolArray:
@@ -917,9 +911,29 @@ def _censoring_marks(ttr: analytics.TimeToResponse, km: analytics.KaplanMeier) -
     ]
 
 
-def _km_median(km: analytics.KaplanMeier) -> float | None:
-    reached = np.flatnonzero(km.survival <= 0.5)
-    return _num(km.times[reached[0]]) if reached.size else None
+def _km_median(km: analytics.KaplanMeier, n: int) -> dict[str, Any]:
+    median, interval = analytics.km_median(km)
+    return {
+        "value": _num(median),
+        "n": n,
+        "ci95": analytics.interval_dict(interval),
+        "too_few": n < analytics.MIN_N_TO_JUDGE,
+    }
+
+
+def _trajectory_ci(outcomes: CohortOutcomes) -> dict[str, list[float | None]]:
+    """Bootstrap interval of each week's median (the weekly means of that week)."""
+    weekly = outcomes.arrays.nrs_weekly
+    order = np.argsort(weekly.week, kind="stable")
+    week_sorted, mean_sorted = weekly.week[order], weekly.mean[order]
+    low: list[float | None] = []
+    high: list[float | None] = []
+    for week in outcomes.trajectory.weeks.tolist():  # loop over weeks, not patients
+        start, stop = np.searchsorted(week_sorted, (week, week + 1))
+        interval = analytics.median_ci(mean_sorted[start:stop])
+        low.append(_num(interval.low))
+        high.append(_num(interval.high))
+    return {"low": low, "high": high}
 
 
 def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
@@ -935,9 +949,7 @@ def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
                 {
                     "key": keys[k],
                     **row,
-                    "median_change": _num(row["median_change"]),
-                    "median_pct_change": _num(row["median_pct_change"], 1),
-                    "median_adherence": _median(a.adherence[member]),
+                    "median_adherence": analytics.median_dict(a.adherence[member], 1),
                 }
             )
         return out
@@ -1027,10 +1039,10 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
             "50": _rate(pain.responder50, valid),
         },
         "mcid": mcid,
-        "baseline_median": _median(pain.baseline[valid]),
-        "current_median": _median(pain.current[valid]),
-        "median_change": _median(pain.change[valid]),
-        "median_pct_change": _num(_median(pain.pct_change[valid]), 1),
+        "baseline_median": analytics.median_dict(pain.baseline[valid]),
+        "current_median": analytics.median_dict(pain.current[valid]),
+        "median_change": analytics.median_dict(pain.change[valid]),
+        "median_pct_change": analytics.median_dict(pain.pct_change[valid], 1),
         "thermal": {
             "n_measured": int(np.count_nonzero(thermal.n > 0)),
             "asymmetric_at_baseline": int(np.count_nonzero(thermal.baseline_asymmetric)),
@@ -1039,22 +1051,21 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
         },
         "adherence": {
             "n": int(adherence.size),
-            "median_pct": _median(adherence),
-            "at_least_80_pct": int(np.count_nonzero(adherence >= 80.0)),
+            "median_pct": analytics.median_dict(adherence, 1),
+            "at_least_80_pct": _rate(adherence >= 80.0, np.ones(adherence.size, dtype=np.bool_)),
         },
         "time_to_response": {
             "unit": "weeks",
             "n": int(np.count_nonzero(eligible)),
             "events": int(np.count_nonzero(ttr.event)),
             "censored": int(np.count_nonzero(eligible & ~ttr.event)),
-            "median_weeks": _km_median(km),
+            "median_weeks": _km_median(km, int(np.count_nonzero(eligible))),
             "censored_at": _censoring_marks(ttr, km),
             "points": [
                 {
                     "weeks": _num(t),
                     "survival": _num(s, 4),
-                    "ci_low": _num(lo, 4),
-                    "ci_high": _num(hi, 4),
+                    "ci95": {"low": _num(lo, 4), "high": _num(hi, 4)},
                 }
                 for t, s, lo, hi in zip(km.times, km.survival, km.ci_low, km.ci_high, strict=True)
             ],
@@ -1065,6 +1076,7 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
             "median": [_num(v) for v in traj.median],
             "q1": [_num(v) for v in traj.q1],
             "q3": [_num(v) for v in traj.q3],
+            "ci95": _trajectory_ci(outcomes),
             "n": traj.n.tolist(),
         },
         "groups": _groups(outcomes),
@@ -1097,6 +1109,62 @@ def _age(birth_year: int | None, on: dt.date | None) -> int | None:
     if birth_year is None:
         return None
     return (on or timezone.localdate()).year - birth_year
+
+
+GROUP_CSV_COLUMNS = (
+    "grouping",
+    "group",
+    "label",
+    "patients",
+    "with_data",
+    *(
+        f"{measure}_{part}"
+        for measure in ("responders30", "responders50", "mcid_nrs")
+        for part in ("count", "n", "pct", "ci95_low", "ci95_high", "too_few")
+    ),
+    *(
+        f"{measure}_{part}"
+        for measure in ("median_change", "median_pct_change", "median_adherence")
+        for part in ("value", "n", "ci95_low", "ci95_high", "too_few")
+    ),
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def group_rows(outcomes: CohortOutcomes) -> Iterable[list[str]]:
+    """The summary's groupings (diagnosis, plan modality, primary therapist, plan-start
+    quarter) side by side, one row per group, each rate and median with its 95 %
+    interval and the "too few to judge" mark: see GROUP_CSV_COLUMNS."""
+    for grouping, rows in outcomes.summary["groups"].items():
+        for row in rows:
+            cells: list[Any] = [grouping, row["key"], row["label"], row["n"], row["n_valid"]]
+            for key in ("responders30", "responders50", "mcid"):
+                rate = row[key]
+                cells += [
+                    rate["count"],
+                    rate["n"],
+                    rate["pct"],
+                    rate["ci95"]["low"],
+                    rate["ci95"]["high"],
+                    rate["too_few"],
+                ]
+            for key in ("median_change", "median_pct_change", "median_adherence"):
+                median = row[key]
+                cells += [
+                    median["value"],
+                    median["n"],
+                    median["ci95"]["low"],
+                    median["ci95"]["high"],
+                    median["too_few"],
+                ]
+            yield [_cell(value) for value in cells]
 
 
 PATIENT_CSV_COLUMNS = (

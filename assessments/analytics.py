@@ -99,8 +99,9 @@ DEFAULT_MIN_ENTRIES = 3
 
 #: Below this many patients a rate or median is shown but marked "too few to judge".
 MIN_N_TO_JUDGE = 10
-#: Bootstrap replicates and seed: fixed, so the same cohort always shows the same interval.
-BOOTSTRAP_REPLICATES = 4000
+#: Bootstrap replicates (>= 1000 for percentile intervals, Efron & Tibshirani 1993, ch. 19)
+#: and seed: fixed, so the same cohort always shows the same interval.
+BOOTSTRAP_REPLICATES = 2000
 BOOTSTRAP_SEED = 20_260_101
 
 # Thresholds such as "-30 %" are compared with this slack so that a change of exactly

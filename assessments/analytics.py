@@ -99,7 +99,7 @@ DEFAULT_MIN_ENTRIES = 3
 
 #: Below this many patients a rate or median is shown but marked "too few to judge".
 MIN_N_TO_JUDGE = 10
-#: Bootstrap replicates (>= 1000 for percentile intervals, Efron & Tibshirani 1993, ch. 19)
+#: Bootstrap replicates (Efron & Tibshirani 1993 advise at least 1000 for percentile intervals)
 #: and seed: fixed, so the same cohort always shows the same interval.
 BOOTSTRAP_REPLICATES = 2000
 BOOTSTRAP_SEED = 20_260_101

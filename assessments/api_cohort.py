@@ -155,6 +155,10 @@ class CohortOutcomesApi(APIView):
                 "time_to_response": serializers.DictField(),
                 "trajectory": serializers.DictField(),
                 "groups": serializers.DictField(child=serializers.ListField(child=serializers.DictField())),
+                "early_response": serializers.DictField(
+                    help_text="2 x 2 tables: NRS improvement at plan week 3 (>= 15 %, >= 30 %) against "
+                    "being a responder at week 12, with each group's response rate and its 95 % interval."
+                ),
             },
         ),
     )

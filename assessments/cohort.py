@@ -1004,6 +1004,25 @@ def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+EARLY_WEEK = 3
+OUTCOME_WEEK = 12
+
+
+def _early_response(outcomes: CohortOutcomes) -> dict[str, Any]:
+    weekly = outcomes.arrays.nrs_weekly
+    enough = weekly.n >= MIN_ENTRIES
+    rows = analytics.early_response(
+        weekly.idx[enough],
+        weekly.week[enough],
+        weekly.mean[enough],
+        outcomes.arrays.n,
+        early_week=EARLY_WEEK,
+        outcome_week=OUTCOME_WEEK,
+        responder_pct=RESPONSE_PCT,
+    )
+    return {"early_week": EARLY_WEEK, "outcome_week": OUTCOME_WEEK, "responder_pct": RESPONSE_PCT, "rows": rows}
+
+
 def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
     a = outcomes.arrays
     pain = outcomes.pain
@@ -1080,6 +1099,7 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
             "n": traj.n.tolist(),
         },
         "groups": _groups(outcomes),
+        "early_response": _early_response(outcomes),
     }
 
 

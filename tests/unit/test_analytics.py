@@ -15,6 +15,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from assessments.analytics import (
     MCID,
     adherence,
+    early_response,
     group_summary,
     kaplan_meier,
     km_median,
@@ -683,3 +684,32 @@ def test_km_median_and_its_interval():
     assert interval.low <= median <= interval.high
     never = kaplan_meier([1.0, 2.0, 3.0], [False, False, False])
     assert all(math.isnan(v) for v in (km_median(never)[0], *km_median(never)[1]))
+
+
+def test_early_response_table_on_a_hand_built_cohort():
+    # (patient, week, mean). Baseline 8 for everyone.
+    #   p0: week 3 = 6.4 (-20 %), week 12 = 4 (-50 %)  -> early >=15, responder
+    #   p1: week 3 = 6.8 (-15 %), week 12 = 7 (-12.5 %) -> early >=15, not responder
+    #   p2: week 3 = 7.6 (-5 %),  week 12 = 5.6 (-30 %) -> not early, responder
+    #   p3: week 3 = 8.0 (0 %),   week 12 = 8 (0 %)     -> not early, not responder
+    #   p4: week 3 = 5.6 (-30 %), week 12 = 2 (-75 %)   -> early >=15 and >=30, responder
+    #   p5: no week 12 -> left out;  p6: baseline 0 -> left out
+    rows = [
+        *((p, 0, 8.0) for p in range(6)),
+        (0, 3, 6.4), (0, 12, 4.0),
+        (1, 3, 6.8), (1, 12, 7.0),
+        (2, 3, 7.6), (2, 12, 5.6),
+        (3, 3, 8.0), (3, 12, 8.0),
+        (4, 3, 5.6), (4, 12, 2.0),
+        (5, 3, 4.0),
+        (6, 0, 0.0), (6, 3, 0.0), (6, 12, 0.0),
+    ]  # fmt: skip
+    idx, week, mean = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    fifteen, thirty = early_response(idx.astype(int), week, mean, 7)
+    assert fifteen["early_pct"] == 15.0
+    assert (fifteen["early_respond"], fifteen["early_not_respond"]) == (2, 1)
+    assert (fifteen["not_early_respond"], fifteen["not_early_not_respond"]) == (1, 1)
+    assert fifteen["early"] == rate_json(2, 3, 66.7)
+    assert fifteen["not_early"] == rate_json(1, 2, 50.0)
+    assert (thirty["early_respond"], thirty["early_not_respond"]) == (1, 0)
+    assert (thirty["not_early_respond"], thirty["not_early_not_respond"]) == (2, 2)

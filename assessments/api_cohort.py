@@ -143,6 +143,7 @@ class CohortOutcomesApi(APIView):
                 "filters": serializers.DictField(),
                 "definitions": serializers.DictField(),
                 "n_patients": serializers.IntegerField(),
+                "n_synthetic": serializers.IntegerField(help_text="Synthetic (made-up demo) patients among them."),
                 "n_valid": serializers.IntegerField(),
                 "responders": serializers.DictField(child=_RATE),
                 "mcid": serializers.DictField(child=serializers.DictField()),

@@ -206,6 +206,7 @@ class CohortArrays:
     patient_ids: IntArray
     clinic_ids: IntArray
     sex: list[str]
+    synthetic: BoolArray
     birth_year: list[int | None]
     diagnoses: list[list[str]]
     pain_onset: list[dt.date | None]
@@ -294,6 +295,7 @@ def cohort_arrays(
             "diagnoses_json",
             "pain_onset",
             "time_zone",
+            "is_synthetic",
         )
         .order_by("id")
     )
@@ -418,6 +420,7 @@ def cohort_arrays(
         patient_ids=patient_ids,
         clinic_ids=np.array([row[1] for row in kept], dtype=np.int64),
         sex=[row[2] for row in kept],
+        synthetic=np.array([row[7] for row in kept], dtype=np.bool_),
         birth_year=[row[3] for row in kept],
         diagnoses=diagnoses,
         pain_onset=[row[5] for row in kept],
@@ -1052,6 +1055,7 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
             "thermal_threshold_c": THERMAL_THRESHOLD_C,
         },
         "n_patients": a.n,
+        "n_synthetic": int(np.count_nonzero(a.synthetic)),
         "n_valid": int(np.count_nonzero(valid)),
         "responders": {
             "30": _rate(pain.responder30, valid),
@@ -1204,6 +1208,7 @@ PATIENT_CSV_COLUMNS = (
     "mcid_odi",
     "thermal_recovered",
     "adherence_pct",
+    "synthetic",
 )
 
 
@@ -1232,6 +1237,7 @@ def patient_rows(outcomes: CohortOutcomes) -> Iterable[list[str]]:
             row.append(_flag(bool(change.mcid_reached[i]), bool(change.valid[i])))
         row.append(_flag(bool(thermal.recovered[i]), bool(thermal_known[i])))
         row.append(_fmt(a.adherence[i]))
+        row.append("1" if a.synthetic[i] else "0")
         yield row
 
 

@@ -108,6 +108,11 @@ class Patient(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.EN)
     is_active = models.BooleanField(default=True)
+    is_synthetic = models.BooleanField(
+        _("synthetic"),
+        default=False,
+        help_text="Made-up demo data, not a real person; marked as such wherever it is shown.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 

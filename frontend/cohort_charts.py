@@ -172,7 +172,12 @@ def forest(
         fig.add_vline(
             x=overall["pct"],
             line={"color": AMBER, "dash": "dash", "width": 1.5},
-            annotation={"text": f"{text['all_patients']} {overall['pct']:.1f} %", "font": {"color": AMBER}},
+            annotation={
+                "text": f"{text['all_patients']} {overall['pct']:.1f} %",
+                "font": {"color": AMBER},
+                "xanchor": "left",
+                "yanchor": "bottom",
+            },
         )
     fig.update_xaxes(title={"text": text["forest_axis"]}, range=[0, 100], ticksuffix=" %")
     fig.update_yaxes(autorange="reversed", automargin=True)

@@ -60,7 +60,7 @@ def test_manager_sees_the_dashboard(world, manager):
     assert bars["≥30 % reduction"]["text"][0] == "2/4"
     # 2 of 4: 50 % with its Wilson interval 15.0-85.0, drawn as error bars and written out.
     assert bars["≥30 % reduction"]["error_x"]["arrayminus"][0] == pytest.approx(35.0)
-    assert '50.0 %<span class="ci"> (15.0–85.0)</span>' in html
+    assert '50.0 %<span class="ci"> [15.0, 85.0]</span>' in html
     assert "too few to judge" in html  # 4 patients with data
     forest = chart(html, "chart-forest")["data"][0]
     assert any(label.startswith("Diagnosis: ") for label in forest["y"])

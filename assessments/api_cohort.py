@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.http import HttpResponse, QueryDict
+from django.utils import translation
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -23,6 +25,7 @@ from rest_framework.views import APIView
 
 from assessments.cohort import (
     CASE_SERIES_COLUMNS,
+    CASE_SERIES_LABELS,
     GROUP_CSV_COLUMNS,
     PATIENT_CSV_COLUMNS,
     CohortFilters,
@@ -37,7 +40,7 @@ from patients.models import Diagnosis
 from therapies.models import MODALITY_CHOICES
 
 FILTER_NAMES = ("diagnosis", "modality", "since", "until")
-_IGNORED = frozenset({"format"})  # DRF's renderer override
+_IGNORED = frozenset({"format", "lang"})  # DRF's renderer override; the case series' language
 
 
 class CohortFilterSerializer(serializers.Serializer[dict[str, Any]]):
@@ -225,15 +228,39 @@ class CohortGroupsCsvApi(APIView):
 class CohortCaseSeriesCsvApi(APIView):
     """The case series as clinicians publish it: date (plan start), sex, age, trigger,
     course (months from pain onset to plan start), diagnosis basis (diagnoses, DN4,
-    thermal ΔT), sessions delivered, pain outcome (baseline → current, % change)."""
+    thermal ΔT), sessions delivered, pain outcome (baseline → current, % change).
 
-    @extend_schema(parameters=_FILTER_PARAMETERS, responses={(200, "text/csv"): str})
+    Without ``lang`` the header row holds the column codes (for programs); with
+    ``lang=en`` or ``lang=zh-hans`` headings and values are written in that language,
+    ready for a publication's table."""
+
+    @extend_schema(
+        parameters=[
+            *_FILTER_PARAMETERS,
+            OpenApiParameter("lang", str, enum=["en", "zh-hans"], description="Headings and values in this language."),
+        ],
+        responses={(200, "text/csv"): str, 400: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request) -> HttpResponse:
-        return _csv_export(
-            request,
-            "cohort-case-series.csv",
-            CASE_SERIES_COLUMNS,
-            lambda outcomes: ([row[c] for c in CASE_SERIES_COLUMNS] for row in case_series_rows(outcomes)),
-            audit_as="cohort_case_series.csv",
-            case_series=True,
-        )
+        lang = request.query_params.get("lang")
+        if lang is not None and lang not in _CASE_SERIES_LANGUAGES:
+            raise serializers.ValidationError({"lang": [f"Use one of: {', '.join(_CASE_SERIES_LANGUAGES)}."]})
+
+        def export() -> HttpResponse:
+            header = [str(CASE_SERIES_LABELS[c]) for c in CASE_SERIES_COLUMNS] if lang else CASE_SERIES_COLUMNS
+            return _csv_export(
+                request,
+                f"cohort-case-series-{lang}.csv" if lang else "cohort-case-series.csv",
+                header,
+                lambda outcomes: ([row[c] for c in CASE_SERIES_COLUMNS] for row in case_series_rows(outcomes)),
+                audit_as="cohort_case_series.csv",
+                case_series=True,
+            )
+
+        if lang is None:
+            return export()
+        with translation.override(lang):
+            return export()
+
+
+_CASE_SERIES_LANGUAGES = ("en", "zh-hans")

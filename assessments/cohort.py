@@ -55,6 +55,7 @@ from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery, TextFiel
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from assessments import analytics
 from assessments.models import Assessment, NrsSeries
@@ -207,6 +208,7 @@ class CohortArrays:
     clinic_ids: IntArray
     sex: list[str]
     synthetic: BoolArray
+    pain_trigger: list[str]
     birth_year: list[int | None]
     diagnoses: list[list[str]]
     pain_onset: list[dt.date | None]
@@ -296,6 +298,7 @@ def cohort_arrays(
             "pain_onset",
             "time_zone",
             "is_synthetic",
+            "pain_trigger",
         )
         .order_by("id")
     )
@@ -421,6 +424,7 @@ def cohort_arrays(
         clinic_ids=np.array([row[1] for row in kept], dtype=np.int64),
         sex=[row[2] for row in kept],
         synthetic=np.array([row[7] for row in kept], dtype=np.bool_),
+        pain_trigger=[row[8] for row in kept],
         birth_year=[row[3] for row in kept],
         diagnoses=diagnoses,
         pain_onset=[row[5] for row in kept],
@@ -1254,11 +1258,24 @@ CASE_SERIES_COLUMNS = (
 )
 
 
+#: Column headings of the case series as published (the seed's Table 1), translatable.
+CASE_SERIES_LABELS = {
+    "patient_code": gettext_lazy("Patient"),
+    "date": gettext_lazy("Date"),
+    "sex": gettext_lazy("Sex"),
+    "age": gettext_lazy("Age (years)"),
+    "trigger": gettext_lazy("Trigger"),
+    "course_months": gettext_lazy("Course (months)"),
+    "diagnosis_basis": gettext_lazy("Diagnosis basis"),
+    "sessions": gettext_lazy("Sessions"),
+    "pain_outcome": gettext_lazy("Pain outcome (NRS)"),
+}
+
+
 def case_series_rows(outcomes: CohortOutcomes) -> list[dict[str, str]]:
     """One row per patient in the layout of a published case series (date, sex, age,
     trigger, course, diagnosis basis, treatment count, outcome), ordered by plan start.
-    Course is months from pain onset to plan start. No trigger is recorded in this
-    system, so that column shows "—"."""
+    Course is months from pain onset to plan start; "—" where nothing is recorded."""
     a, pain, thermal = outcomes.arrays, outcomes.pain, outcomes.thermal
     sex_labels = dict(Sex.choices)
     rows: list[tuple[dt.date, int, dict[str, str]]] = []
@@ -1299,7 +1316,7 @@ def case_series_rows(outcomes: CohortOutcomes) -> list[dict[str, str]]:
                     "date": start.isoformat() if start else "—",
                     "sex": str(sex_labels.get(a.sex[i], a.sex[i])),
                     "age": str(age) if age is not None else "—",
-                    "trigger": "—",
+                    "trigger": a.pain_trigger[i] or "—",
                     "course_months": course,
                     "diagnosis_basis": "; ".join(basis),
                     "sessions": str(int(a.sessions[i])),

@@ -60,6 +60,25 @@ DIAGNOSES: dict[str, tuple[float, float]] = {
     "carpal_tunnel": (0.12, 0.42),
 }
 CENTRAL_BONUS = 0.08
+# What started the pain, per diagnosis, in the patient's language: (en, zh-hans).
+TRIGGERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "clbp": (
+        ("lifting", "搬重物"),
+        ("no clear trigger", "无明确诱因"),
+        ("fall", "跌倒"),
+        ("prolonged sitting", "久坐"),
+    ),
+    "lumbar_radiculopathy": (("lifting", "搬重物"), ("disc herniation", "椎间盘突出")),
+    "phn": (("herpes zoster", "带状疱疹"),),
+    "dpn": (("type 2 diabetes", "2 型糖尿病"),),
+    "crps": (("wrist fracture", "腕部骨折"), ("ankle sprain", "踝扭伤"), ("surgery", "手术")),
+    "peroneal_entrapment": (
+        ("prolonged squatting", "长时间蹲姿"),
+        ("knee surgery", "膝关节手术"),
+        ("ankle sprain", "踝扭伤"),
+    ),
+    "carpal_tunnel": (("repetitive hand work", "重复性手部劳动"), ("pregnancy", "妊娠")),
+}
 ZONES = (("Asia/Shanghai", "zh-hans", 0.7), ("Europe/Berlin", "en", 0.15), ("America/New_York", "en", 0.15))
 DN4_INTERVIEW = ("burning", "painful_cold", "electric_shocks", "tingling", "pins_and_needles", "numbness", "itching")
 
@@ -121,6 +140,7 @@ def _patients(
             if diagnosis == "dpn"
             else ("none" if diagnosis == "clbp" else str(rng.choice(["left", "right"])))
         )
+        en, zh = TRIGGERS[diagnosis][int(rng.integers(0, len(TRIGGERS[diagnosis])))]
         rows.append(
             Patient(
                 clinic=clinic,
@@ -131,6 +151,7 @@ def _patients(
                 diagnoses=diagnoses,
                 affected_side=side,
                 pain_onset=(now - dt.timedelta(days=int(rng.integers(120, 2000)))).date(),
+                pain_trigger=zh if language == "zh-hans" else en,
                 time_zone=zone,
                 language=language,
             )

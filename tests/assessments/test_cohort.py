@@ -811,6 +811,26 @@ def test_case_series_csv(world, manager_client, patient_client, start):
     assert patient_client.get("/api/v1/cohort/case-series.csv").status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("lang", "heading", "outcome_word"),
+    [("en", "Date", "responder"), ("zh-hans", "日期", None)],
+)
+def test_case_series_csv_in_both_languages(world, manager_client, lang, heading, outcome_word):
+    import csv
+
+    world["patients"]["A"].pain_trigger = "lifting"
+    world["patients"]["A"].save(update_fields=["pain_trigger"])
+    response = manager_client.get(f"/api/v1/cohort/case-series.csv?lang={lang}")
+    assert response.status_code == 200
+    rows = list(csv.reader(response.content.decode("utf-8-sig").splitlines()))
+    assert rows[0][1] == heading
+    assert len(rows[0]) == len(cohort_module.CASE_SERIES_COLUMNS)
+    assert any(row[4] == "lifting" for row in rows[1:])
+    if outcome_word:
+        assert any(outcome_word in row[8] for row in rows[1:])
+    assert manager_client.get("/api/v1/cohort/case-series.csv?lang=fr").status_code == 400
+
+
 def test_groups_csv_carries_the_intervals(world, manager_client, patient_client):
     import csv
 

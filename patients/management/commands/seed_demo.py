@@ -44,6 +44,19 @@ COHORT: list[tuple[str, str, int, list[str], str, dt.date, str, str]] = [
 ]
 
 
+# What started each demo patient's pain (the case series' "trigger" column).
+TRIGGERS = {
+    "Demo Patient": "搬重物",
+    "Li Wei": "椎间盘突出",
+    "Zhang Min": "带状疱疹",
+    "Wang Fang": "2 型糖尿病",
+    "Chen Jie": "踝扭伤",
+    "Maria Keller": "wrist fracture",
+    "John Smith": "lifting",
+    "Liu Yang": "重复性手部劳动",
+}
+
+
 class Command(BaseCommand):
     help = "Create the demo clinic with demo-patient, demo-therapist and demo-manager (password 'demo')."
 
@@ -103,6 +116,7 @@ class Command(BaseCommand):
                     "diagnoses": diagnoses,
                     "affected_side": side,
                     "pain_onset": onset,
+                    "pain_trigger": TRIGGERS.get(name, ""),
                     "time_zone": tz,
                     "language": language,
                     "user": patient_user if index == 0 else None,

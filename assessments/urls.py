@@ -29,5 +29,6 @@ from assessments import api_cohort  # noqa: E402
 urlpatterns += [
     path("cohort/outcomes/", api_cohort.CohortOutcomesApi.as_view(), name="cohort-outcomes"),
     path("cohort/outcomes.csv", api_cohort.CohortOutcomesCsvApi.as_view(), name="cohort-outcomes-csv"),
+    path("cohort/groups.csv", api_cohort.CohortGroupsCsvApi.as_view(), name="cohort-groups-csv"),
     path("cohort/case-series.csv", api_cohort.CohortCaseSeriesCsvApi.as_view(), name="cohort-case-series-csv"),
 ]

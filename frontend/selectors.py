@@ -389,24 +389,23 @@ def alert_history(patient: Patient, *, limit: int = ALERT_HISTORY_LIMIT) -> list
     return sorted(rows, key=lambda alert: (alert.created_at, alert.pk), reverse=True)
 
 
+# The patient header's facts (the "need" annotations it shows).
+HEADER_FACTS = (
+    "safety_open",
+    "alerts_open",
+    "pain_baseline",
+    "pain_recent",
+    "pain_delta",
+    "last_nrs_at",
+    "last_nrs",
+    "need_rank",
+)
+
+
 def patient_need(user: Any, patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """The header facts of the patient page (need status, pain figures): one query."""
     now = now or timezone.now()
-    found = (
-        annotated_patients(user, now=now)
-        .filter(pk=patient.pk)
-        .values(
-            "safety_open",
-            "alerts_open",
-            "pain_baseline",
-            "pain_recent",
-            "pain_delta",
-            "last_nrs_at",
-            "last_nrs",
-            "need_rank",
-        )
-        .first()
-    )
+    found = annotated_patients(user, now=now).filter(pk=patient.pk).values(*HEADER_FACTS).first()
     facts: dict[str, Any] = dict(found) if found else {}
     return {**facts, "need": NEED_CODE.get(facts.get("need_rank", NEED_RANK[NEED_NONE]), NEED_NONE)}
 

@@ -723,11 +723,9 @@ def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def patient_status(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """The patient header's status (need badge, pain figures), re-read by htmx on a timer
-    and after an acknowledgement; a plain GET goes to the patient page."""
+    """The patient header's status (need badge, pain figures): the fragment htmx re-reads
+    on a timer and after an acknowledgement. Audited like any read of the record."""
     patient = _patient(request, patient_id, audit="view.status")
-    if not _is_htmx(request):
-        return _vary(redirect("frontend:patient-detail", patient.pk))
     context = {
         "patient": patient,
         "need": patient_need(request.user, patient),
@@ -739,9 +737,7 @@ def patient_status(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def patient_alerts(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """The patient's alert history card (htmx); a plain GET goes to the patient page."""
+    """The patient's alert history card: the fragment htmx re-reads after an acknowledgement."""
     patient = _patient(request, patient_id, audit="view.alerts")
-    if not _is_htmx(request):
-        return _vary(redirect("frontend:patient-detail", patient.pk))
     context = {"patient": patient, "alert_history": alert_history(patient)}
     return _vary(render(request, PATIENT_TEMPLATE + "#alert_history", context))

@@ -190,8 +190,8 @@ def test_history_endpoint_answers_the_card_for_htmx(therapist, patient, manager,
     assert "HX-Request" in response["Vary"]
     assert response.content.decode().lstrip().startswith('<section class="card alert-history" id="alert-history"')
     assert alert.pk in history_rows(response.content.decode())
-    plain = client.get(url)
-    assert plain.status_code == 302
+    plain = client.get(url)  # the same fragment, and caches told it may differ for htmx
+    assert plain.status_code == 200
     assert "HX-Request" in plain["Vary"]
     assert client_for(manager).get(url, HTTP_HX_REQUEST="true").status_code == 200
     assert client_for(make_staff(patient.clinic, "therapist")).get(url, HTTP_HX_REQUEST="true").status_code == 404
@@ -246,8 +246,8 @@ def test_header_status_endpoint_follows_the_alerts(therapist, patient, django_as
     htmx_post(client, ack_url(alert), ack_data(alert, action="contacted_patient"))
     assert badge()[0] != "safety"
     assert AuditEvent.objects.filter(action="view.status", patient_id=patient.pk).count() == 3
-    plain = client.get(url)
-    assert plain.status_code == 302
+    plain = client.get(url)  # the same fragment, and caches told it may differ for htmx
+    assert plain.status_code == 200
     assert "HX-Request" in plain["Vary"]
 
 

@@ -230,6 +230,11 @@ class SyncApi(APIView):
         responses=inline_serializer("SyncResponse", {"results": serializers.ListField(child=serializers.DictField())}),
     )
     def post(self, request: Request) -> Response:
+        if isinstance(request.data, dict):
+            # Entries are checked one by one (EntrySerializer); anything else in the body here.
+            bad_text = text_errors({key: value for key, value in request.data.items() if key != "entries"})
+            if bad_text:
+                raise serializers.ValidationError(bad_text)
         entries = request.data.get("entries") if isinstance(request.data, dict) else None
         if not isinstance(entries, list):
             raise serializers.ValidationError({"entries": ["A list of assessment entries is required."]})

@@ -87,7 +87,9 @@ def _text_models() -> Iterator[tuple[type[models.Model], list[models.Field[Any, 
         meta = model._meta
         if meta.proxy or not meta.managed:
             continue
-        fields = [f for f in meta.concrete_fields if isinstance(f, TEXT_FIELDS) and not f.primary_key]
+        fields: list[models.Field[Any, Any]] = [
+            f for f in meta.concrete_fields if isinstance(f, TEXT_FIELDS) and not f.primary_key
+        ]
         if fields:
             yield model, fields
 

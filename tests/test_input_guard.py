@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -190,10 +191,33 @@ def test_nesting_within_the_limit_reaches_validation(therapist_client: APIClient
     assert "score" in response.json()["answers"]
 
 
-def test_nul_in_a_query_string_is_a_400(therapist_client: APIClient, patient: Any) -> None:
+def test_nul_in_a_query_string_is_a_400(therapist_client: APIClient, therapist: Any, patient: Any) -> None:
     response = therapist_client.get("/api/v1/patients/?q=a%00b")
     assert response.status_code == 400
-    assert "q" in response.json()
+    assert "NUL" in _message(response.json(), "q")
+    therapist_client.force_login(therapist)
+    page = therapist_client.get("/clinic/?q=%00")
+    assert page.status_code == 400
+    assert "q" in page.content.decode()
+
+
+def test_nul_in_a_form_field_is_a_400_and_nothing_changes(
+    therapist_client: APIClient, therapist: Any, patient: Any
+) -> None:
+    from assessments.services import alert_raise
+
+    alert, _created = alert_raise(
+        patient=patient, kind="suicidal_ideation", severity="critical", message="m", dedupe_key="k"
+    )
+    browser = Client()
+    browser.force_login(therapist)
+    response = browser.post(f"/clinic/alerts/{alert.pk}/acknowledge/", {"note": "called\x00"})
+    assert response.status_code == 400
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
+    thermal_form = browser.post(f"/clinic/patients/{patient.pk}/thermal/", {"thermal-region_0": "heel\x00"})
+    assert thermal_form.status_code == 400
+    assert Assessment.objects.count() == 0
 
 
 @pytest.mark.parametrize(

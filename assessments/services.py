@@ -328,6 +328,10 @@ def _store(
 ) -> Assessment:
     """Score, insert, raise alerts, audit, count the NRS week and complete the due item:
     one transaction."""
+    if instrument in SUPERSEDABLE:
+        # Entries of one episode may arrive at once (two devices, a retried sync): taking the
+        # patient's row first makes the second wait and then see the first, so they link.
+        Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
     supersedes = _earlier_entry(patient, instrument, client_uuid, supersedes_uuid)
     if instrument == "dn4" and source == Source.CLINICIAN:
         answers, supersedes = _dn4_exam_completion(patient, answers, recorded_at)

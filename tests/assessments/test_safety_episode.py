@@ -4,16 +4,19 @@ per episode whichever entry arrives first, and the alert for rejected submission
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from assessments.models import Alert, Assessment, DueItem, DueStatus
 from patients.models import AuditEvent
 from tests.assessments.test_assessment_api import body, url
+from tests.conftest import client_for
 
 SYNC = "/api/v1/sync/"
 
@@ -341,3 +344,30 @@ def test_partial_phq9_in_every_read(
     therapist_client.force_login(therapist)
     page = therapist_client.get(f"/clinic/patients/{patient.pk}/")
     assert page.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_episode_entries_arriving_at_once_link_with_one_alert(clinic: Any, patient: Any, round_: int) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL")
+    signal = phq9({"item9": 2})
+    done = phq9(full(), supersedes=signal["client_uuid"])
+    statuses: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def send(payload: dict[str, Any]) -> None:
+        client = client_for(patient.user)
+        barrier.wait()
+        statuses.append(client.post(url(patient), payload, format="json").status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=send, args=(payload,)) for payload in (signal, done)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [201, 201]
+    assert Alert.objects.count() == 1
+    stored = Assessment.objects.get(client_uuid=done["client_uuid"])
+    assert stored.supersedes == Assessment.objects.get(client_uuid=signal["client_uuid"])

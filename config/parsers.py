@@ -93,8 +93,8 @@ def _mark_text(value: Any, path: Path, problems: list[tuple[Path, str]]) -> Any:
         for key, item in value.items():
             problem = text_problem(key)
             if problem is not None:
-                problems.append((path, problem + KEY_SUFFIX))
                 key = InvalidText(key, problem)
+                problems.append(((*path, key), problem + KEY_SUFFIX))
             marked[key] = _mark_text(item, (*path, key), problems)
         return marked
     return value
@@ -140,7 +140,7 @@ def text_errors(value: Any) -> dict[str, Any]:
         elif isinstance(item, dict):
             for key, child in item.items():
                 if isinstance(key, InvalidText):
-                    problems.append((path, key.problem + KEY_SUFFIX))
+                    problems.append(((*path, key), key.problem + KEY_SUFFIX))
                 stack.append((child, (*path, key)))
     problems.sort(key=lambda problem: _path_text(problem[0]))
     return error_tree(problems)

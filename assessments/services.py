@@ -21,6 +21,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -258,10 +259,17 @@ def _check(
         raise InvalidInput({"recorded_at": "recorded_at is more than 5 minutes in the future."})
     if recorded_at < now - MAX_PAST:
         raise InvalidInput({"recorded_at": "recorded_at is more than 10 years in the past."})
-    if patient.birth_year and recorded_at.astimezone(dt.UTC).year < patient.birth_year:
+    if patient.birth_year and _local_year(recorded_at, patient) < patient.birth_year:
         raise InvalidInput({"recorded_at": f"recorded_at is before the patient's birth year ({patient.birth_year})."})
     if not isinstance(answers, dict):
         raise InvalidInput({"answers": {"__all__": "answers must be a JSON object."}})
+
+
+def _local_year(moment: dt.datetime, patient: Patient) -> int:
+    try:
+        return moment.astimezone(ZoneInfo(patient.time_zone)).year
+    except (ZoneInfoNotFoundError, ValueError, OverflowError):
+        return moment.astimezone(dt.UTC).year
 
 
 def _earlier_entry(

@@ -539,7 +539,10 @@ def drez_inputs_from_record(patient: Patient, now: dt.datetime | None = None) ->
         if total is not None:
             found["vas_mm"] = float(total) * (10 if instrument == "nrs" else 1)
     assessed = set(
-        Assessment.objects.filter(patient=patient, instrument__in=("phq9", "gad7")).values_list("instrument", flat=True)
+        # Scored entries only: an unfinished PHQ-9 (a safety signal alone) is not an assessment.
+        Assessment.objects.filter(patient=patient, instrument__in=("phq9", "gad7"), total__isnull=False).values_list(
+            "instrument", flat=True
+        )
     )
     found["phq9_assessed"] = "phq9" in assessed
     found["gad7_assessed"] = "gad7" in assessed

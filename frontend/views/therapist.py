@@ -247,7 +247,10 @@ def _form_kwargs(kind: str, page: PatientPage, request: HttpRequest) -> dict[str
     elif kind == "dn4":
         kwargs.update(interview=page.dn4_interview)
     elif kind == "session":
-        kwargs.update(components=list(page.plan.components.all()) if page.plan else [])
+        kwargs.update(
+            components=list(page.plan.components.all()) if page.plan else [],
+            affected_side=patient.affected_side,
+        )
     elif kind == "plan":
         component_id = request.GET.get("component") or request.POST.get("plan-component_id")
         component = None
@@ -260,7 +263,7 @@ def _form_kwargs(kind: str, page: PatientPage, request: HttpRequest) -> dict[str
             # A component of an older version: the editor's page is stale. Build the form
             # anyway so the service's version check can say so.
             component = plan_component_of(patient, component_id)
-        kwargs.update(plan=page.plan, component=component)
+        kwargs.update(plan=page.plan, component=component, affected_side=patient.affected_side)
     return kwargs
 
 
@@ -358,6 +361,8 @@ def _plan_rows(page: PatientPage) -> list[dict[str, Any]]:
         for key, value in component.parameters.items():
             param = next((p for p in modality.params if p.key == key), None) if modality else None
             params.append(_param_text(param, key, value))
+        if component.modality == "rtms" and "hemisphere" not in component.parameters:
+            params.append(str(_("Hemisphere not recorded")))
         rows.append(
             {
                 "id": component.pk,

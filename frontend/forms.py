@@ -376,12 +376,7 @@ def parameters_from(modality: Any, cleaned: Mapping[str, Any]) -> dict[str, Any]
     return params
 
 
-SIDE_NAMES = {
-    "left": _("left"),
-    "right": _("right"),
-    "bilateral": _("both hemispheres"),
-    "midline": _("the midline"),
-}
+SIDE_NAMES = {"left": _("left"), "right": _("right")}
 
 
 def hemisphere_help(affected_side: str) -> str:

@@ -379,6 +379,19 @@ def parameters_from(modality: Any, cleaned: Mapping[str, Any]) -> dict[str, Any]
 SIDE_NAMES = {"left": _("left"), "right": _("right")}
 
 
+def hemisphere_relation(hemisphere: Any, affected_side: str) -> str:
+    """How a stored rTMS hemisphere stands to one-sided pain ("" when the pain is not one-sided)."""
+    from therapies.limits import opposite_side
+
+    proposed = opposite_side(affected_side)
+    if proposed is None:
+        return ""
+    side = SIDE_NAMES[affected_side]
+    if hemisphere == proposed:
+        return str(_("opposite the %(side)s-sided pain") % {"side": side})
+    return str(_("not opposite the %(side)s-sided pain") % {"side": side})
+
+
 def hemisphere_help(affected_side: str) -> str:
     """What the hemisphere field proposes, and why, for the patient's affected side."""
     from therapies.limits import opposite_side
@@ -428,6 +441,10 @@ class _ParameterForm(ClinicForm):
         if field is None or self.modality_obj is None or self.modality_obj.code != "rtms":
             return
         field.help_text = hemisphere_help(self.affected_side)
+        self.fields["override_reason"].help_text = _(
+            "Only when a value is beyond a safety limit, or the hemisphere is not opposite the pain: why it is "
+            "right for this patient."
+        )
         choices = list(getattr(field, "choices", []))
         if isinstance(field, forms.ChoiceField) and ("", "—") not in choices:
             # No silent first option: the side is always a choice made on purpose.

@@ -37,6 +37,7 @@ from frontend.forms import (
     ThermalForm,
     apply_service_errors,
     bilingual,
+    hemisphere_relation,
 )
 from frontend.selectors import (
     NEEDS,
@@ -358,9 +359,15 @@ def _plan_rows(page: PatientPage) -> list[dict[str, Any]]:
     for component in page.plan.components.all():
         modality = MODALITIES.get(component.modality)
         params = []
-        for key, value in component.parameters.items():
+        # In the catalogue's order (a JSON column does not keep the order keys were written in).
+        order = {p.key: index for index, p in enumerate(modality.params)} if modality else {}
+        for key, value in sorted(component.parameters.items(), key=lambda item: order.get(item[0], len(order))):
             param = next((p for p in modality.params if p.key == key), None) if modality else None
-            params.append(_param_text(param, key, value))
+            text = _param_text(param, key, value)
+            if component.modality == "rtms" and key == "hemisphere":
+                relation = hemisphere_relation(value, page.patient.affected_side)
+                text = f"{text} ({relation})" if relation else text
+            params.append(text)
         if component.modality == "rtms" and "hemisphere" not in component.parameters:
             params.append(str(_("Hemisphere not recorded")))
         rows.append(

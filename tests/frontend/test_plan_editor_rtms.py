@@ -132,7 +132,7 @@ def test_same_side_is_refused_without_a_reason_then_saved_with_one(therapist, pa
     assert stored.overridden_limits == ["m1_contralateral"]
     assert stored.override_reason == reason
     card = saved.content.decode()
-    assert "Hemisphere Left hemisphere" in card
+    assert "Hemisphere Left hemisphere (not opposite the left-sided pain)" in card
     assert "Limit overridden:" in card
     assert "m1_contralateral" in card
 
@@ -201,11 +201,20 @@ def test_plan_card_and_plan_page_show_the_side(therapist, patient):
     _plan_with(therapist, patient, {**RTMS, "hemisphere": "right"})
     client = client_for(therapist)
     console = client.get(f"/clinic/patients/{patient.pk}/").content.decode()
-    assert "Hemisphere Right hemisphere" in console
+    assert "Hemisphere Right hemisphere (opposite the left-sided pain)" in console
     page = client.get(f"/patients/{patient.pk}/plan/").content.decode()
-    assert re.search(r"<dt>Hemisphere</dt><dd>Right hemisphere</dd>", page)
+    assert "<dt>Hemisphere</dt><dd>Right hemisphere · opposite the left-sided pain</dd>" in page
     zh = client_for(therapist, "zh-hans").get(f"/patients/{patient.pk}/plan/").content.decode()
-    assert re.search(r"<dt>刺激半球</dt><dd>右侧半球</dd>", zh)
+    assert "<dt>刺激半球</dt><dd>右侧半球 · 左侧疼痛的对侧</dd>" in zh
+
+
+@pytest.mark.django_db
+def test_no_side_relation_without_one_sided_pain(therapist, clinic):
+    axial = make_patient(clinic, therapists=(therapist,), affected_side="none")
+    _plan_with(therapist, axial, {**RTMS, "hemisphere": "midline"})
+    page = client_for(therapist).get(f"/patients/{axial.pk}/plan/").content.decode()
+    assert "<dt>Hemisphere</dt><dd>Midline (vertex)</dd>" in page
+    assert "sided pain" not in page
 
 
 @pytest.mark.django_db

@@ -58,7 +58,7 @@ class AssessmentOutputSerializer(serializers.Serializer[Assessment]):
     instrument = serializers.CharField()
     answers = serializers.JSONField()
     total = serializers.FloatField(allow_null=True)
-    band = serializers.CharField()
+    band = serializers.SerializerMethodField(help_text="null when the entry is not scored (total null).")
     flags = serializers.ListField(child=serializers.CharField())
     detail = serializers.JSONField()
     recorded_at = serializers.DateTimeField()
@@ -68,6 +68,9 @@ class AssessmentOutputSerializer(serializers.Serializer[Assessment]):
     source = serializers.CharField()  # type: ignore[assignment]  # a declared field, popped by the metaclass; stubs see Field.source
     completes = serializers.IntegerField(source="supersedes_id", allow_null=True)
     supersedes = serializers.UUIDField(source="supersedes_uuid", allow_null=True)
+
+    def get_band(self, obj: Assessment) -> str | None:
+        return obj.band or None
 
 
 class AssessmentInputSerializer(serializers.Serializer[Any]):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate, user_logged_in
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -93,7 +94,7 @@ class TokenApi(APIView):
         if user is None:
             if getattr(http_request, "axes_locked_out", False):
                 raise LockedOut(lockout_message())
-            raise ValidationError({"non_field_errors": ["Unable to log in with provided credentials."]})
+            raise ValidationError({"non_field_errors": [_("Unable to log in with provided credentials.")]})
         token, key = token_issue(
             actor=Actor.from_request(http_request), user=user, device=data.validated_data.get("device", "")
         )
@@ -106,7 +107,7 @@ class TokenApi(APIView):
     )
     def delete(self, request: Request) -> Response:
         if not isinstance(request.auth, DeviceToken):
-            raise ValidationError({"authorization": ["Send the token to revoke as 'Authorization: Token <key>'."]})
+            raise ValidationError({"authorization": [_("Send the token to revoke as 'Authorization: Token <key>'.")]})
         token_revoke(actor=Actor.from_request(request), token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -144,6 +145,6 @@ class TokenDetailApi(APIView):
     def delete(self, request: Request, token_id: str) -> Response:
         token = tokens_of(request.user).filter(public_id=token_id).first()
         if token is None:
-            raise NotFound("No such token.")
+            raise NotFound(_("No such token."))
         token_revoke(actor=Actor.from_request(request), token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

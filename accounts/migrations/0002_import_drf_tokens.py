@@ -32,6 +32,7 @@ def import_drf_tokens(apps, schema_editor):
     staff_ids = set(Membership.objects.values_list("user_id", flat=True))
     patient_ids = set(Patient.objects.filter(is_active=True, user__isnull=False).values_list("user_id", flat=True))
     users = {u.pk: u for u in User.objects.filter(pk__in=[user_id for _key, user_id in rows])}
+    carried = []
     for key, user_id in rows:
         user = users.get(user_id)
         if user is None or not user.is_active:
@@ -40,14 +41,17 @@ def import_drf_tokens(apps, schema_editor):
         lifetime = (
             timedelta(hours=settings.AUTH_TOKEN_STAFF_HOURS) if staff else timedelta(days=settings.AUTH_TOKEN_PATIENT_DAYS)
         )
-        DeviceToken.objects.create(
-            digest=hash_token(key),
-            token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH],
-            user_id=user_id,
-            expiry=now + lifetime,
-            device="Signed in before tokens were hashed",
-            password_fingerprint=hashlib.sha256(str(user.password).encode()).hexdigest(),
+        carried.append(
+            DeviceToken(
+                digest=hash_token(key),
+                token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH],
+                user_id=user_id,
+                expiry=now + lifetime,
+                device="Signed in before tokens were hashed",
+                password_fingerprint=hashlib.sha256(str(user.password).encode()).hexdigest(),
+            )
         )
+    DeviceToken.objects.bulk_create(carried)
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM authtoken_token")
 

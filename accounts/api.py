@@ -81,7 +81,11 @@ class TokenApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer, 400: OpenApiResponse(description="Missing fields or wrong credentials."), 429: LOCKED_OUT_RESPONSE},
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="Missing fields or wrong credentials."),
+            429: LOCKED_OUT_RESPONSE,
+        },
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -136,8 +140,9 @@ class TokenListApi(APIView):
     def get(self, request: Request) -> Response:
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(tokens_of(request.user), request, view=self) or []
-        body = DeviceTokenSerializer(page, many=True, context={"presented": _presented_digest(request)}).data
-        return paginator.get_paginated_response(body)  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
+        # The stubs do not model many=True (typeddjango/djangorestframework-stubs#260).
+        serializer = DeviceTokenSerializer(page, many=True, context={"presented": _presented_digest(request)})  # type: ignore[arg-type]
+        return paginator.get_paginated_response(serializer.data)
 
 
 class TokenDetailApi(APIView):

@@ -57,7 +57,11 @@ def token_issue(*, actor: Actor, user: Any, device: str = "") -> tuple[DeviceTok
         action="auth.token_issue",
         object_type="auth_token",
         object_id=str(token.public_id),
-        detail={"device": label, "expiry": token.expiry.isoformat() if token.expiry else None, "replaced": len(surplus)},
+        detail={
+            "device": label,
+            "expiry": token.expiry.isoformat() if token.expiry else None,
+            "replaced": len(surplus),
+        },
     )
     return token, key
 

@@ -61,4 +61,4 @@ class TokenScheme(OpenApiAuthenticationExtension):
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return dict(build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token"))
+        return dict(build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token"))  # noqa: S106

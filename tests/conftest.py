@@ -7,7 +7,6 @@ from rest_framework.test import APIClient
 
 from accounts.models import DeviceToken, password_fingerprint
 from accounts.services import token_lifetime
-
 from tests.factories import make_clinic, make_patient, make_staff, make_user
 
 

@@ -107,7 +107,9 @@ def test_cool_off_ends_the_lock(patient: Any) -> None:
 
 
 def _html_login(client: Client, username: str, password: str, **extra: Any) -> Any:
-    return client.post("/login/", {"username": username, "password": password}, HTTP_X_FORWARDED_FOR=forged_xff(), **extra)
+    return client.post(
+        "/login/", {"username": username, "password": password}, HTTP_X_FORWARDED_FOR=forged_xff(), **extra
+    )
 
 
 def test_html_login_locks_with_a_clear_message(patient: Any) -> None:
@@ -175,7 +177,9 @@ def test_manager_unlocks_a_clinic_account_from_the_console(clinic: Any, manager:
     response = console.post(f"/clinic/lockouts/{patient.user.pk}/unlock/", follow=True)
     assert response.status_code == 200
     assert "patient-user can sign in again." in response.content.decode()
-    assert "patient-user" not in console.get("/clinic/lockouts/").content.decode().split("</h1>")[1].split("can sign")[0]
+    assert (
+        "patient-user" not in console.get("/clinic/lockouts/").content.decode().split("</h1>")[1].split("can sign")[0]
+    )
     event = AuditEvent.objects.get(action="auth.unlock")
     assert event.actor_id == manager.pk
     assert event.object_id == str(patient.user.pk)

@@ -192,7 +192,10 @@ def test_admin_deactivation_revokes_tokens(admin_browser: Client, patient: Any) 
 
 def test_discharge_revokes_the_patients_tokens(therapist_client: APIClient, patient: Any) -> None:
     client = with_token(sign_in("patient-user").json()["token"])
-    assert therapist_client.patch(f"/api/v1/patients/{patient.pk}/", {"is_active": False}, format="json").status_code == 200
+    assert (
+        therapist_client.patch(f"/api/v1/patients/{patient.pk}/", {"is_active": False}, format="json").status_code
+        == 200
+    )
     assert client.get("/api/v1/me/").status_code == 401
     assert not DeviceToken.objects.filter(user=patient.user).exists()
     assert AuditEvent.objects.get(action="auth.token_revoke_all").detail["reason"] == "patient_deactivated"

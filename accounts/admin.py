@@ -38,7 +38,7 @@ class DeviceTokenAdmin(admin.ModelAdmin[DeviceToken]):
         return False
 
 
-class TokenRevokingPasswordChangeForm(AdminPasswordChangeForm):
+class TokenRevokingPasswordChangeForm(AdminPasswordChangeForm):  # type: ignore[type-arg]
     """Tokens issued under the old password already stop working; this also removes them
     from the user's device list at once."""
 

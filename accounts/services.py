@@ -49,8 +49,8 @@ def token_issue(*, actor: Actor, user: Any, device: str = "") -> tuple[DeviceTok
     if surplus:
         DeviceToken.objects.filter(digest__in=surplus).delete()
     label = (device.strip() or actor.user_agent)[:120]
-    token, key = DeviceToken.objects.create(
-        user=user, expiry=token_lifetime(user), device=label, ip=actor.ip, password_fingerprint=fingerprint
+    token, key = DeviceToken.objects.issue(
+        user=user, lifetime=token_lifetime(user), device=label, ip=actor.ip, password_fingerprint=fingerprint
     )
     audit_event_record(
         actor=_audit_actor(actor, user),

@@ -8,32 +8,29 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from knox.crypto import hash_token
 from knox.settings import CONSTANTS
-from rest_framework import exceptions
+from rest_framework import authentication, exceptions
 
 from accounts.models import DeviceToken, password_fingerprint
 from patients.access import own_patient_preloaded
 
 
-class TokenAuthentication(KnoxTokenAuthentication):
-    """``Authorization: Token <key>`` against knox's hashed tokens, in one query that also
-    loads the user's own patient row.
+class TokenAuthentication(authentication.TokenAuthentication):
+    """``Authorization: Token <key>`` against django-rest-knox's hashed tokens
+    (accounts.DeviceToken), in one query that also loads the user's own patient row.
 
     Nearly every phone request is a patient acting on their own record: the access rule
     (patients/access.py) needs that row, and joining it here saves two round trips per
-    request. Unlike knox's own lookup, expired tokens are filtered out in that query instead
-    of being swept, with the user's other tokens, on every request; the sweep happens when the
-    user next signs in (accounts.services.token_issue). A token issued under an earlier
-    password is refused like an unknown one.
+    request. The lookup is knox's (key prefix, then a constant-time digest comparison); unlike
+    knox's own class it leaves expired tokens out in that one query instead of loading and
+    sweeping all the user's tokens on every request. They are swept when the user next signs
+    in (accounts.services.token_issue). A token issued under an earlier password is refused
+    like an unknown one. Answers and errors are DRF's own.
     """
 
-    def authenticate_credentials(self, token: bytes) -> tuple[Any, DeviceToken]:
+    def authenticate_credentials(self, key: str) -> tuple[Any, DeviceToken]:
         invalid = _("Invalid token.")
-        key = token.decode("utf-8", errors="replace")
         try:
             digest = hash_token(key)
         except (TypeError, binascii.Error, UnicodeError) as exc:
@@ -52,13 +49,3 @@ class TokenAuthentication(KnoxTokenAuthentication):
                 own_patient_preloaded(user, getattr(user, "patient", None))
                 return user, auth_token
         raise exceptions.AuthenticationFailed(invalid)
-
-
-class TokenScheme(OpenApiAuthenticationExtension):
-    """The schema's name for this scheme: ``Authorization: Token <key>``."""
-
-    target_class = TokenAuthentication
-    name = "tokenAuth"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return dict(build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token"))  # noqa: S106

@@ -62,8 +62,8 @@ def foreign_patient(other_clinic: Any) -> Any:
 def client_for(user: Any) -> APIClient:
     client = APIClient()
     if user is not None:
-        _token, key = DeviceToken.objects.create(
-            user=user, expiry=token_lifetime(user), password_fingerprint=password_fingerprint(user)
+        _token, key = DeviceToken.objects.issue(
+            user=user, lifetime=token_lifetime(user), password_fingerprint=password_fingerprint(user)
         )
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client

@@ -59,7 +59,7 @@ def token_issue(*, actor: Actor, user: Any, device: str = "") -> tuple[DeviceTok
         object_id=str(token.public_id),
         detail={
             "device": label,
-            "expiry": token.expiry.isoformat() if token.expiry else None,
+            "expiry": token.expiry.isoformat(),
             "replaced": len(surplus),
         },
     )

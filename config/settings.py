@@ -81,7 +81,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "knox",
     "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -185,7 +184,8 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # counter an attacker runs up against others from the same address.
 AXES_RESET_ON_SUCCESS = False
 
-# API tokens (django-rest-knox, stored as SHA-512 digests). Fixed lifetimes, no sliding renewal.
+# API tokens: django-rest-knox's token format and hashing (64 hex characters, only the SHA-512
+# digest stored) in accounts.DeviceToken. Fixed lifetimes, no sliding renewal.
 AUTH_TOKEN_PATIENT_DAYS = env_int("AUTH_TOKEN_PATIENT_DAYS", 30)
 AUTH_TOKEN_STAFF_HOURS = env_int("AUTH_TOKEN_STAFF_HOURS", 12)
 AUTH_TOKEN_MAX_PER_USER = env_int("AUTH_TOKEN_MAX_PER_USER", 10)
@@ -193,13 +193,6 @@ if AUTH_TOKEN_PATIENT_DAYS < 1 or AUTH_TOKEN_STAFF_HOURS < 1 or AUTH_TOKEN_MAX_P
     raise ImproperlyConfigured(
         "AUTH_TOKEN_PATIENT_DAYS, AUTH_TOKEN_STAFF_HOURS and AUTH_TOKEN_MAX_PER_USER must be >= 1"
     )
-KNOX_TOKEN_MODEL = "accounts.DeviceToken"  # noqa: S105 (a model name, not a secret)
-REST_KNOX = {
-    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
-    "TOKEN_TTL": timedelta(hours=AUTH_TOKEN_STAFF_HOURS),
-    "AUTO_REFRESH": False,
-    "AUTH_HEADER_PREFIX": "Token",
-}
 
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

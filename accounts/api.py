@@ -136,9 +136,11 @@ def _presented_digest(request: Request) -> str | None:
 class TokenListApi(APIView):
     """The caller's signed-in devices: tokens not yet expired or revoked."""
 
+    pagination_class = LimitOffsetPagination  # also tells the schema the list is paginated
+
     @extend_schema(responses=DeviceTokenSerializer(many=True))
     def get(self, request: Request) -> Response:
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(tokens_of(request.user), request, view=self) or []
         # The stubs do not model many=True (typeddjango/djangorestframework-stubs#260).
         serializer = DeviceTokenSerializer(page, many=True, context={"presented": _presented_digest(request)})  # type: ignore[arg-type]

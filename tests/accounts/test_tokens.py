@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import DeviceToken
 from patients.models import AuditEvent
 from tests.conftest import client_for
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_staff, make_user
 
 TOKEN_URL = "/api/v1/auth/token/"
 
@@ -94,6 +94,17 @@ def test_a_stale_token_header_does_not_block_signing_in(patient: Any) -> None:
     client = with_token("0" * 64)
     response = client.post(TOKEN_URL, {"username": "patient-user", "password": PASSWORD}, format="json")
     assert response.status_code == 200
+
+
+def test_form_encoded_sign_in_still_works(patient: Any) -> None:
+    """DRF's token view took form posts too; outside clients may send them."""
+    response = APIClient().post(TOKEN_URL, {"username": "patient-user", "password": PASSWORD}, format="multipart")
+    assert response.status_code == 200
+    encoded = Client().post(
+        TOKEN_URL, "username=patient-user&password=" + PASSWORD, "application/x-www-form-urlencoded"
+    )
+    assert encoded.status_code == 200
+    assert with_token(encoded.json()["token"]).get("/api/v1/me/").status_code == 200
 
 
 def test_sign_in_input_errors_name_the_field(db: Any) -> None:
@@ -241,3 +252,22 @@ def test_drf_tokens_are_carried_over_hashed(patient: Any) -> None:
     token = DeviceToken.objects.get(user=patient.user)
     assert dt.timedelta(days=29) < token.expiry - timezone.now() <= dt.timedelta(days=30)
     assert with_token(key).get("/api/v1/me/").json()["patient_id"] == patient.pk
+
+
+def test_own_password_change_in_the_admin_revokes_tokens(clinic: Any) -> None:
+    staff = make_staff(clinic, "admin", "clinic-admin")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    api = with_token(sign_in("clinic-admin").json()["token"])
+    browser = Client()
+    browser.force_login(staff)
+    response = browser.post(
+        "/admin/password_change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-fresh-long-password-9",
+            "new_password2": "a-fresh-long-password-9",
+        },
+    )
+    assert response.status_code == 302
+    assert api.get("/api/v1/me/").status_code == 401

@@ -17,11 +17,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
@@ -69,8 +68,9 @@ class TokenApi(APIView):
         token = serializers.CharField()
         expiry = serializers.DateTimeField()
 
-    # Form posts as well as JSON, as DRF's token view accepted: outside clients send either.
-    parser_classes = (*api_settings.DEFAULT_PARSER_CLASSES, FormParser, MultiPartParser)
+    def get_parsers(self) -> list[BaseParser]:
+        # Form posts as well as JSON, as DRF's token view accepted: outside clients send either.
+        return [*super().get_parsers(), FormParser(), MultiPartParser()]
 
     def get_permissions(self) -> list[BasePermission]:
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]

@@ -26,11 +26,10 @@ def token_lifetime(user: Any) -> timedelta:
     return timedelta(days=settings.AUTH_TOKEN_PATIENT_DAYS)
 
 
-def _audit_actor(actor: Actor, user: Any) -> Actor:
-    """At sign-in the request is still anonymous: the audit names the user signing in."""
-    if actor.user_id is None:
-        return dataclasses.replace(actor, user=user)
-    return actor
+def _as_user(actor: Actor, user: Any) -> Actor:
+    """At sign-in the request is anonymous (or carries someone else's session): the audit
+    names the user signing in."""
+    return dataclasses.replace(actor, user=user)
 
 
 @transaction.atomic
@@ -53,7 +52,7 @@ def token_issue(*, actor: Actor, user: Any, device: str = "") -> tuple[DeviceTok
         user=user, lifetime=token_lifetime(user), device=label, ip=actor.ip, password_fingerprint=fingerprint
     )
     audit_event_record(
-        actor=_audit_actor(actor, user),
+        actor=_as_user(actor, user),
         action="auth.token_issue",
         object_type="auth_token",
         object_id=str(token.public_id),

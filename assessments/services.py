@@ -26,6 +26,7 @@ from assessments.instruments import (
 from assessments.models import Alert, AlertKind, Assessment, Severity, Source
 from assessments.nrs_weeks import nrs_week_add
 from assessments.schedules import is_late, is_too_far_in_future
+from assessments.worsening import worsening_after_record
 from config.errors import ConflictError, InvalidInput
 from patients.access import Actor
 from patients.models import Patient
@@ -196,6 +197,7 @@ def _store(
         detail={"instrument": instrument, "client_uuid": str(client_uuid), "late": assessment.is_late},
     )
     nrs_week_add(assessment)
+    worsening_after_record(assessment, now=now)
     _after_record(assessment)
     return assessment
 

@@ -74,10 +74,11 @@ def wall_clock(at: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 
 
 def _aware(wall: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    """A wall-clock time in ``tz`` as an aware moment; in a gap (clocks going forward)
-    or an overlap (clocks going back) the earlier reading (fold 0) is taken, which for a
-    midnight is the start of that local day."""
-    return wall.replace(tzinfo=tz)
+    """A wall-clock time in ``tz`` as an aware moment in UTC; in a gap (clocks going
+    forward) or an overlap (clocks going back) the earlier reading (fold 0) is taken, which
+    for a midnight is the start of that local day. UTC, because Python compares and
+    subtracts two datetimes of the same zone by their wall clocks."""
+    return wall.replace(tzinfo=tz).astimezone(dt.UTC)
 
 
 def shift_days(at: dt.datetime, days: int, tz: ZoneInfo) -> dt.datetime:

@@ -23,10 +23,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from assessments.models import AlertKind, Assessment, Severity, WorseningEpisode
@@ -71,19 +72,30 @@ def _nrs() -> Q:
     return Q(instrument="nrs", total__isnull=False)
 
 
-def day0_inputs(patient_ids: Iterable[int]) -> list[DayZeroInputs]:
-    """One query: every listed patient's day-0 inputs."""
+def _day0_rows(patient_ids: Iterable[int]) -> QuerySet[Patient, Any]:
+    """The patients with their day-0 inputs and their open episode's id, as values."""
     first_plan = RehabPlan.objects.filter(patient_id=OuterRef("pk")).order_by("start_date").values("start_date")[:1]
     first_nrs = (
         Assessment.objects.filter(_nrs(), patient_id=OuterRef("pk")).order_by("recorded_at").values("recorded_at")[:1]
     )
-    rows = (
+    open_episode = WorseningEpisode.objects.filter(patient_id=OuterRef("pk"), ended_at__isnull=True).values("pk")[:1]
+    return (
         Patient.objects.filter(pk__in=list(patient_ids))
-        .annotate(plan_start=Subquery(first_plan), first_nrs_at=Subquery(first_nrs))
+        .annotate(
+            plan_start=Subquery(first_plan), first_nrs_at=Subquery(first_nrs), open_episode_id=Subquery(open_episode)
+        )
         .order_by("pk")
-        .values_list("pk", "time_zone", "plan_start", "first_nrs_at")
+        .values("pk", "time_zone", "plan_start", "first_nrs_at", "open_episode_id")
     )
-    return [DayZeroInputs(*row) for row in rows]
+
+
+def _inputs(row: dict[str, Any]) -> DayZeroInputs:
+    return DayZeroInputs(row["pk"], row["time_zone"], row["plan_start"], row["first_nrs_at"])
+
+
+def day0_inputs(patient_ids: Iterable[int]) -> list[DayZeroInputs]:
+    """One query: every listed patient's day-0 inputs."""
+    return [_inputs(row) for row in _day0_rows(patient_ids)]
 
 
 def pain_statuses_of(inputs: Sequence[DayZeroInputs], *, now: dt.datetime) -> dict[int, PainStatus]:
@@ -135,23 +147,21 @@ def worsening_evaluate(patient_ids: Iterable[int], *, now: dt.datetime | None = 
     result = EvaluateResult()
     if not ids:
         return result
-    statuses = pain_statuses(ids, now=now)
-    open_episodes = {
-        episode.patient_id: episode
-        for episode in WorseningEpisode.objects.filter(patient_id__in=ids, ended_at__isnull=True)
-    }
+    rows = list(_day0_rows(ids))
+    open_episodes = {row["pk"]: row["open_episode_id"] for row in rows if row["open_episode_id"] is not None}
+    statuses = pain_statuses_of([_inputs(row) for row in rows], now=now)
     for pk, status in statuses.items():
         result.evaluated += 1
-        episode = open_episodes.get(pk)
-        step = episode_step(status, open_episode=episode is not None)
+        episode_id = open_episodes.get(pk)
+        step = episode_step(status, open_episode=episode_id is not None)
         if step is Episode.START:
             result.started += _episode_start(pk, status, now)
-        elif episode is not None:
+        elif episode_id is not None:
             changes: dict[str, object] = {"last_mean": status.current_mean, "last_evaluated_at": now}
             if step is Episode.END:
                 changes["ended_at"] = now
             # Conditional on the episode still being open: a concurrent run may have ended it.
-            updated = WorseningEpisode.objects.filter(pk=episode.pk, ended_at__isnull=True).update(**changes)
+            updated = WorseningEpisode.objects.filter(pk=episode_id, ended_at__isnull=True).update(**changes)
             result.ended += updated if step is Episode.END else 0
     return result
 
@@ -182,9 +192,10 @@ def _episode_start(patient_id: int, status: PainStatus, now: dt.datetime) -> int
         kind=AlertKind.WORSENING_PAIN,
         severity=Severity.WARNING,
         message=(
-            f"{WINDOW_DAYS}-day mean NRS {status.current_mean:.1f} ({status.current.n} entries) is "
-            f"{status.current_mean - status.baseline_mean:.1f} points above the baseline week's "
-            f"{status.baseline_mean:.1f} ({status.baseline.n} entries); threshold {WORSENING_POINTS:g} points."
+            f"{WINDOW_DAYS}-day mean NRS {status.current_mean:.1f} ({status.current.n} entries), "
+            f"{status.current_mean - status.baseline_mean:.1f} points above the baseline "
+            f"{status.baseline_mean:.1f} (plan week 0, {status.baseline.n} entries); "
+            f"alert threshold +{WORSENING_POINTS:g} points."
         ),
         dedupe_key=f"worsening_pain:episode:{episode.pk}",
         source_type="worsening_episode",

@@ -4,7 +4,9 @@
 
 Day 0 of a patient is the start date of their rehab plan (the earliest ``start_date``
 over all plan versions, at 00:00 in the patient's time zone). A patient without a plan
-falls back to their first NRS entry. Everything pain-related is counted from day 0:
+falls back to their first NRS entry. Day 0, the baseline week and the current window are
+those of ``assessments.outcomes`` (the one definition; days are counted on the patient's
+wall clock). Everything pain-related is counted from day 0:
 
 - baseline = mean NRS over ``[day 0, day 0 + 7 d)``; current = mean NRS over the 7 days
   up to the last entry; both need >= 3 entries and the last entry must be >= 14 days
@@ -1048,6 +1050,7 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
         "filters": outcomes.filters.as_dict(),
         "definitions": {
             "day0": "plan start (earliest version's start date, patient's time zone); first NRS entry without a plan",
+            "days": "calendar days on the patient's wall clock (a week across a daylight-saving change is 7 local days)",
             "window_days": WINDOW_DAYS,
             "min_entries": MIN_ENTRIES,
             "min_follow_up_days": 2 * WINDOW_DAYS,

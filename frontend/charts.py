@@ -501,14 +501,16 @@ def patient_progress_figure(
     nrs: Sequence[tuple[str, float]],
     vas: Sequence[tuple[str, float]],
     labels: Mapping[str, str],
+    baseline: float | None = None,
 ) -> dict[str, Any]:
     """A compact pain chart for a phone: NRS 0-10 (left axis) and VAS 0-100 mm (right axis).
 
     ``nrs`` / ``vas`` are ``(local time "YYYY-MM-DD HH:MM", value)`` pairs in time order;
     ``labels`` holds the translated trace and axis names (keys nrs, vas, goal).
     The two axes are scaled so 10 points and 100 mm line up. The dotted goal line is 30 %
-    below the first NRS entry, the IMMPACT threshold for a moderately important reduction
-    (Dworkin 2008). An empty figure (no traces) means there is nothing to plot yet.
+    below the pain ``baseline`` (the mean NRS of plan week 0, ``assessments.outcomes``), the
+    IMMPACT threshold for a moderately important reduction (Dworkin 2008); none without a
+    baseline. An empty figure (no traces) means there is nothing to plot yet.
     """
     fig = go.Figure()
     if nrs:
@@ -523,8 +525,7 @@ def patient_progress_figure(
                 hovertemplate="%{x}<br>%{y}<extra></extra>",
             )
         )
-        baseline = nrs[0][1]
-        if baseline > 0:
+        if baseline is not None and baseline > 0:
             goal = round(baseline * 0.7, 1)
             fig.add_trace(
                 go.Scatter(

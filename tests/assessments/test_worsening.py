@@ -229,3 +229,21 @@ def test_worklist_and_patient_page_show_the_worsening_alert(on_plan: Any, therap
     assert f'id="alert-{alert.pk}"' in page
     assert alert.message in page
     assert "need-worsening" in page
+
+
+@pytest.mark.django_db
+def test_hourly_run_fans_out_chunks_of_ids(on_plan: Any, clinic: Any, monkeypatch: Any):
+    from assessments import tasks
+
+    now = timezone.now()
+    quiet = make_patient(clinic, display_name="Quiet")  # last logged long ago: nothing can change
+    bulk_nrs(quiet, [(now - dt.timedelta(days=40), 5.0)])
+    bulk_nrs(on_plan, [(now - dt.timedelta(hours=2), 5.0)])
+    logging = make_patient(clinic, display_name="Logging")
+    bulk_nrs(logging, [(now - dt.timedelta(days=7, hours=12), 5.0)])  # still within 8 days
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(tasks.worsening_evaluate_batch, "delay", lambda *args: sent.append(args))
+    monkeypatch.setattr(tasks, "PLAN_CHUNK", 1)
+    tasks.worsening_evaluate_all(now.isoformat())
+    assert sent == [([on_plan.pk], now.isoformat()), ([logging.pk], now.isoformat())]
+    json.dumps(sent)  # JSON arguments only

@@ -208,11 +208,19 @@ def _episode_start(patient_id: int, status: PainStatus, now: dt.datetime) -> int
 
 
 def worsening_after_record(assessment: Assessment, *, now: dt.datetime) -> None:
-    """Re-evaluate the patient after an NRS entry is stored (call inside its transaction)."""
+    """Re-evaluate the patient after an NRS entry is stored (call inside its transaction).
+
+    In a savepoint, and a failure is logged, not raised: the entry must be stored whatever
+    happens to this non-urgent alert, and the hourly run evaluates the patient again.
+    """
     if assessment.instrument != "nrs" or assessment.total is None:
         return
-    # A phone whose clock runs a little ahead may send an entry minutes "in the future".
-    worsening_evaluate([assessment.patient_id], now=max(now, assessment.recorded_at))
+    try:
+        with transaction.atomic():
+            # A phone whose clock runs a little ahead may send an entry minutes "in the future".
+            worsening_evaluate([assessment.patient_id], now=max(now, assessment.recorded_at))
+    except Exception:
+        logger.exception("worsening pain: evaluation failed for patient %s", assessment.patient_id)
 
 
 def patients_to_evaluate(now: dt.datetime) -> list[int]:

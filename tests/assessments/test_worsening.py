@@ -247,3 +247,17 @@ def test_hourly_run_fans_out_chunks_of_ids(on_plan: Any, clinic: Any, monkeypatc
     tasks.worsening_evaluate_all(now.isoformat())
     assert sent == [([on_plan.pk], now.isoformat()), ([logging.pk], now.isoformat())]
     json.dumps(sent)  # JSON arguments only
+
+
+@pytest.mark.django_db
+def test_a_failing_evaluation_never_loses_the_entry(on_plan: Any, monkeypatch: Any, caplog: Any):
+    from assessments import worsening
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        WorseningEpisode.objects.create(patient=on_plan)  # a database error inside the savepoint
+        raise AssertionError("not reached")
+
+    monkeypatch.setattr(worsening, "worsening_evaluate", broken)
+    entry = log(on_plan, 9, timezone.now() - dt.timedelta(minutes=1))
+    assert Assessment.objects.filter(pk=entry.pk).exists()
+    assert "evaluation failed" in caplog.text

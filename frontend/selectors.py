@@ -224,7 +224,10 @@ def worklist_rows(
             "id",
         )[:limit]
     )
-    statuses = pain_statuses_of([_day0_inputs(row, row.__dict__) for row in rows], now=now)
+    statuses = pain_statuses_of(
+        [_day0_inputs(row, getattr(row, "plan_start", None), getattr(row, "first_nrs_at", None)) for row in rows],
+        now=now,
+    )
     for row in rows:
         row.need = NEED_CODE[row.need_rank]  # type: ignore[attr-defined]
         for key, value in _pain_facts(statuses[row.pk]).items():
@@ -232,8 +235,8 @@ def worklist_rows(
     return rows
 
 
-def _day0_inputs(patient: Patient, facts: Mapping[str, Any]) -> DayZeroInputs:
-    return DayZeroInputs(patient.pk, patient.time_zone, facts.get("plan_start"), facts.get("first_nrs_at"))
+def _day0_inputs(patient: Patient, plan_start: dt.date | None, first_nrs_at: dt.datetime | None) -> DayZeroInputs:
+    return DayZeroInputs(patient.pk, patient.time_zone, plan_start, first_nrs_at)
 
 
 def _pain_facts(status: PainStatus) -> dict[str, Any]:
@@ -318,7 +321,8 @@ def patient_page(user: Any, patient: Patient, *, now: dt.datetime | None = None)
     )
     facts: dict[str, Any] = dict(found) if found else {}
     if found:
-        facts.update(_pain_facts(pain_statuses_of([_day0_inputs(patient, facts)], now=now)[patient.pk]))
+        inputs = _day0_inputs(patient, facts["plan_start"], facts["first_nrs_at"])
+        facts.update(_pain_facts(pain_statuses_of([inputs], now=now)[patient.pk]))
     rows = (
         Assessment.objects.filter(
             patient=patient,

@@ -26,7 +26,7 @@ from operator import or_
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -46,6 +46,7 @@ from patients.models import Patient
 from therapies.models import RehabPlan
 
 logger = logging.getLogger(__name__)
+_ONE_US = dt.timedelta(microseconds=1)
 
 __all__ = [
     "DayZeroInputs",
@@ -106,24 +107,52 @@ def pain_statuses_of(inputs: Sequence[DayZeroInputs], *, now: dt.datetime) -> di
     zones: dict[str, ZoneInfo] = {}
     tz_of = {row.patient_id: zones.setdefault(row.time_zone, ZoneInfo(row.time_zone)) for row in inputs}
     day0s = {row.patient_id: day0_from(tz_of[row.patient_id], row.plan_start, row.first_nrs_at) for row in inputs}
-    # The current windows of every zone start within hours of each other: one range for all.
+    # The current windows of every zone start within hours of each other: one range for all
+    # (the pure rules drop what a range holds beyond the patient's own window).
     earliest = min(current_window(now, tz).start for tz in zones.values())
-    ranges = [Q(patient_id__in=list(tz_of), recorded_at__gt=earliest, recorded_at__lte=now)]
+    ranges = [(pk, earliest, now + _ONE_US) for pk in tz_of]
     for pk, day0 in day0s.items():
         if day0 is not None:
             window = baseline_window(day0, tz_of[pk])
-            ranges.append(Q(patient_id=pk, recorded_at__gte=window.start, recorded_at__lt=window.end))
+            ranges.append((pk, window.start, window.end))
     entries: dict[int, list[tuple[dt.datetime, float]]] = {pk: [] for pk in tz_of}
-    rows: Iterable[tuple[int, dt.datetime, float | None]] = (
-        Assessment.objects.filter(_nrs())
-        .filter(reduce(or_, ranges))
-        .order_by()
-        .values_list("patient_id", "recorded_at", "total")
-    )
-    for pk, at, total in rows:
-        if total is not None:  # excluded by the filter; the column is nullable
-            entries[pk].append((at, total))
+    for pk, at, total in _nrs_in_ranges(ranges):
+        entries[pk].append((at, total))
     return {pk: pain_status(entries[pk], tz=tz_of[pk], day0=day0s[pk], anchor=now) for pk in tz_of}
+
+
+def _nrs_in_ranges(ranges: Sequence[tuple[int, dt.datetime, dt.datetime]]) -> list[tuple[int, dt.datetime, float]]:
+    """NRS entries ``(patient, recorded_at, score)`` with ``start <= recorded_at < end`` for
+    any ``(patient, start, end)``, each entry once: one query.
+
+    PostgreSQL joins the ranges as arrays (one index range scan each, planned once);
+    elsewhere they are OR-ed filters, each naming patient and instrument so that it is a
+    range scan of the series index.
+    """
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Assessment._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT DISTINCT a.id, a.patient_id, a.recorded_at, a.total
+                FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS w(pid, s, e)
+                JOIN {table} a ON a.patient_id = w.pid AND a.instrument = 'nrs' AND a.total IS NOT NULL
+                    AND a.recorded_at >= w.s AND a.recorded_at < w.e
+                """,  # noqa: S608 - the table name is ours, every value is a parameter
+                [[r[0] for r in ranges], [r[1] for r in ranges], [r[2] for r in ranges]],
+            )
+            return [(pk, at, total) for _id, pk, at, total in cursor.fetchall()]
+    arms = [
+        Q(patient_id=pk, instrument="nrs", recorded_at__gte=start, recorded_at__lt=end) for pk, start, end in ranges
+    ]
+    rows: Iterable[tuple[int, int, dt.datetime, float | None]] = (
+        Assessment.objects.filter(_nrs())
+        .filter(reduce(or_, arms))
+        .order_by()
+        .values_list("id", "patient_id", "recorded_at", "total")
+        .distinct()
+    )
+    return [(pk, at, total) for _id, pk, at, total in rows if total is not None]
 
 
 def pain_statuses(patient_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, PainStatus]:

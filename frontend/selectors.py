@@ -401,9 +401,9 @@ def alert_history(patient: Patient, *, limit: int = ALERT_HISTORY_LIMIT) -> list
 HEADER_FACTS = (
     "safety_open",
     "alerts_open",
-    "pain_baseline",
-    "pain_recent",
-    "pain_delta",
+    "plan_start",
+    "first_nrs_at",
+    "worsening_open",
     "last_nrs_at",
     "last_nrs",
     "need_rank",
@@ -411,10 +411,14 @@ HEADER_FACTS = (
 
 
 def patient_need(user: Any, patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The header facts of the patient page (need status, pain figures): one query."""
+    """The header facts of the patient page (need status, pain figures): two queries, the
+    need annotations and the pain windows (``assessments.outcomes``)."""
     now = now or timezone.now()
     found = annotated_patients(user, now=now).filter(pk=patient.pk).values(*HEADER_FACTS).first()
     facts: dict[str, Any] = dict(found) if found else {}
+    if found:
+        inputs = _day0_inputs(patient, facts["plan_start"], facts["first_nrs_at"])
+        facts.update(_pain_facts(pain_statuses_of([inputs], now=now)[patient.pk]))
     return {**facts, "need": NEED_CODE.get(facts.get("need_rank", NEED_RANK[NEED_NONE]), NEED_NONE)}
 
 

@@ -376,6 +376,52 @@ def parameters_from(modality: Any, cleaned: Mapping[str, Any]) -> dict[str, Any]
     return params
 
 
+SIDE_NAMES = {"left": _("left"), "right": _("right")}
+
+
+def hemisphere_relation(hemisphere: Any, affected_side: str) -> str:
+    """How a stored rTMS hemisphere stands to one-sided pain ("" when the pain is not one-sided)."""
+    from therapies.limits import opposite_side
+
+    proposed = opposite_side(affected_side)
+    if proposed is None:
+        return ""
+    side = SIDE_NAMES[affected_side]
+    if hemisphere == proposed:
+        return str(_("opposite the %(side)s-sided pain") % {"side": side})
+    return str(_("not opposite the %(side)s-sided pain") % {"side": side})
+
+
+def hemisphere_help(affected_side: str) -> str:
+    """What the hemisphere field proposes, and why, for the patient's affected side."""
+    from therapies.limits import opposite_side
+
+    proposed = opposite_side(affected_side)
+    if proposed is not None:
+        return str(
+            _(
+                "Proposed: the %(proposed)s hemisphere, opposite the patient's %(side)s-sided pain (M1 "
+                "contralateral to the pain: Level A for neuropathic pain, Lefaucheur 2020). Another side needs "
+                "an override reason."
+            )
+            % {"proposed": SIDE_NAMES[proposed], "side": SIDE_NAMES[affected_side]}
+        )
+    if affected_side == "bilateral":
+        return str(
+            _(
+                "The patient's pain is bilateral: there is no opposite side. Choose the hemisphere; it is "
+                "recorded with the plan as your choice."
+            )
+        )
+    return str(
+        _(
+            "The patient's pain is recorded as not lateralised (e.g. axial low back pain): there is no opposite "
+            "side. Choose the hemisphere; it is recorded with the plan as your choice. For one-sided pain, "
+            "record the affected side on the patient first."
+        )
+    )
+
+
 class _ParameterForm(ClinicForm):
     override_reason = forms.CharField(
         label=_("Override reason"),
@@ -385,6 +431,26 @@ class _ParameterForm(ClinicForm):
         help_text=_("Only when a value is beyond a safety limit: why it is right for this patient."),
     )
     modality_obj: Any = None
+    affected_side: str = ""
+
+    def _propose_hemisphere(self, prescribed: Mapping[str, Any] | None) -> None:
+        """rTMS: the hemisphere opposite the patient's affected side, unless one is already prescribed."""
+        from therapies.limits import opposite_side
+
+        field = self.fields.get(PARAM_PREFIX + "hemisphere")
+        if field is None or self.modality_obj is None or self.modality_obj.code != "rtms":
+            return
+        field.help_text = hemisphere_help(self.affected_side)
+        self.fields["override_reason"].help_text = _(
+            "Only when a value is beyond a safety limit, or the hemisphere is not opposite the pain: why it is "
+            "right for this patient."
+        )
+        choices = list(getattr(field, "choices", []))
+        if isinstance(field, forms.ChoiceField) and ("", "—") not in choices:
+            # No silent first option: the side is always a choice made on purpose.
+            field.choices = [("", "—"), *choices]
+        if not (prescribed or {}).get("hemisphere"):
+            field.initial = opposite_side(self.affected_side)
 
     def parameter_bound_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith(PARAM_PREFIX)]
@@ -399,7 +465,11 @@ class _ParameterForm(ClinicForm):
         if self.modality_obj is None:
             return None
         cleaned = getattr(self, "cleaned_data", {})
-        return check_parameters(self.modality_obj.code, parameters_from(self.modality_obj, cleaned))
+        return check_parameters(
+            self.modality_obj.code,
+            parameters_from(self.modality_obj, cleaned),
+            context={"affected_side": self.affected_side},
+        )
 
     def warnings(self) -> dict[str, str]:
         check = self.limit_check()
@@ -409,13 +479,31 @@ class _ParameterForm(ClinicForm):
         for violation in check.violations:
             name = PARAM_PREFIX + violation.field
             key = name if name in self.fields else "override_reason"
-            notes[key] = " ".join(filter(None, [notes.get(key), violation.message]))
+            message = self._side_warning() if violation.code == "m1_contralateral" else violation.message
+            notes[key] = " ".join(filter(None, [notes.get(key), message]))
         if check.violations and not (getattr(self, "cleaned_data", {}).get("override_reason") or "").strip():
+            only_side = all(v.code == "m1_contralateral" for v in check.violations)
             notes.setdefault(
                 "override_reason",
-                str(_("Beyond a safety limit: saving needs an override reason.")),
+                str(
+                    _("Not the hemisphere opposite the pain: saving needs an override reason.")
+                    if only_side
+                    else _("Beyond a safety limit: saving needs an override reason.")
+                ),
             )
         return notes
+
+    def _side_warning(self) -> str:
+        from therapies.limits import opposite_side
+
+        proposed = opposite_side(self.affected_side) or ""
+        return str(
+            _(
+                "Not opposite the pain: with %(side)s-sided pain the M1 target with Level A evidence is the "
+                "%(proposed)s hemisphere (Lefaucheur 2020). Saving this side needs an override reason."
+            )
+            % {"side": SIDE_NAMES.get(self.affected_side, ""), "proposed": SIDE_NAMES.get(proposed, "")}
+        )
 
 
 class SessionForm(_ParameterForm):
@@ -429,12 +517,14 @@ class SessionForm(_ParameterForm):
         tz: str = "UTC",
         components: Sequence[Any] = (),
         plan_end: dt.date | None = None,
+        affected_side: str = "",
         **kwargs: Any,
     ) -> None:
         from therapies.limits import MODALITIES
         from therapies.models import AdverseEvent, Tolerance
 
         super().__init__(*args, tz=tz, **kwargs)
+        self.affected_side = affected_side
         self.components = {str(c.pk): c for c in components}
         # The last day of the plan the components belong to (None: no end).
         self.plan_end = plan_end
@@ -471,6 +561,7 @@ class SessionForm(_ParameterForm):
         if self.modality_obj is not None:
             prescribed = component.parameters if component is not None else {}
             self.fields.update(parameter_fields(self.modality_obj, prescribed))
+            self._propose_hemisphere(prescribed)
         if component is not None and component.override_reason:
             # Delivering an overridden prescription repeats the plan's override.
             self.fields["override_reason"].initial = component.override_reason
@@ -537,11 +628,13 @@ class PlanComponentForm(_ParameterForm):
         tz: str = "UTC",
         plan: Any = None,
         component: Any = None,
+        affected_side: str = "",
         **kwargs: Any,
     ) -> None:
         from therapies.limits import MODALITIES
 
         super().__init__(*args, tz=tz, **kwargs)
+        self.affected_side = affected_side
         self.plan = plan
         self.component = component
         self.fields["expected_version"] = forms.IntegerField(
@@ -583,7 +676,9 @@ class PlanComponentForm(_ParameterForm):
         if component is not None:
             self.initial.setdefault("override_reason", component.override_reason)
         if self.modality_obj is not None:
-            self.fields.update(parameter_fields(self.modality_obj, getattr(component, "parameters", None)))
+            prescribed = getattr(component, "parameters", None)
+            self.fields.update(parameter_fields(self.modality_obj, prescribed))
+            self._propose_hemisphere(prescribed)
         first = ["modality"] if component is None else []
         self.order_fields(
             [

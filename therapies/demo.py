@@ -16,6 +16,7 @@ from typing import Any
 from patients.access import Actor
 from patients.models import CareTeamMember, Clinic, Patient
 from therapies.adherence import weekly_pattern
+from therapies.limits import opposite_side
 from therapies.models import DrezReferral, RehabPlan
 from therapies.services import (
     HOME_MODALITIES,
@@ -61,6 +62,8 @@ PLANS: dict[str, list[dict[str, Any]]] = {
             "rtms",
             {
                 "site": "M1",
+                # Filled in per patient: the hemisphere opposite the painful side.
+                "hemisphere": None,
                 "frequency_hz": 10,
                 "intensity_pct_rmt": 80,
                 "pulses": 1500,
@@ -148,6 +151,10 @@ def _uid(*parts: object) -> uuid.UUID:
 def _components(patient: Patient) -> list[dict[str, Any]]:
     specific = next((code for code in patient.diagnoses if code != "clbp" and code in PLANS), "clbp")
     components = [dict(c) for c in PLANS[specific]]
+    for component in components:
+        if component["modality"] == "rtms" and component["parameters"].get("hemisphere") is None:
+            side = opposite_side(patient.affected_side) or "midline"
+            component["parameters"] = {**component["parameters"], "hemisphere": side}
     if patient.display_name == "John Smith":
         components.append(dict(OVERRIDE_EXAMPLE))
     return components

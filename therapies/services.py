@@ -110,7 +110,14 @@ def _limits_errors(check: Check, override_reason: str) -> dict[str, Any]:
 _HUGE = 2**53
 
 
-def _checked(modality: Any, parameters: Any, override_reason: str) -> tuple[Checked | None, dict[str, Any]]:
+def _limit_context(patient: Patient) -> dict[str, Any]:
+    """What the catalogue's limits may read about the patient (the side of the pain for rTMS M1)."""
+    return {"affected_side": patient.affected_side}
+
+
+def _checked(
+    modality: Any, parameters: Any, override_reason: str, context: Mapping[str, Any]
+) -> tuple[Checked | None, dict[str, Any]]:
     if isinstance(modality, str) and modality in MODALITIES and not isinstance(parameters, dict):
         return None, {"parameters": "parameters must be an object mapping names to values."}
     if isinstance(parameters, dict):
@@ -121,7 +128,7 @@ def _checked(modality: Any, parameters: Any, override_reason: str) -> tuple[Chec
         }
         if huge:
             return None, {"parameters": huge}
-    check = check_parameters(modality, parameters)
+    check = check_parameters(modality, parameters, context=context)
     errors = _limits_errors(check, override_reason)
     if errors:
         return None, errors
@@ -159,7 +166,9 @@ def _whole(value: Any, field: str, lo: int, hi: int, errors: dict[str, Any]) -> 
 # -----------------------------------------------------------------------------
 
 
-def _component_rows(components: Sequence[Mapping[str, Any]]) -> tuple[list[PlanComponent], dict[str, Any]]:
+def _component_rows(
+    components: Sequence[Mapping[str, Any]], context: Mapping[str, Any]
+) -> tuple[list[PlanComponent], dict[str, Any]]:
     rows: list[PlanComponent] = []
     errors: dict[str, Any] = {}
     for index, raw in enumerate(components):
@@ -172,7 +181,7 @@ def _component_rows(components: Sequence[Mapping[str, Any]]) -> tuple[list[PlanC
         notes = _text(raw.get("notes"), "notes", mine)
         frequency = _whole(raw.get("frequency_per_week"), "frequency_per_week", 0, MAX_FREQUENCY_PER_WEEK, mine)
         duration = _whole(raw.get("duration_weeks"), "duration_weeks", 1, MAX_DURATION_WEEKS, mine)
-        checked, limit_errors = _checked(modality, raw.get("parameters"), override_reason)
+        checked, limit_errors = _checked(modality, raw.get("parameters"), override_reason, context)
         mine.update(limit_errors)
         if mine or checked is None or not isinstance(modality, str):
             errors[str(index)] = mine
@@ -222,7 +231,7 @@ def plan_version_create(
     if not isinstance(components, Sequence) or isinstance(components, str | bytes):
         errors["components"] = "components must be a list."
         components = []
-    rows, component_errors = _component_rows(components)
+    rows, component_errors = _component_rows(components, _limit_context(patient))
     if component_errors:
         errors["components"] = component_errors
     if errors:
@@ -297,7 +306,7 @@ def _own_component(patient: Patient, component_id: int | None, errors: dict[str,
     return component
 
 
-def _prescribed_override(component: PlanComponent, modality: str, parameters: Any) -> str:
+def _prescribed_override(component: PlanComponent, modality: str, parameters: Any, context: Mapping[str, Any]) -> str:
     """A session delivered within a prescription whose overrides cover it needs no new reason.
 
     Only when every limit the session exceeds was overridden, with a reason, in the plan
@@ -305,7 +314,7 @@ def _prescribed_override(component: PlanComponent, modality: str, parameters: An
     """
     if not component.override_reason:
         return ""
-    codes = {v.code for v in check_parameters(modality, parameters).violations}
+    codes = {v.code for v in check_parameters(modality, parameters, context=context).violations}
     if codes and codes <= set(component.overridden_limits):
         return f"As prescribed in plan version {component.plan.version}: {component.override_reason}"
     return ""
@@ -367,8 +376,8 @@ def session_record(
     if modality and "modality" not in errors:
         parameters = parameters if parameters is not None else {}
         if component is not None and not override_reason:
-            override_reason = _prescribed_override(component, modality, parameters)
-        checked, limit_errors = _checked(modality, parameters, override_reason)
+            override_reason = _prescribed_override(component, modality, parameters, _limit_context(patient))
+        checked, limit_errors = _checked(modality, parameters, override_reason, _limit_context(patient))
         errors.update(limit_errors)
     if errors or checked is None or modality is None:
         raise InvalidInput(errors)
@@ -539,7 +548,10 @@ def drez_inputs_from_record(patient: Patient, now: dt.datetime | None = None) ->
         if total is not None:
             found["vas_mm"] = float(total) * (10 if instrument == "nrs" else 1)
     assessed = set(
-        Assessment.objects.filter(patient=patient, instrument__in=("phq9", "gad7")).values_list("instrument", flat=True)
+        # Scored entries only: an unfinished PHQ-9 (a safety signal alone) is not an assessment.
+        Assessment.objects.filter(patient=patient, instrument__in=("phq9", "gad7"), total__isnull=False).values_list(
+            "instrument", flat=True
+        )
     )
     found["phq9_assessed"] = "phq9" in assessed
     found["gad7_assessed"] = "gad7" in assessed

@@ -38,6 +38,7 @@ from frontend.forms import (
     ThermalForm,
     apply_service_errors,
     bilingual,
+    hemisphere_relation,
 )
 from frontend.selectors import (
     NEEDS,
@@ -180,7 +181,11 @@ def _figures(page: PatientPage) -> dict[str, dict[str, str]]:
     ]
 
     def points(code: str) -> list[tuple[Any, float]]:
-        return [(local_day(row["recorded_at"], tz), row["total"]) for row in series[code] if row["total"] is not None]
+        return [
+            (local_day(row["recorded_at"], tz), row["total"])
+            for row in series[code]
+            if row["total"] is not None and row["superseded_by"] is None
+        ]
 
     dn4 = [
         (
@@ -255,6 +260,7 @@ def _form_kwargs(kind: str, page: PatientPage, request: HttpRequest) -> dict[str
         kwargs.update(
             components=list(page.plan.components.all()) if page.plan else [],
             plan_end=plan_end_date(page.plan) if page.plan else None,
+            affected_side=patient.affected_side,
         )
     elif kind == "plan":
         component_id = request.GET.get("component") or request.POST.get("plan-component_id")
@@ -268,7 +274,7 @@ def _form_kwargs(kind: str, page: PatientPage, request: HttpRequest) -> dict[str
             # A component of an older version: the editor's page is stale. Build the form
             # anyway so the service's version check can say so.
             component = plan_component_of(patient, component_id)
-        kwargs.update(plan=page.plan, component=component)
+        kwargs.update(plan=page.plan, component=component, affected_side=patient.affected_side)
     return kwargs
 
 
@@ -363,9 +369,17 @@ def _plan_rows(page: PatientPage) -> list[dict[str, Any]]:
     for component in page.plan.components.all():
         modality = MODALITIES.get(component.modality)
         params = []
-        for key, value in component.parameters.items():
+        # In the catalogue's order (a JSON column does not keep the order keys were written in).
+        order = {p.key: index for index, p in enumerate(modality.params)} if modality else {}
+        for key, value in sorted(component.parameters.items(), key=lambda item: order.get(item[0], len(order))):
             param = next((p for p in modality.params if p.key == key), None) if modality else None
-            params.append(_param_text(param, key, value))
+            text = _param_text(param, key, value)
+            if component.modality == "rtms" and key == "hemisphere":
+                relation = hemisphere_relation(value, page.patient.affected_side)
+                text = f"{text} ({relation})" if relation else text
+            params.append(text)
+        if component.modality == "rtms" and "hemisphere" not in component.parameters:
+            params.append(str(_("Hemisphere not recorded")))
         rows.append(
             {
                 "id": component.pk,

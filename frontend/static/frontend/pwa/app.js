@@ -539,8 +539,8 @@
   }
 
   function applicable(item) {
-    // PHQ-9: the difficulty question is asked only if any problem was checked off.
-    if (wizard.code === "phq9" && item.key === "difficulty") {
+    // PHQ-9 and GAD-7: the difficulty question is asked only if any problem was checked off.
+    if ((wizard.code === "phq9" || wizard.code === "gad7") && item.key === "difficulty") {
       return Object.keys(wizard.answers).some(function (key) { return key !== "difficulty" && wizard.answers[key] > 0; });
     }
     return true;
@@ -571,7 +571,7 @@
     }
     var item = items[wizard.index];
     var position = counted.indexOf(item);
-    // Optional follow-up items (PHQ-9 difficulty) are not counted in "3 / 9".
+    // Optional follow-up items (PHQ-9 / GAD-7 difficulty) are not counted in "3 / 9".
     $("q-count").textContent = position >= 0 ? t("progress_of", { current: position + 1, total: counted.length }) : "";
     $("q-bar").value = position >= 0 ? position / counted.length : 1;
     $("q-title").textContent = label(item.label);

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0005_alert_acknowledgement_action'),
+        ('assessments', '0006_assessment_safety_episode'),
         ('patients', '0003_consent_recorded_by_blank'),
     ]
 

@@ -180,8 +180,7 @@ def _patients(
 def _plan(actor: Actor, patient: Patient, story: _Story, rng: np.random.Generator) -> list[PlanComponent]:
     """The diagnosis's demo plan, with the central component left out for about a third
     of the patients so that the modality comparison has two arms."""
-    specific = next((code for code in patient.diagnoses if code != "clbp"), "clbp")
-    components = [dict(c) for c in therapies_demo.PLANS[specific]]
+    components = therapies_demo.components_for(patient)
     central = {"tdcs", "rtms"}
     if any(c["modality"] in central for c in components) and rng.random() < 0.35:
         components = [c for c in components if c["modality"] not in central]

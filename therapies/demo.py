@@ -148,7 +148,8 @@ def _uid(*parts: object) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts))
 
 
-def _components(patient: Patient) -> list[dict[str, Any]]:
+def components_for(patient: Patient) -> list[dict[str, Any]]:
+    """The demo plan for this patient's diagnosis, rTMS aimed opposite the painful side."""
     specific = next((code for code in patient.diagnoses if code != "clbp" and code in PLANS), "clbp")
     components = [dict(c) for c in PLANS[specific]]
     for component in components:
@@ -211,14 +212,14 @@ def seed(clinic: Clinic) -> None:
             patient=patient,
             expected_version=0,
             reason="Initial central–peripheral plan after the baseline assessment.",
-            components=_components(patient),
+            components=components_for(patient),
             start_date=start,
             now=_local_at(patient, start, 9),
         )
         if patient.display_name == "Li Wei":
             # A second version two weeks in, to show the history and its reason.
             components = [
-                {**c, "frequency_per_week": 3} if c["modality"] == "tdcs" else c for c in _components(patient)
+                {**c, "frequency_per_week": 3} if c["modality"] == "tdcs" else c for c in components_for(patient)
             ]
             plan = plan_version_create(
                 actor=actor,

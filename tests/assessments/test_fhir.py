@@ -632,7 +632,11 @@ def test_gad7_questionnaire_follows_the_loinc_form(patient_client: APIClient) ->
     questionnaire = Questionnaire.model_validate(patient_client.get("/api/v1/fhir/Questionnaire/gad7").json())
     assert [c.code for c in questionnaire.code] == ["69737-5"]
     items = {item.linkId: item for item in questionnaire.item if item.type != "display"}
-    assert list(items) == list(GAD7_ITEM_CODES.values())
+    # The follow-up difficulty question has no sourced LOINC code on the GAD-7 form, so it
+    # keeps the app's own linkId and carries no code.
+    assert list(items) == [*GAD7_ITEM_CODES.values(), "difficulty"]
+    assert not items["difficulty"].code
+    assert items["difficulty"].required is False
     for key, code in GAD7_ITEM_CODES.items():
         expected = GAD7_ITEM2_ANSWERS if key == "item2" else FREQUENCY_ANSWERS
         assert [(o.valueCoding.code, o.valueCoding.display) for o in items[code].answerOption] == [

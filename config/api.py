@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from config.errors import ConflictError, InvalidInput
+from config.middleware import DATABASE_ERRORS, RETRY_AFTER_SECONDS
 
 
 def created_response(body: Any, created: bool) -> Response:
@@ -57,6 +60,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(_as_lists(exc.errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ConflictError):
         return Response(_as_lists(exc.errors), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, DATABASE_ERRORS):
+        set_rollback()
+        return Response(
+            {"detail": "The service is temporarily unavailable; try again shortly."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
     return drf_exception_handler(exc, context)
 
 

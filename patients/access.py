@@ -188,7 +188,12 @@ def patient_get_for(
         from patients.services import audit_event_record
 
         audit_event_record(
-            actor=actor, action="denied", object_type=object_type, object_id=str(pk), detail={"wanted": str(action)}
+            actor=actor,
+            action="denied",
+            object_type=object_type,
+            object_id=str(pk),
+            patient_id=pk,
+            detail={"wanted": str(action)},
         )
         raise PatientNotFound(str(pk))
     if audit != "":

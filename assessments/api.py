@@ -10,7 +10,6 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +20,7 @@ from assessments.instruments import INSTRUMENTS
 from assessments.models import Assessment, Source
 from assessments.selectors import assessment_series
 from assessments.services import assessment_record
-from config.api import created_response
+from config.api import LimitOffsetPagination, created_response
 from config.errors import ConflictError, InvalidInput
 from patients.access import (
     Action,
@@ -115,6 +114,8 @@ def _record(request: Request, patient: Patient, data: dict[str, Any]) -> Any:
 
 
 class AssessmentListCreateApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     class FilterSerializer(serializers.Serializer[Any]):
         instrument = serializers.ChoiceField(choices=list(INSTRUMENTS), required=False)
         since = serializers.DateTimeField(required=False)
@@ -222,7 +223,11 @@ def _first_reason(errors: Any, path: str = "") -> str:
 
 
 class FhirBundleApi(APIView):
-    @extend_schema(responses={200: inline_serializer("FhirBundle", {"resourceType": serializers.CharField()})})
+    @extend_schema(
+        responses={
+            (200, "application/fhir+json"): inline_serializer("FhirBundle", {"resourceType": serializers.CharField()})
+        }
+    )
     def get(self, request: Request, patient_id: int) -> Response:
         patient = get_patient(request, patient_id, audit="export.fhir", object_type="fhir_bundle")
         bundle = fhir.patient_bundle(

@@ -28,7 +28,7 @@ from patients.access import Actor
 from patients.models import CareTeamMember
 from tests.factories import make_patient, make_staff, make_user
 
-CASES = int(os.environ.get("SCHEMATHESIS_CASES", "15"))
+CASES = int(os.environ.get("SCHEMATHESIS_CASES", "25"))
 # Login is fuzzed by the authentication tests (lockout, throttling), not here: a run of
 # wrong passwords would lock the test users out.
 SKIPPED_PATHS = ("/api/v1/auth/",)

@@ -73,13 +73,19 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 def _generated_secret(path: Path) -> str:
     """A key made once and kept under VAR_DIR (readable by the owner only), so an install
     without SECRET_KEY still signs sessions with a secret nobody else knows, and keeps it
-    across restarts."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_urlsafe(50))
+    across restarts. Published with a hard link, so processes starting together (web
+    workers, the Celery worker) all read the one complete key."""
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process published its key first: use that one
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text(encoding="utf-8").strip()
 
 

@@ -91,3 +91,26 @@ def test_published_placeholder_secrets_are_refused(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "placeholder" in result.stderr
+
+
+def test_processes_starting_together_share_one_generated_key(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "VAR_DIR": str(tmp_path),
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", PROBE], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    keys = set()
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        keys.add(json.loads(out.strip().splitlines()[-1])["SECRET_KEY"])
+    assert len(keys) == 1
+    assert len(keys.pop()) >= 50
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".secret_key")] == []

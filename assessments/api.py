@@ -15,7 +15,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments import fhir
 from assessments.instruments import INSTRUMENTS
 from assessments.models import Assessment, Source
 from assessments.selectors import assessment_series
@@ -220,20 +219,6 @@ def _first_reason(errors: Any, path: str = "") -> str:
     if isinstance(errors, list | tuple) and errors:
         return _first_reason(errors[0], path)
     return f"{path}: {errors}" if path else str(errors)
-
-
-class FhirBundleApi(APIView):
-    @extend_schema(
-        responses={
-            (200, "application/fhir+json"): inline_serializer("FhirBundle", {"resourceType": serializers.CharField()})
-        }
-    )
-    def get(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, audit="export.fhir", object_type="fhir_bundle")
-        bundle = fhir.patient_bundle(
-            patient, list(assessment_series(patient)), base_url=request.build_absolute_uri("/")
-        )
-        return Response(bundle, content_type="application/fhir+json")
 
 
 CSV_COLUMNS = ("patient_id", "instrument", "recorded_at", "total", "band", "flags", "is_late", "source", "client_uuid")

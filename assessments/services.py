@@ -23,7 +23,7 @@ from assessments.instruments import (
     AnswerError,
     get_instrument,
 )
-from assessments.models import Alert, AlertKind, Assessment, Severity, Source
+from assessments.models import Alert, AlertAction, AlertKind, Assessment, Severity, Source
 from assessments.nrs_weeks import nrs_week_add
 from assessments.schedules import is_late, is_too_far_in_future
 from config.errors import ConflictError, InvalidInput
@@ -239,16 +239,70 @@ def alert_raise(
     return alert, created
 
 
+# Longest acknowledgement reason or note kept (the API refuses longer ones by name).
+ACK_TEXT_MAX = 2000
+
+
+def _ack_text(value: str, field: str, errors: dict[str, Any]) -> str:
+    if not isinstance(value, str):
+        errors[field] = "Text is required."
+        return ""
+    value = value.strip()
+    if len(value) > ACK_TEXT_MAX:
+        errors[field] = f"At most {ACK_TEXT_MAX} characters."
+    return value
+
+
 @transaction.atomic
-def alert_acknowledge(*, actor: Actor, alert_id: int, note: str = "") -> Alert:
-    """Close an alert; a second acknowledgement keeps the first one's who and when."""
+def alert_acknowledge(*, actor: Actor, alert_id: int, action: str = "", reason: str = "", note: str = "") -> Alert:
+    """Close an alert, recording what was done about it.
+
+    A safety alert (PHQ-9 item 9, severe adverse event) is closed only with an action:
+    the patient was contacted, referred as an emergency, their safety plan was reviewed,
+    or no action was needed, which needs a reason. Other alerts may name an action. The
+    action, reason and optional note go into the alert and the audit event. A second
+    acknowledgement keeps the first one's who, when and action.
+    """
     alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert_id)
+    errors: dict[str, Any] = {}
+    if action not in ("", *AlertAction.values):
+        errors["action"] = f"action must be one of: {', '.join(AlertAction.values)}."
+    elif not action and alert.is_safety:
+        errors["action"] = (
+            "A safety alert needs the action taken: " + ", ".join(AlertAction.values) + " (with a reason)."
+        )
+    reason = _ack_text(reason, "reason", errors)
+    note = _ack_text(note, "note", errors)
+    if action == AlertAction.NO_ACTION_NEEDED and not reason and "reason" not in errors:
+        errors["reason"] = "Give the reason why no action is needed."
+    if errors:
+        raise InvalidInput(errors)
     if alert.acknowledged_at is None:
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = actor.user
+        alert.acknowledgement_action = action
+        alert.acknowledgement_reason = reason
         alert.acknowledgement_note = note
-        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"])
+        alert.save(
+            update_fields=[
+                "acknowledged_at",
+                "acknowledged_by",
+                "acknowledgement_action",
+                "acknowledgement_reason",
+                "acknowledgement_note",
+            ]
+        )
         audit_event_record(
-            actor=actor, action="alert.acknowledge", object_type="alert", object_id=alert.pk, patient=alert.patient
+            actor=actor,
+            action="alert.acknowledge",
+            object_type="alert",
+            object_id=alert.pk,
+            patient=alert.patient,
+            detail={
+                "kind": alert.kind,
+                "action": action,
+                "reason": reason,
+                "note": note,
+            },
         )
     return alert

@@ -344,6 +344,11 @@ SAFETY_ALERT_ESCALATE_MINUTES = env_int("SAFETY_ALERT_ESCALATE_MINUTES", 30)
 # (or with an explicit DEMO_SEED_ALLOWED=true on a throw-away database), whatever DEBUG says.
 DEMO_SEED_ALLOWED = env_bool("DEMO_SEED_ALLOWED", EMBEDDED)
 
+# --- FHIR ----------------------------------------------------------------------------------
+# Stable public base of the app's canonical FHIR URLs (Questionnaire canonicals, Bundle fullUrls),
+# e.g. https://rehab.example.org/api/v1/fhir; empty: this server's /api/v1/fhir as requested.
+FHIR_CANONICAL_BASE = env_str("FHIR_CANONICAL_BASE", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -13,7 +13,7 @@ import datetime as dt
 import uuid
 import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms.fields import BaseTemporalField
@@ -423,12 +423,21 @@ class SessionForm(_ParameterForm):
 
     field_order = ("component", "modality", "delivered_at")
 
-    def __init__(self, *args: Any, tz: str = "UTC", components: Sequence[Any] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        tz: str = "UTC",
+        components: Sequence[Any] = (),
+        plan_end: dt.date | None = None,
+        **kwargs: Any,
+    ) -> None:
         from therapies.limits import MODALITIES
         from therapies.models import AdverseEvent, Tolerance
 
         super().__init__(*args, tz=tz, **kwargs)
         self.components = {str(c.pk): c for c in components}
+        # The last day of the plan the components belong to (None: no end).
+        self.plan_end = plan_end
         self.fields["component"] = forms.ChoiceField(
             label=_("Plan component"),
             required=False,
@@ -465,6 +474,11 @@ class SessionForm(_ParameterForm):
         if component is not None and component.override_reason:
             # Delivering an overridden prescription repeats the plan's override.
             self.fields["override_reason"].initial = component.override_reason
+        if component is not None and self.plan_ended():
+            self.fields["confirm_ended_plan"] = forms.BooleanField(
+                label=_("Record it anyway (for example a session delivered late)"),
+                required=False,
+            )
         self.order_fields(
             [
                 *self.field_order,
@@ -473,13 +487,44 @@ class SessionForm(_ParameterForm):
                 "adverse_event_note",
                 "tolerance",
                 "override_reason",
+                "confirm_ended_plan",
             ]
+        )
+
+    def plan_ended(self, on: dt.date | None = None) -> bool:
+        """The plan of the chosen component was over by ``on`` (default: the patient's today)."""
+        on = on or timezone.now().astimezone(zoneinfo.ZoneInfo(self.tz)).date()
+        return self.plan_end is not None and on > self.plan_end
+
+    def ended_plan_notice(self) -> str:
+        if self.component_obj is None or not self.plan_ended() or self.plan_end is None:
+            return ""
+        return str(
+            _(
+                "Version %(version)s of the plan ended on %(date)s. Check that this session belongs to it before "
+                "recording it."
+            )
+            % {"version": self.component_obj.plan.version, "date": self.plan_end.isoformat()}
         )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("component") and not data.get("modality"):
             self.add_error("modality", _("Choose a plan component or a modality."))
+        delivered = data.get("delivered_at") or timezone.now()
+        delivered_on = delivered.astimezone(zoneinfo.ZoneInfo(self.tz)).date()
+        # A session of an ended plan is recorded only after the therapist confirms it.
+        if (
+            "confirm_ended_plan" in self.fields
+            and self.plan_end is not None
+            and self.plan_ended(delivered_on)
+            and not data.get("confirm_ended_plan")
+        ):
+            self.add_error(
+                "confirm_ended_plan",
+                _("This plan ended on %(date)s: tick “Record it anyway” to record a session of it.")
+                % {"date": self.plan_end.isoformat()},
+            )
         return data
 
 
@@ -653,3 +698,51 @@ def apply_service_errors(
         name = field_map.get(key, key)
         for text in _messages(value):
             form.add_error(name if name in form.fields else None, text)
+
+
+# -----------------------------------------------------------------------------
+# Alert acknowledgement
+# -----------------------------------------------------------------------------
+
+
+class AlertAcknowledgeForm(forms.Form):
+    """What was done about an alert. ``assessments.services.alert_acknowledge`` decides
+    what is required (an action for safety alerts, a reason for "no action needed"); its
+    errors come back through :meth:`apply_errors` in the reader's language."""
+
+    MESSAGES: Mapping[str, Any] = {
+        "action": _("Choose what was done: a safety alert cannot be closed without an action."),
+        "reason": _("Give the reason why no action is needed."),
+        "note": _("At most 2000 characters."),
+    }
+
+    action = forms.ChoiceField(label=_("Action taken"), required=False, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Reason (required for “No action needed”)"),
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(),
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, alert: Any, **kwargs: Any) -> None:
+        from assessments.models import AlertAction
+
+        kwargs.setdefault("prefix", f"ack{alert.pk}")
+        super().__init__(*args, **kwargs)
+        self.alert = alert
+        field = cast(forms.ChoiceField, self.fields["action"])
+        if alert.is_safety:
+            field.choices = AlertAction.choices
+            # The browser asks first; the service is the judge either way.
+            field.widget.attrs["required"] = "required"
+        else:
+            field.choices = [("", _("Not recorded")), *AlertAction.choices]
+            self.initial.setdefault("action", "")
+
+    def apply_errors(self, errors: Mapping[str, Any]) -> None:
+        for key in errors:
+            name = key if key in self.fields else None
+            self.add_error(name, str(self.MESSAGES.get(key, _("This acknowledgement could not be saved."))))

@@ -32,6 +32,7 @@ from config.errors import ConflictError, InvalidInput
 from patients.access import Actor
 from patients.models import Patient
 from patients.services import audit_event_record
+from therapies.adherence import plan_end
 from therapies.limits import (
     DREZ_CONTRAINDICATIONS,
     DREZ_FOLLOW_UP_ITEMS,
@@ -429,6 +430,22 @@ def session_record(
 # -----------------------------------------------------------------------------
 
 
+def _check_within_plan(component: PlanComponent, date: dt.date, errors: dict[str, Any]) -> None:
+    """A home log is for a day on which its plan version had not ended yet.
+
+    The same last day as ``therapies.selectors.plan_for_patient``, so the phone never
+    offers what the server then refuses. A later version taking over does not end the
+    earlier one's days (an entry made offline before the change still arrives), and days
+    before the start are kept (exercise often begins before the plan is written down).
+    """
+    plan = component.plan
+    last = plan_end(plan.start_date, plan.components.values_list("duration_weeks", flat=True))
+    if last is not None and date > last:
+        errors["date"] = (
+            f"Plan version {plan.version} ended on {last.isoformat()}; there is no exercise to log after it ends."
+        )
+
+
 def home_exercise_log(
     *,
     actor: Actor,
@@ -456,6 +473,8 @@ def home_exercise_log(
         )
     if date > patient_today(patient, now):
         errors["date"] = "date is in the future (in your time zone)."
+    elif component is not None and "component" not in errors:
+        _check_within_plan(component, date, errors)
     if minutes is not None and not 0 <= minutes <= 600:
         errors["minutes"] = "minutes must be from 0 to 600."
     note = _text(note, "note", errors)

@@ -120,9 +120,11 @@ def plan_page(request: HttpRequest, patient_id: int) -> HttpResponse:
         patient = patient_get_for(Actor.from_request(request), patient_id, audit="view.page", object_type="rehab_plan")
     except PatientNotFound as exc:
         raise Http404 from exc
-    plan = selectors.plan_current(patient)
+    shown = selectors.plan_for_patient(patient)
+    plan = shown.plan if shown is not None else None
     adherence = selectors.plan_adherence_for(patient, plan) if plan is not None else None
     context = plan_context(patient, plan, adherence)
+    context["plan_status"] = shown.status if shown is not None else None
     context["is_own"] = own_patient_id(request.user) == patient.pk
     context["history"] = list(selectors.plan_history(patient)[:20]) if plan is not None else []
     return render(request, "frontend/plan/page.html", context)

@@ -328,6 +328,11 @@
     return planPromise;
   }
 
+  function planState(plan) {
+    return plan.status === "scheduled" ? t("plan_scheduled", { date: plan.start_date || "" })
+      : t("plan_ended", { date: plan.end_date || "" });
+  }
+
   function perWeek(n) { return n === 1 ? t("per_week_one") : t("per_week", { n: n }); }
 
   function componentName(component) {
@@ -338,11 +343,14 @@
     return loadPlan().then(function (result) {
       var list = $("exercise-list");
       list.textContent = "";
-      var components = result.plan ? (result.plan.components || []).filter(function (c) {
+      // Only a running plan has exercise to mark done (the server refuses days after its end).
+      var running = result.plan && (!result.plan.status || result.plan.status === "active");
+      var components = running ? (result.plan.components || []).filter(function (c) {
         return c.home === true || HOME_MODALITIES.indexOf(c.modality) !== -1;
       }) : [];
       if (!components.length) {
-        list.appendChild(el("li", { className: "muted", text: result.plan || result.missing ? t("exercise_none") : t("plan_unavailable") }));
+        list.appendChild(el("li", { className: "muted", text: result.plan && !running ? planState(result.plan) :
+          result.plan || result.missing ? t("exercise_none") : t("plan_unavailable") }));
         return;
       }
       var today = Q.localDate(new Date());
@@ -384,7 +392,8 @@
         return;
       }
       var plan = result.plan;
-      $("plan-meta").textContent = t("plan_version", { version: plan.version, date: plan.start_date || "" });
+      $("plan-meta").textContent = t("plan_version", { version: plan.version, date: plan.start_date || "" }) +
+        (plan.status && plan.status !== "active" ? " · " + planState(plan) : "");
       [["central", "lane_central"], ["peripheral", "lane_peripheral"]].forEach(function (pair) {
         var components = plan[pair[0]] || (plan.components || []).filter(function (c) { return c.layer === pair[0]; });
         var list = el("ul", { className: "lane-list" });

@@ -78,6 +78,7 @@ def clinic_data(transactional_db):
     clinic = make_clinic("E2E CSP")
     therapist = make_staff(clinic, "therapist", "csp-therapist")
     make_staff(clinic, "manager", "csp-manager")
+    make_user("csp-admin", is_staff=True, is_superuser=True)
     patient = make_patient(
         clinic,
         user=make_user("csp-patient"),
@@ -147,6 +148,21 @@ def test_pages_work_under_the_csp_without_violations(cspbrowser, live_server, sc
     browser.execute_script("document.querySelector('[data-chart]').scrollIntoView()")
     screenshot("csp-manager-outcomes")
     assert _problems(browser) == []
+
+    # Django admin: the change list and a patient's change form (inlines, widgets) run too.
+    browser.get(f"{live_server.url}/admin/login/?next=/admin/patients/patient/")
+    browser.find_element(By.ID, "id_username").send_keys("csp-admin")
+    browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#result_list"))
+    assert _problems(browser) == []
+    browser.get(f"{live_server.url}/admin/patients/patient/{patient.pk}/change/")
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#care_team-group .add-row a"))
+    browser.find_element(By.CSS_SELECTOR, "#care_team-group .add-row a").click()
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#care_team-group tr.dynamic-care_team"))
+    screenshot("csp-admin-patient")
+    assert _problems(browser) == []
+    browser.delete_all_cookies()
 
     # API docs: Swagger UI renders the schema from its self-hosted bundle.
     browser.get(f"{live_server.url}/api/docs/")

@@ -129,3 +129,13 @@ def test_database_down_behind_token_authentication_is_json_503(monkeypatch: Any,
     response = therapist_client.get("/api/v1/patients/")
     assert response.status_code == 503
     assert "unavailable" in _json(response)["detail"]
+
+
+def test_the_schema_is_json_by_default_and_yaml_on_request(db: Any, raw_client: Client) -> None:
+    response = raw_client.get("/api/schema/")
+    assert response.status_code == 200
+    assert "json" in response["Content-Type"]
+    assert json.loads(response.content)["openapi"].startswith("3.")
+    yaml = raw_client.get("/api/schema/", {"format": "yaml"})
+    assert yaml["Content-Type"].startswith("application/vnd.oai.openapi;")
+    assert yaml.content.startswith(b"openapi: 3.")

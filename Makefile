@@ -25,9 +25,12 @@ lock:
 install: $(VENV)/.installed
 
 # Embedded default: SQLite file and a filesystem Celery broker under ./var, web on
-# http://127.0.0.1:8000, one worker with beat, and the seeded demo cohort.
+# http://127.0.0.1:8000 with DEBUG off (static files collected and served by whitenoise, a
+# secret key generated once into var/), one worker with beat, and the seeded demo cohort.
+# DJANGO_DEBUG=1 make run turns Django's debug pages on for development.
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	@echo "Demo logins: demo-patient / demo-therapist / demo-manager, password: demo"
 	@trap 'kill 0' EXIT INT TERM; \

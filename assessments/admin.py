@@ -12,10 +12,11 @@ from assessments.models import (
     Reminder,
     WorseningEpisode,
 )
+from patients.admin_audit import PatientDataAdminMixin
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin[Assessment]):
+class AssessmentAdmin(PatientDataAdminMixin, admin.ModelAdmin[Assessment]):
     """Records are evidence: visible here, but changed only through the API's services."""
 
     list_display = ("recorded_at", "patient", "instrument", "total", "band", "is_late", "source")
@@ -32,7 +33,7 @@ class AssessmentAdmin(admin.ModelAdmin[Assessment]):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin[Alert]):
+class AlertAdmin(PatientDataAdminMixin, admin.ModelAdmin[Alert]):
     list_display = ("created_at", "patient", "kind", "severity", "acknowledged_at", "escalated_at")
     list_filter = ("kind", "severity")
     list_select_related = ("patient",)
@@ -40,31 +41,40 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
 
 
 @admin.register(PatientProtocol)
-class PatientProtocolAdmin(admin.ModelAdmin[PatientProtocol]):
+class PatientProtocolAdmin(PatientDataAdminMixin, admin.ModelAdmin[PatientProtocol]):
     list_display = ("patient", "protocol_code", "start_date", "is_active")
     list_select_related = ("patient",)
 
 
 @admin.register(DueItem)
-class DueItemAdmin(admin.ModelAdmin[DueItem]):
+class DueItemAdmin(PatientDataAdminMixin, admin.ModelAdmin[DueItem]):
     list_display = ("due_at", "patient", "instrument", "status")
     list_filter = ("status", "instrument")
     list_select_related = ("patient",)
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin[Reminder]):
+class ReminderAdmin(PatientDataAdminMixin, admin.ModelAdmin[Reminder]):
     list_display = ("send_at", "patient", "kind", "channel", "status", "attempts")
     list_filter = ("status", "channel", "kind")
     list_select_related = ("patient",)
 
 
-admin.site.register(Delivery)
-admin.site.register(Notification)
+@admin.register(Delivery)
+class DeliveryAdmin(PatientDataAdminMixin, admin.ModelAdmin[Delivery]):
+    patient_lookup = "reminder__patient_id"
+    list_display = ("at", "reminder", "attempt", "outcome")
+    list_filter = ("outcome",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(PatientDataAdminMixin, admin.ModelAdmin[Notification]):
+    list_display = ("created_at", "user", "patient", "title", "read_at")
+    list_select_related = ("user", "patient")
 
 
 @admin.register(WorseningEpisode)
-class WorseningEpisodeAdmin(admin.ModelAdmin[WorseningEpisode]):
+class WorseningEpisodeAdmin(PatientDataAdminMixin, admin.ModelAdmin[WorseningEpisode]):
     """Kept by the worsening-pain evaluation (``assessments.worsening``); read-only here."""
 
     list_display = ("patient", "started_at", "ended_at", "baseline", "mean_at_start", "last_mean")

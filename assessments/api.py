@@ -12,7 +12,6 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +21,7 @@ from assessments.instruments import INSTRUMENTS
 from assessments.models import Assessment, Source
 from assessments.selectors import assessment_series
 from assessments.services import assessment_record, safety_signal_for_rejected
-from config.api import _as_lists, created_response
+from config.api import LimitOffsetPagination, _as_lists, created_response
 from config.errors import ConflictError, InvalidInput
 from config.parsers import text_errors
 from patients.access import (
@@ -166,6 +165,7 @@ def _safety_for_invalid_body(request: Request, patient: Patient, body: Any, erro
 
 class AssessmentListCreateApi(APIView):
     text_checked_by_view = True  # see AssessmentInputSerializer
+    pagination_class = LimitOffsetPagination
 
     class FilterSerializer(serializers.Serializer[Any]):
         instrument = serializers.ChoiceField(choices=list(INSTRUMENTS), required=False)

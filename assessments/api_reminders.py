@@ -15,7 +15,6 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,7 +43,7 @@ from assessments.reminders import (
     push_subscription_save,
 )
 from assessments.services import ACK_TEXT_MAX, alert_acknowledge
-from config.api import created_response
+from config.api import LimitOffsetPagination, created_response
 from config.errors import InvalidInput
 from patients.access import Action, Actor, own_patient_id
 from patients.api import get_patient
@@ -362,17 +361,20 @@ class NotificationSerializer(serializers.Serializer[Notification]):
 class NotificationListApi(APIView):
     """The logged-in user's inbox, newest first; ``?unread=true`` for unread only."""
 
+    pagination_class = LimitOffsetPagination
+
     class FilterSerializer(serializers.Serializer[Any]):
-        unread = serializers.BooleanField(required=False, allow_null=True, default=None)
+        unread = serializers.BooleanField(required=False)
 
     @extend_schema(parameters=[OpenApiParameter("unread", bool)], responses=NotificationSerializer(many=True))
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an absent boolean in form data as False.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         qs = Notification.objects.filter(user_id=int(request.user.pk or 0)).order_by("-created_at", "-id")
-        if filters.validated_data["unread"] is True:
+        if filters.validated_data.get("unread") is True:
             qs = qs.filter(read_at__isnull=True)
-        elif filters.validated_data["unread"] is False:
+        elif filters.validated_data.get("unread") is False:
             qs = qs.filter(read_at__isnull=False)
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self) or []
@@ -417,16 +419,19 @@ class AlertSerializer(serializers.Serializer[Alert]):
 class PatientAlertListApi(APIView):
     """The patient's alerts, newest first; ``?open=true`` for unacknowledged only."""
 
+    pagination_class = LimitOffsetPagination
+
     class FilterSerializer(serializers.Serializer[Any]):
-        open = serializers.BooleanField(required=False, allow_null=True, default=None)
+        open = serializers.BooleanField(required=False)
 
     @extend_schema(parameters=[OpenApiParameter("open", bool)], responses=AlertSerializer(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an absent boolean in form data as False.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         patient = get_patient(request, patient_id, object_type="alert")
         qs = Alert.objects.filter(patient_id=patient.pk).order_by("-created_at", "-id")
-        if filters.validated_data["open"] is not None:
+        if "open" in filters.validated_data:
             qs = qs.filter(acknowledged_at__isnull=filters.validated_data["open"])
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self) or []

@@ -14,9 +14,19 @@ transaction that locks the reminder row and writes the ledger. The in-app channe
 its Notification row in that same transaction, so an in-app message is delivered exactly
 once even when a worker is killed mid-send. External providers (SMTP, push services, SMS
 gateways) are outside the transaction: a worker killed in the milliseconds between the
-provider accepting a message and the ledger commit causes one re-send on redelivery. To
-let the far end fold such a repeat, e-mails carry a stable ``Message-ID`` and pushes a
-stable ``Topic`` derived from the reminder.
+provider accepting a message and the ledger commit causes one re-send on redelivery.
+That window is kept as short as the providers allow, and a repeat carries the same
+identity so the far end can fold it:
+
+- e-mail: the SMTP session is left open after the message is accepted and closed (QUIT)
+  only once the ledger row is committed, so the window is the ledger write alone, not the
+  QUIT round trip; every attempt for one reminder carries the same ``Message-ID``
+  (``<reminder-<id>.<token>@domain>``), which mail stores with duplicate suppression fold;
+- Web Push: the same ``Topic`` (a push service replaces a still-queued message with the
+  same topic, RFC 8030 §5.4) and the same notification ``tag`` (the phone replaces a shown
+  notification with the same tag rather than showing a second one);
+- SMS: the backend is given a stable ``idempotency_key`` for gateways that deduplicate
+  on a client reference.
 
 Reach: Web Push goes through the browser vendor's push service (FCM for Chrome, Mozilla
 autopush, Apple). Those services are not reachable from phones in mainland China, so
@@ -30,7 +40,9 @@ integration tests can block a send and kill the worker mid-transaction.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -40,7 +52,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
 from django.utils.module_loading import import_string
 
 from assessments.models import Channel, Notification, PatientProtocol, PushSubscription
@@ -130,39 +143,62 @@ _SMTP_TRANSIENT = (
 )
 
 
+def _close_quietly(connection: Any) -> None:
+    # The message is already accepted and recorded: a failing QUIT changes nothing.
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
 class EmailChannel:
     """E-mail through Django's configured backend, in the recipient's language."""
 
     code = Channel.EMAIL
+
+    @staticmethod
+    def message_id(reminder: Reminder, message: Message) -> str:
+        """The same for every attempt at one reminder (derived from its id and dedupe key)."""
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+        return f"<reminder-{reminder.pk}.{_stable_token(message.tag)}@{domain}>"
 
     def send(self, reminder: Reminder, message: Message) -> str:
         recipient = reminder.recipient
         address = getattr(recipient, "email", "") if recipient is not None else ""
         if not address:
             raise PermanentChannelError("recipient has no e-mail address")
-        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
-        message_id = f"<reminder-{_stable_token(message.tag)}@{domain}>"
+        message_id = self.message_id(reminder, message)
+        connection = get_connection(fail_silently=False)
         email = EmailMessage(
             subject=message.title,
             body=f"{message.body}\n\n{message.url}" if message.url else message.body,
             to=[address],
             headers={"Message-ID": message_id, "Content-Language": message.language},
+            connection=connection,
         )
         try:
+            # Opened here, the backend leaves the session open after sending (it only
+            # closes sessions it opened itself): the QUIT waits for the ledger commit.
+            connection.open()
             sent = email.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as exc:
+            _close_quietly(connection)
             codes = [code for code, _msg in exc.recipients.values()]
             if codes and all(400 <= code < 500 for code in codes):
                 raise TransientChannelError(f"recipient temporarily refused: {codes}") from exc
             raise PermanentChannelError(f"recipient refused: {codes}") from exc
         except smtplib.SMTPResponseException as exc:
+            _close_quietly(connection)
             if 400 <= exc.smtp_code < 500:
                 raise TransientChannelError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
             raise PermanentChannelError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
         except _SMTP_TRANSIENT as exc:
+            _close_quietly(connection)
             raise TransientChannelError(f"SMTP connection: {exc}") from exc
         except OSError as exc:  # DNS failure, connection reset, ...
+            _close_quietly(connection)
             raise TransientChannelError(f"SMTP: {exc}") from exc
+        # After the sender's transaction commits (at once outside a transaction). On a
+        # rollback the session is dropped with the connection object.
+        transaction.on_commit(lambda: _close_quietly(connection))
         if sent != 1:
             raise TransientChannelError("the e-mail backend reported nothing sent")
         return message_id
@@ -248,13 +284,24 @@ class SmsBackend(Protocol):
 class LogSmsBackend:
     """Default SMS backend: writes the message to the log (development, demo, tests).
 
-    A real backend is a class with ``send(number, text) -> provider reference`` that
-    raises Transient/PermanentChannelError; name it in the SMS_BACKEND setting.
+    A real backend is a class with ``send(number, text, *, idempotency_key) -> provider
+    reference`` that raises Transient/PermanentChannelError; name it in the SMS_BACKEND
+    setting. ``idempotency_key`` is the same for every attempt at one reminder: pass it as
+    the gateway's client reference / idempotency key where the gateway deduplicates on it.
+    (Backends written without the keyword still work; they are called without it.)
     """
 
-    def send(self, number: str, text: str) -> str:
-        logger.info("SMS to %s: %s", number, text)
+    def send(self, number: str, text: str, *, idempotency_key: str = "") -> str:
+        logger.info("SMS to %s (key %s): %s", number, idempotency_key, text)
         return f"log:{_stable_token(number + text)[:12]}"
+
+
+def _accepts_keyword(func: Any, name: str) -> bool:
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 class SmsChannel:
@@ -273,7 +320,11 @@ class SmsChannel:
         if not number:
             raise PermanentChannelError("no SMS number for the recipient")
         backend: SmsBackend = import_string(settings.SMS_BACKEND)()
-        return backend.send(number, f"{message.title}: {message.body}")
+        text = f"{message.title}: {message.body}"
+        if _accepts_keyword(backend.send, "idempotency_key"):
+            key = f"reminder-{reminder.pk}-{_stable_token(message.tag)}"
+            return str(backend.send(number, text, idempotency_key=key))  # type: ignore[call-arg]
+        return backend.send(number, text)
 
 
 CHANNELS: dict[str, type[ChannelProtocol]] = {

@@ -1,6 +1,6 @@
 """Demo cohort data: realistic pain, mood, disability, DN4 and thermal trajectories.
 
-Development only (called by ``manage.py seed_demo``, which refuses with DEBUG off).
+Demo data only (called by ``manage.py seed_demo``, which refuses outside the embedded install).
 Every entry goes through :func:`assessments.services.assessment_record`, so scores, flags,
 alerts and audit events are exactly what real use would produce; client_uuids are derived
 from (patient, instrument, day), so running the seed twice adds nothing.

@@ -2,19 +2,23 @@
 
 Shaped like healthchecks' hc/settings.py: typed env helpers, ``*_FILE`` variants for
 secrets, and ImproperlyConfigured on values that cannot be right. The embedded default
-(no variables at all) is a development setup: SQLite file and a filesystem Celery broker
-under ./var, DEBUG on. Production sets DJANGO_DEBUG=false and real URLs.
+(no variables at all) is the embedded demo: SQLite file and a filesystem Celery broker under
+./var, a secret key generated once into ./var, plain HTTP on the loopback address, DEBUG off.
+DEBUG is an opt-in for development (DJANGO_DEBUG=1). Production sets DATABASE_URL, SECRET_KEY
+and the hosts; the HTTPS settings default to on outside the embedded setup.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -61,14 +65,35 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless asked for: DEBUG error pages show SQL, settings and patient data.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
-_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105
-SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set when DJANGO_DEBUG is off")
-if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("SECRET_KEY is the development key; set a real one in production")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _generated_secret(path: Path) -> str:
+    """A key made once and kept under VAR_DIR (readable by the owner only), so an install
+    without SECRET_KEY still signs sessions with a secret nobody else knows, and keeps it
+    across restarts. Published with a hard link, so processes starting together (web
+    workers, the Celery worker) all read the one complete key."""
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process published its key first: use that one
+        finally:
+            draft.unlink(missing_ok=True)
+    return path.read_text(encoding="utf-8").strip()
+
+
+_OLD_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105 - refused below
+SECRET_KEY = env_str("SECRET_KEY", "") or _generated_secret(VAR_DIR / "secret_key")
+if SECRET_KEY in (_OLD_DEV_SECRET, "change-me"):
+    raise ImproperlyConfigured("SECRET_KEY is a published placeholder; set a long random one")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -85,6 +110,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "template_partials",
     "patients",
     "assessments",
@@ -96,6 +122,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.ResponseHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.ApiJsonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,17 +153,30 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
 ]
 
 # --- Database ---------------------------------------------------------------------------
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'rehab.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True)
 }
+
+
+def _is_embedded_database(database: Any) -> bool:
+    """A SQLite file inside VAR_DIR: the single-machine demo install, never a clinic's data."""
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        return False
+    return Path(str(database["NAME"])).resolve().is_relative_to(VAR_DIR.resolve())
+
+
+# The embedded install (``make run``): plain HTTP on the loopback address, mail written to
+# files, and the demo seed allowed. Derived from the database, not from DEBUG; EMBEDDED=true
+# forces it (a throw-away PostgreSQL), EMBEDDED=false refuses it.
+EMBEDDED = env_bool("EMBEDDED", _is_embedded_database(DATABASES["default"]))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web process and the embedded worker share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -218,19 +260,39 @@ STORAGES = {
     },
 }
 
-# --- Security (production defaults on whenever DEBUG is off) --------------------------
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("USE_X_FORWARDED_PROTO", not DEBUG) else None
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# --- Security (HTTPS defaults on except in development and the embedded install) ------
+_HTTPS = not DEBUG and not EMBEDDED
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("USE_X_FORWARDED_PROTO", _HTTPS) else None
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _HTTPS)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _HTTPS)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
+# Only the app's own scripts (vendored htmx and plotly, our static files, Swagger UI's
+# self-hosted bundle); inline <script> runs only with the per-response nonce. Styles allow
+# inline because plotly and Swagger UI set style attributes and inject <style> elements.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SILENCED_SYSTEM_CHECKS: list[str] = []
 
 # --- REST framework ---------------------------------------------------------------------
@@ -304,7 +366,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # --- Messaging ----------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.filebased.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    (
+        "django.core.mail.backends.filebased.EmailBackend"
+        if DEBUG or EMBEDDED
+        else "django.core.mail.backends.smtp.EmailBackend"
+    ),
 )
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -320,7 +386,9 @@ SMS_BACKEND = env_str("SMS_BACKEND", "assessments.channels.LogSmsBackend")
 
 # --- Clinical policy ------------------------------------------------------------------
 SAFETY_ALERT_ESCALATE_MINUTES = env_int("SAFETY_ALERT_ESCALATE_MINUTES", 30)
-DEMO_SEED_ALLOWED = DEBUG
+# The demo seed creates logins with a published password: only on the embedded install
+# (or with an explicit DEMO_SEED_ALLOWED=true on a throw-away database), whatever DEBUG says.
+DEMO_SEED_ALLOWED = env_bool("DEMO_SEED_ALLOWED", EMBEDDED)
 
 # --- FHIR ----------------------------------------------------------------------------------
 # Stable public base of the app's canonical FHIR URLs (Questionnaire canonicals, Bundle fullUrls),

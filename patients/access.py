@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     AnyUser = AbstractBaseUser | AnonymousUser
 
 
+# Ids outside the database's bigint range name no row; the audit trail keeps them as text only.
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+
+
 class Action(enum.StrEnum):
     VIEW = "view"  # read the record and its clinical data
     REPORT = "report"  # patient self-report (diary, questionnaires, home exercise)
@@ -188,7 +192,12 @@ def patient_get_for(
         from patients.services import audit_event_record
 
         audit_event_record(
-            actor=actor, action="denied", object_type=object_type, object_id=str(pk), detail={"wanted": str(action)}
+            actor=actor,
+            action="denied",
+            object_type=object_type,
+            object_id=str(pk),
+            patient_id=pk if _BIGINT_MIN <= pk <= _BIGINT_MAX else None,
+            detail={"wanted": str(action)},
         )
         raise PatientNotFound(str(pk))
     if audit != "":

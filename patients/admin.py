@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
+from patients.admin_audit import PatientDataAdminMixin
 from patients.models import (
     AuditEvent,
     CareTeamMember,
@@ -32,7 +35,8 @@ class CareTeamInline(admin.TabularInline[CareTeamMember, Patient]):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin[Patient]):
+class PatientAdmin(PatientDataAdminMixin, admin.ModelAdmin[Patient]):
+    patient_lookup = "pk"
     list_display = ("display_name", "clinic", "sex", "birth_year", "time_zone", "language", "is_active")
     list_filter = ("clinic", "sex", "language", "is_active")
     search_fields = ("display_name",)
@@ -42,7 +46,7 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin[Consent]):
+class ConsentAdmin(PatientDataAdminMixin, admin.ModelAdmin[Consent]):
     list_display = ("patient", "kind", "granted", "document_version", "recorded_at")
     list_filter = ("kind", "granted")
     list_select_related = ("patient",)
@@ -64,3 +68,16 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+User = get_user_model()
+
+
+class PatientLoginAdmin(PatientDataAdminMixin, UserAdmin):  # type: ignore[type-arg]
+    """Logins: a patient's account (name, e-mail) is patient data, audited like the record."""
+
+    patient_lookup = "patient__id"
+
+
+admin.site.unregister(User)
+admin.site.register(User, PatientLoginAdmin)

@@ -8,11 +8,11 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import LimitOffsetPagination
 from patients.access import (
     Action,
     Actor,
@@ -165,6 +165,8 @@ def _patients_page_qs(user: Any) -> QuerySet[Patient]:
 
 
 class PatientListCreateApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     class InputSerializer(PatientFieldsSerializer):
         clinic = serializers.IntegerField(required=False)
         login = LoginSerializer(required=False)
@@ -173,7 +175,7 @@ class PatientListCreateApi(APIView):
         diagnosis = serializers.ChoiceField(choices=Diagnosis.choices, required=False)
         q = serializers.CharField(required=False, max_length=120)
 
-    @extend_schema(responses=PatientOutputSerializer(many=True))
+    @extend_schema(parameters=[FilterSerializer], responses=PatientOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)

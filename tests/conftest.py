@@ -3,11 +3,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from accounts.models import DeviceToken, password_fingerprint
 from accounts.services import token_lifetime
 from tests.factories import make_clinic, make_patient, make_staff, make_user
+
+# The suite runs like a production install (DEBUG off, PostgreSQL when DATABASE_URL is set)
+# but talks plain HTTP to the test client and the live server, and serves static files from
+# the app folders rather than a collected manifest: set here, once, before any request.
+django_settings.SECURE_SSL_REDIRECT = False
+django_settings.STORAGES = {
+    **django_settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from patients.admin_audit import PatientDataAdminMixin
 from therapies.models import (
     DrezReferral,
     HomeExerciseLog,
@@ -50,7 +51,7 @@ class PlanComponentInline(ReadOnlyAdminMixin, admin.TabularInline[PlanComponent,
 
 
 @admin.register(RehabPlan)
-class RehabPlanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RehabPlan]):
+class RehabPlanAdmin(PatientDataAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[RehabPlan]):
     list_display = ("patient", "version", "start_date", "author", "created_at")
     list_select_related = ("patient", "author")
     search_fields = ("patient__display_name",)
@@ -58,7 +59,7 @@ class RehabPlanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RehabPlan]):
 
 
 @admin.register(TherapySession)
-class TherapySessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TherapySession]):
+class TherapySessionAdmin(PatientDataAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[TherapySession]):
     list_display = ("patient", "modality", "delivered_at", "delivered_by", "adverse_event", "tolerance")
     list_filter = ("modality", "adverse_event")
     list_select_related = ("patient", "delivered_by")
@@ -66,14 +67,14 @@ class TherapySessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TherapySession]):
 
 
 @admin.register(HomeExerciseLog)
-class HomeExerciseLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[HomeExerciseLog]):
+class HomeExerciseLogAdmin(PatientDataAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[HomeExerciseLog]):
     list_display = ("patient", "component", "date", "done", "minutes", "logged_at")
     list_filter = ("done",)
     list_select_related = ("patient", "component")
 
 
 @admin.register(DrezReferral)
-class DrezReferralAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[DrezReferral]):
+class DrezReferralAdmin(PatientDataAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[DrezReferral]):
     list_display = ("patient", "decision", "candidacy_met", "created_by", "created_at")
     list_filter = ("decision", "candidacy_met")
     list_select_related = ("patient", "created_by")

@@ -15,12 +15,11 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import created_response
+from config.api import LimitOffsetPagination, created_response
 from patients.access import Action, Actor
 from patients.api import get_patient
 from patients.models import Patient
@@ -319,6 +318,8 @@ class PlanApi(APIView):
 
 
 class PlanVersionsApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema(responses=PlanOutputSerializer(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
         patient = get_patient(request, patient_id, object_type="rehab_plan")
@@ -349,6 +350,8 @@ class SessionOutputSerializer(serializers.Serializer[Any]):
 
 
 class SessionListCreateApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     class InputSerializer(serializers.Serializer[Any]):
         modality = serializers.ChoiceField(choices=list(MODALITIES), required=False, allow_null=True, default=None)
         component = StrictIntegerField(required=False, allow_null=True, default=None, min_value=1)
@@ -421,6 +424,8 @@ class HomeLogOutputSerializer(serializers.Serializer[Any]):
 
 
 class HomeExerciseApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     class InputSerializer(serializers.Serializer[Any]):
         component = StrictIntegerField(min_value=1)
         date = serializers.DateField(
@@ -468,6 +473,8 @@ class HomeExerciseApi(APIView):
 
 
 class DrezReferralApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     class InputSerializer(serializers.Serializer[Any]):
         decision = serializers.ChoiceField(choices=DrezDecision.choices)
         decision_note = _text_field(help_text="Required when referring a patient who does not meet every criterion.")

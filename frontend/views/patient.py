@@ -188,7 +188,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     }
     response = render(request, "frontend/patient/home.html", context)
     # Personal data: never in a shared cache. The service worker keeps its own copy.
-    response["Cache-Control"] = "private, no-cache"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -198,5 +198,5 @@ def patient_progress(request: HttpRequest) -> HttpResponse:
     """The progress chart's figure as JSON, re-read by the app after a sync."""
     patient = _own_patient(request, audit="view.progress")
     response = JsonResponse(_progress(patient))
-    response["Cache-Control"] = "private, no-cache"
+    response["Cache-Control"] = "private, no-store"
     return response

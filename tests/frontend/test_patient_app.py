@@ -50,7 +50,7 @@ def test_app_renders_for_the_patient(patient):
     html = response.content.decode()
     assert "Own Patient" in html
     assert '<link rel="manifest" href="/manifest.webmanifest">' in html
-    assert response["Cache-Control"] == "private, no-cache"
+    assert response["Cache-Control"] == "private, no-store"
     config = _config(html)
     assert config["patient"] == patient.pk
     assert config["urls"]["sync"] == "/api/v1/sync/"

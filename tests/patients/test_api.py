@@ -190,6 +190,7 @@ def test_check_deploy_passes_with_production_env(tmp_path: Any) -> None:
         "SECRET_KEY": "x7!kq9#production-like-secret-key-with-enough-entropy-0123456789",
         "ALLOWED_HOSTS": "rehab.example.org",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "EMBEDDED": "false",
         "VAR_DIR": str(tmp_path),
         "STATIC_ROOT": str(tmp_path / "static"),
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
@@ -204,13 +205,14 @@ def test_check_deploy_passes_with_production_env(tmp_path: Any) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_demo_seed_refuses_without_debug(tmp_path: Any) -> None:
+def test_demo_seed_refuses_a_database_outside_the_embedded_install_even_with_debug(tmp_path: Any) -> None:
+    (tmp_path / "var").mkdir()
     env = {
         "PATH": "/usr/bin:/bin",
-        "DJANGO_DEBUG": "false",
+        "DJANGO_DEBUG": "true",
         "SECRET_KEY": "x7!kq9#production-like-secret-key-with-enough-entropy-0123456789",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'clinic.sqlite3'}",
+        "VAR_DIR": str(tmp_path / "var"),
         "STATIC_ROOT": str(tmp_path / "static"),
     }
     result = subprocess.run(

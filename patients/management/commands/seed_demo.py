@@ -20,7 +20,7 @@ from patients.services import audit_event_record, consent_record, membership_gra
 
 DEFAULT_PATIENTS = 200
 
-DEMO_PASSWORD = "demo"  # noqa: S105 - demo only; the command refuses to run with DEBUG off
+DEMO_PASSWORD = "demo"  # noqa: S105 - demo only; the command refuses outside the embedded install
 
 # (name, sex, birth year, diagnoses, affected side, onset, time zone, language)
 COHORT: list[tuple[str, str, int, list[str], str, dt.date, str, str]] = [
@@ -70,7 +70,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_SEED_ALLOWED:
-            raise CommandError("Refusing to seed demo logins with DEBUG off: demo passwords are public.")
+            raise CommandError(
+                "Refusing to seed demo logins: demo passwords are public. The seed runs only on the "
+                "embedded install (SQLite under VAR_DIR) or with DEMO_SEED_ALLOWED=true."
+            )
         with transaction.atomic():
             created = self._seed()
         synthetic = self._seed_synthetic(options["synthetic"]) if options["synthetic"] > 0 else 0

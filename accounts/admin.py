@@ -10,13 +10,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.http import HttpRequest
 
 from accounts.models import DeviceToken
 from accounts.services import user_tokens_revoke_all
 from patients.access import Actor
+from patients.admin import PatientLoginAdmin
 
 User = get_user_model()
 
@@ -49,7 +49,10 @@ class TokenRevokingPasswordChangeForm(AdminPasswordChangeForm):  # type: ignore[
         return user
 
 
-class AccountUserAdmin(UserAdmin):  # type: ignore[type-arg]
+class AccountUserAdmin(PatientLoginAdmin):
+    """The user admin: audited like patient data (a patient's login), and a password change
+    or a deactivation here ends the user's API tokens."""
+
     change_password_form = TokenRevokingPasswordChangeForm
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

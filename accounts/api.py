@@ -91,7 +91,6 @@ class TokenApi(APIView):
             400: OpenApiResponse(description="Missing fields or wrong credentials."),
             429: LOCKED_OUT_RESPONSE,
         },
-        auth=[],
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)

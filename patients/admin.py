@@ -74,10 +74,7 @@ User = get_user_model()
 
 
 class PatientLoginAdmin(PatientDataAdminMixin, UserAdmin):  # type: ignore[type-arg]
-    """Logins: a patient's account (name, e-mail) is patient data, audited like the record."""
+    """Logins: a patient's account (name, e-mail) is patient data, audited like the record.
+    Registered for the user model by ``accounts.admin``, which adds token revocation."""
 
     patient_lookup = "patient__id"
-
-
-admin.site.unregister(User)
-admin.site.register(User, PatientLoginAdmin)

@@ -10,8 +10,6 @@ import pytest
 from django.db import InterfaceError, OperationalError
 from django.test import Client
 
-from tests.factories import PASSWORD
-
 
 def _json(response: Any) -> dict[str, Any]:
     assert response["Content-Type"].startswith("application/json"), (response.status_code, response["Content-Type"])
@@ -76,7 +74,7 @@ def test_server_error_is_json_500(monkeypatch: Any, therapist: Any, raw_client: 
         raise RuntimeError("unexpected")
 
     monkeypatch.setattr(api, "staff_roles", boom)
-    raw_client.login(username=therapist.username, password=PASSWORD)
+    raw_client.force_login(therapist)
     response = raw_client.get("/api/v1/me/")
     assert response.status_code == 500
     assert _json(response) == {"detail": "Server error."}
@@ -92,7 +90,7 @@ def test_database_down_in_a_view_is_json_503_with_retry_after(
         raise error("could not connect to server: Connection refused")
 
     monkeypatch.setattr(api, "staff_roles", down)
-    raw_client.login(username=therapist.username, password=PASSWORD)
+    raw_client.force_login(therapist)
     response = raw_client.get("/api/v1/me/")
     assert response.status_code == 503
     assert response["Retry-After"].isdigit()
@@ -103,7 +101,7 @@ def test_database_down_before_the_view_is_json_503(monkeypatch: Any, therapist: 
     """The failure hits the session middleware, before any API code runs."""
     from django.contrib.sessions.backends.db import SessionStore
 
-    raw_client.login(username=therapist.username, password=PASSWORD)
+    raw_client.force_login(therapist)
 
     def down(self: Any) -> Any:
         raise OperationalError("server closed the connection unexpectedly")

@@ -270,7 +270,10 @@
     Promise.all([Q.list(patient), loadInstruments()]).then(function (loaded) {
       var row = loaded[0].filter(function (r) { return r.client_uuid === uuid && r.state === "rejected"; })[0];
       if (!row || !fixable(row)) { go("#today"); return; }
-      var fix = { uuid: uuid, answers: row.body.answers || {}, supersedes: row.body.supersedes || null, reason: reasonFor(row) };
+      // Where the server raised the item-9 alert for the refused entry, the correction names
+      // it, so that the two count as one safety episode (one alert).
+      var episode = row.body.supersedes || (row.safety_alert === "raised" ? row.client_uuid : null);
+      var fix = { uuid: uuid, answers: row.body.answers || {}, supersedes: episode, reason: reasonFor(row) };
       var code = row.body.instrument;
       if (code === "nrs") startNrs(fix);
       else if (code === "vas") startVas(fix);
@@ -961,7 +964,9 @@
 
   function advance() {
     if (!wizard) return;
-    wizard.index += 1;
+    // Correcting a refused entry: straight on to the next answer still missing, else the review.
+    var next = wizard.fixing ? firstToAnswer() : 0;
+    wizard.index = next > wizard.index ? next : wizard.index + 1;
     renderItem();
   }
 
@@ -1188,7 +1193,9 @@
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data && event.data.type === "queue-changed") {
         renderQueue();
-        if (event.data.summary && event.data.summary.sent) { refreshProgress(); loadDue(); loadServerEntries(); }
+        var summary = event.data.summary || {};
+        if (summary.sent) { refreshProgress(); loadDue(); loadServerEntries(); }
+        if (summary.rejected) toast(t("sync_rejected", { count: summary.rejected }));
       }
     });
   }

@@ -283,6 +283,7 @@
     enqueue: enqueue,
     replace: replace,
     remove: removeEntry,
+    put: putEntries,
     sync: sync,
     reasonText: reasonText,
     newUuid: newUuid,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import uuid
 from typing import Any
 
 from django.http import HttpResponse
@@ -20,9 +22,10 @@ from assessments import fhir
 from assessments.instruments import INSTRUMENTS
 from assessments.models import Assessment, Source
 from assessments.selectors import assessment_series
-from assessments.services import assessment_record
-from config.api import created_response
+from assessments.services import assessment_record, safety_signal_for_rejected
+from config.api import _as_lists, created_response
 from config.errors import ConflictError, InvalidInput
+from config.parsers import text_errors
 from patients.access import (
     Action,
     Actor,
@@ -65,13 +68,24 @@ class AssessmentOutputSerializer(serializers.Serializer[Assessment]):
     client_uuid = serializers.UUIDField()
     source = serializers.CharField()  # type: ignore[assignment]  # a declared field, popped by the metaclass; stubs see Field.source
     completes = serializers.IntegerField(source="supersedes_id", allow_null=True)
+    supersedes = serializers.UUIDField(source="supersedes_uuid", allow_null=True)
 
 
 class AssessmentInputSerializer(serializers.Serializer[Any]):
+    """One assessment body (single POST or sync entry). Its view receives text that could
+    break a record marked, not refused (``text_checked_by_view``), so that a PHQ-9 with
+    such text elsewhere still raises its item-9 alert; it is refused here, field named."""
+
     instrument = serializers.ChoiceField(choices=list(INSTRUMENTS))
     answers = serializers.JSONField()
     recorded_at = serializers.DateTimeField()
     client_uuid = serializers.UUIDField()
+    supersedes = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="client_uuid of an earlier entry of the same patient and instrument that this one completes "
+        "(the finished PHQ-9 names its safety-signal entry).",
+    )
 
     def validate_recorded_at(self, value: Any) -> Any:
         if timezone.is_naive(value):
@@ -79,6 +93,9 @@ class AssessmentInputSerializer(serializers.Serializer[Any]):
         return value
 
     def to_internal_value(self, data: Any) -> Any:
+        bad_text = text_errors(data)
+        if bad_text:
+            raise serializers.ValidationError(bad_text)
         # A naive timestamp would be silently read in the server's zone; refuse it instead.
         raw = data.get("recorded_at") if isinstance(data, dict) else None
         if isinstance(raw, str) and _looks_naive(raw):
@@ -111,10 +128,43 @@ def _record(request: Request, patient: Patient, data: dict[str, Any]) -> Any:
         recorded_at=data["recorded_at"],
         client_uuid=data["client_uuid"],
         source=_source_for(request, patient),
+        supersedes=data.get("supersedes"),
     )
 
 
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _safety_for_invalid_body(request: Request, patient: Patient, body: Any, errors: Any) -> dict[str, str]:
+    """A body refused before it reached the service: a valid PHQ-9 item 9 > 0 in it still
+    raises the safety alert, deduped on its client_uuid (or, without a readable one, on the
+    body itself so that resends find the same alert)."""
+    if not isinstance(body, dict):
+        return {}
+    client_uuid = _uuid_or_none(body.get("client_uuid")) or uuid.uuid5(
+        uuid.NAMESPACE_URL, "rejected-entry:" + json.dumps(body, sort_keys=True, default=str)
+    )
+    raised = safety_signal_for_rejected(
+        actor=Actor.from_request(request),
+        patient=patient,
+        instrument=body.get("instrument"),
+        answers=body.get("answers"),
+        client_uuid=client_uuid,
+        supersedes=_uuid_or_none(body.get("supersedes")),
+        reason=errors,
+    )
+    return {"safety_alert": "raised"} if raised else {}
+
+
 class AssessmentListCreateApi(APIView):
+    text_checked_by_view = True  # see AssessmentInputSerializer
+
     class FilterSerializer(serializers.Serializer[Any]):
         instrument = serializers.ChoiceField(choices=list(INSTRUMENTS), required=False)
         since = serializers.DateTimeField(required=False)
@@ -153,7 +203,11 @@ class AssessmentListCreateApi(APIView):
             # Anything a clinician enters needs the clinical right (care team, therapist).
             patient = get_patient(request, patient_id, Action.CLINICAL, audit="")
         serializer = AssessmentInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            raise InvalidInput(
+                dict(serializer.errors),
+                extra=_safety_for_invalid_body(request, patient, request.data, serializer.errors),
+            )
         data = serializer.validated_data
         recorded = _record(request, patient, data)
         body = AssessmentOutputSerializer(recorded.assessment).data
@@ -162,7 +216,11 @@ class AssessmentListCreateApi(APIView):
 
 class SyncApi(APIView):
     """Offline queue upload: each entry is handled on its own, so one bad entry does not
-    reject the others; the answer lists a result per entry, in order."""
+    reject the others; the answer lists a result per entry, in order. A rejected entry
+    whose PHQ-9 item 9 is a valid answer above 0 still raises the safety alert, and its
+    result says ``"safety_alert": "raised"``."""
+
+    text_checked_by_view = True  # an entry with bad text is rejected alone (EntrySerializer)
 
     class EntrySerializer(AssessmentInputSerializer):
         patient = serializers.IntegerField()
@@ -183,28 +241,45 @@ class SyncApi(APIView):
     def _one(self, request: Request, index: int, entry: Any) -> dict[str, Any]:
         client_uuid = entry.get("client_uuid") if isinstance(entry, dict) else None
         head: dict[str, Any] = {"index": index, "client_uuid": client_uuid}
-        serializer = self.EntrySerializer(data=entry if isinstance(entry, dict) else {})
-        if not isinstance(entry, dict) or not serializer.is_valid():
-            errors = serializer.errors if isinstance(entry, dict) else {"entry": ["Each entry must be a JSON object."]}
-            return _rejected(head, errors)
+        if not isinstance(entry, dict):
+            return _rejected(head, {"entry": ["Each entry must be a JSON object."]})
+        serializer = self.EntrySerializer(data=entry)
+        if not serializer.is_valid():
+            return {
+                **_rejected(head, serializer.errors),
+                **self._safety_for_invalid(request, entry, serializer.errors),
+            }
         data = serializer.validated_data
         actor = Actor.from_request(request)
-        action = Action.REPORT if own_patient_id(request.user) == data["patient"] else Action.CLINICAL
         try:
-            patient = patient_get_for(actor, data["patient"], action=action, audit="")
+            patient = patient_get_for(actor, data["patient"], action=self._action(request, data["patient"]), audit="")
             recorded = _record(request, patient, data)
         except PatientNotFound:
             return _rejected(head, {"patient": ["No such patient."]})
         except (InvalidInput, ConflictError) as exc:
-            from config.api import _as_lists
-
-            return _rejected(head, _as_lists(exc.errors))
+            return {**_rejected(head, _as_lists(exc.errors)), **exc.extra}
         return {
             **head,
             "status": "created" if recorded.created else "duplicate",
             "id": recorded.assessment.pk,
             "assessment": AssessmentOutputSerializer(recorded.assessment).data,
         }
+
+    @staticmethod
+    def _action(request: Request, patient_id: int) -> Action:
+        return Action.REPORT if own_patient_id(request.user) == patient_id else Action.CLINICAL
+
+    def _safety_for_invalid(self, request: Request, entry: dict[str, Any], errors: Any) -> dict[str, str]:
+        patient_id = entry.get("patient")
+        if isinstance(patient_id, bool) or not isinstance(patient_id, int):
+            return {}
+        try:
+            patient = patient_get_for(
+                Actor.from_request(request), patient_id, action=self._action(request, patient_id), audit=""
+            )
+        except PatientNotFound:
+            return {}
+        return _safety_for_invalid_body(request, patient, entry, errors)
 
 
 def _rejected(head: dict[str, Any], errors: Any) -> dict[str, Any]:

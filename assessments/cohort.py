@@ -686,9 +686,12 @@ def _no_current() -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
 def _scores(qs: QuerySet[Patient], patient_ids: IntArray, instruments: Sequence[str]) -> dict[str, Entries]:
     """Scores of these instruments with days since 1970 (the first-to-last rules need
     order and spacing only), in (time, id) order so that ties keep entry order. One query
-    over the sparse-instrument index (everything but NRS)."""
+    over the sparse-instrument index (everything but NRS); an entry a later one completes
+    is left out (the completing entry stands for both)."""
     rows = list(
-        Assessment.objects.filter(patient__in=qs, instrument__in=instruments, total__isnull=False)
+        Assessment.objects.filter(
+            patient__in=qs, instrument__in=instruments, total__isnull=False, superseded_by__isnull=True
+        )
         .order_by("recorded_at", "id")
         .values_list("instrument", "patient_id", "recorded_at", "total")
     )

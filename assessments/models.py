@@ -44,7 +44,15 @@ class Assessment(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="superseded_by",
-        help_text="A DN4 interview completed by the clinician's examination items.",
+        help_text=(
+            "The earlier entry this one completes (a DN4 interview completed by the clinician's examination "
+            "items, a PHQ-9 safety signal completed by the finished questionnaire); that entry leaves the series."
+        ),
+    )
+    supersedes_uuid = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text="client_uuid of the entry this one completes, as sent: linked when that entry arrives later.",
     )
 
     class Meta:

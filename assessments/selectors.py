@@ -17,8 +17,10 @@ def assessment_series(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> QuerySet[Assessment]:
-    """A patient's assessments in time order (uses the (patient, instrument, recorded_at) index)."""
-    qs = Assessment.objects.filter(patient=patient)
+    """A patient's assessments in time order (uses the (patient, instrument, recorded_at) index),
+    without the entries a later one completes (a PHQ-9 safety signal, a DN4 interview): the
+    completing entry stands for both."""
+    qs = Assessment.objects.filter(patient=patient, superseded_by__isnull=True)
     if instrument:
         qs = qs.filter(instrument=instrument)
     if since is not None:

@@ -4,6 +4,14 @@
 htmx forms, demo seed): it scores with the pure instrument, stores exactly once per
 ``client_uuid`` (also under concurrent resends), raises safety alerts in the same
 transaction, and leaves an audit event.
+
+Safety episode (PHQ-9 item 9). The app sends a nonzero item-9 answer at once as its own
+entry (item 9 alone, a "safety signal"); the finished questionnaire names that entry in
+``supersedes``. The earlier entry is then superseded (it leaves the score series) and the
+suicidal-ideation alert is one per episode: its dedupe key is the episode's first
+client_uuid, so the two entries share it whichever arrives first. A submission rejected for
+any other reason that still holds a valid item 9 > 0 raises the same alert
+(:func:`safety_signal_for_rejected`).
 """
 
 from __future__ import annotations
@@ -39,6 +47,13 @@ DN4_INTERVIEW = ("burning", "painful_cold", "electric_shocks", "tingling", "pins
 DN4_EXAMINATION = ("touch_hypoesthesia", "pinprick_hypoesthesia", "brushing")
 # How old a patient's DN4 interview may be for the clinician's examination to complete it.
 DN4_MERGE_WINDOW = dt.timedelta(days=30)
+# Older entries are typing errors (a wrong year), not back-filled diaries.
+MAX_PAST = dt.timedelta(days=3653)
+# Instruments whose entries may name an earlier entry they complete (``supersedes``).
+SUPERSEDABLE = frozenset({"phq9"})
+SUICIDE_ITEM = "item9"
+# A chain of completions longer than this is not followed (one is the norm).
+MAX_EPISODE_LINKS = 10
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,7 @@ def assessment_record(
     recorded_at: dt.datetime,
     client_uuid: uuid.UUID,
     source: str,
+    supersedes: uuid.UUID | None = None,
     now: dt.datetime | None = None,
 ) -> Recorded:
     """Score and store one assessment, exactly once per client_uuid.
@@ -103,23 +119,135 @@ def assessment_record(
     first. A resend either fails the unique client_uuid (also when a concurrent resend wins
     the race) or fails validation that no longer holds (a DN4 examination whose interview
     it already completed): either way the stored row, if there is one, is the answer.
+    A rejected PHQ-9 whose item 9 is a valid answer above 0 still raises the safety alert;
+    the error then carries ``extra["safety_alert"] = "raised"``.
     """
     now = now or timezone.now()
     try:
-        _check(instrument, answers, recorded_at, source, now)
+        _check(patient, instrument, answers, recorded_at, source, now)
         # One transaction, no savepoint on the common path: a resend fails at the insert,
         # before any alert, audit event or due item, and is answered from the stored row.
         with transaction.atomic():
-            assessment = _store(actor, patient, instrument, answers, recorded_at, client_uuid, source, now)
-    except (InvalidInput, IntegrityError):
+            assessment = _store(actor, patient, instrument, answers, recorded_at, client_uuid, source, now, supersedes)
+    except (InvalidInput, IntegrityError) as exc:
         existing = Assessment.objects.filter(client_uuid=client_uuid).first()
         if existing is None:
+            if isinstance(exc, InvalidInput):
+                _flag_rejected(exc, actor, patient, instrument, answers, client_uuid, supersedes)
             raise
-        return _replay(existing, patient, instrument)
+        try:
+            return _replay(existing, patient, instrument)
+        except ConflictError as conflict:
+            _flag_rejected(conflict, actor, patient, instrument, answers, client_uuid, supersedes)
+            raise
     return Recorded(assessment, created=True)
 
 
-def _check(instrument: str, answers: Any, recorded_at: dt.datetime, source: str, now: dt.datetime) -> None:
+def _flag_rejected(
+    exc: InvalidInput | ConflictError,
+    actor: Actor,
+    patient: Patient,
+    instrument: str,
+    answers: Any,
+    client_uuid: uuid.UUID,
+    supersedes: uuid.UUID | None,
+) -> None:
+    if safety_signal_for_rejected(
+        actor=actor,
+        patient=patient,
+        instrument=instrument,
+        answers=answers,
+        client_uuid=client_uuid,
+        supersedes=supersedes,
+        reason=exc.errors,
+    ):
+        exc.extra["safety_alert"] = "raised"
+
+
+def safety_item_answer(instrument: Any, answers: Any) -> int | None:
+    """PHQ-9 item 9 when it is a valid answer above 0 (an integer 1-3), else ``None``."""
+    if instrument != "phq9" or not isinstance(answers, dict):
+        return None
+    value = answers.get(SUICIDE_ITEM)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3:
+        return None
+    return value
+
+
+def safety_signal_for_rejected(
+    *,
+    actor: Actor,
+    patient: Patient,
+    instrument: Any,
+    answers: Any,
+    client_uuid: uuid.UUID,
+    supersedes: uuid.UUID | None = None,
+    reason: Any = None,
+) -> bool:
+    """Raise the suicidal-ideation alert for a submission that is not stored (rejected for
+    another reason) but holds a valid item 9 > 0: the answer was given, and the care team
+    must hear of it. One alert per episode (a resend of the same entry, or its corrected
+    version, finds it); returns whether the patient has that alert now."""
+    item9 = safety_item_answer(instrument, answers)
+    if item9 is None:
+        return False
+    with transaction.atomic():
+        alert, created = alert_raise(
+            patient=patient,
+            kind=AlertKind.SUICIDAL_IDEATION,
+            severity=Severity.CRITICAL,
+            message=f"PHQ-9 item 9 answered {item9} in a submission that was rejected (not scored).",
+            dedupe_key=_safety_key(patient, _episode_uuid(client_uuid, supersedes)),
+            source_type="rejected_submission",
+            source_id=str(client_uuid),
+        )
+        if created:
+            audit_event_record(
+                actor=actor,
+                action="alert.raise",
+                object_type="alert",
+                object_id=alert.pk,
+                patient=patient,
+                detail={
+                    "kind": AlertKind.SUICIDAL_IDEATION,
+                    "from": "rejected_submission",
+                    "client_uuid": str(client_uuid),
+                    "errors": _error_fields(reason),
+                },
+            )
+    return True
+
+
+def _error_fields(errors: Any, prefix: str = "") -> list[str]:
+    """The field paths of an error mapping (what was wrong, without the client's values)."""
+    if not isinstance(errors, dict):
+        return [prefix] if prefix else []
+    fields: list[str] = []
+    for key, value in errors.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        fields.extend(_error_fields(value, path) if isinstance(value, dict) else [path])
+    return fields
+
+
+def _episode_uuid(client_uuid: uuid.UUID, supersedes: uuid.UUID | None) -> uuid.UUID:
+    """The first client_uuid of the entry's safety episode: the entry itself, or the
+    earliest entry reached through ``supersedes`` links that have arrived."""
+    episode = supersedes or client_uuid
+    for _ in range(MAX_EPISODE_LINKS):
+        earlier = Assessment.objects.filter(client_uuid=episode).values_list("supersedes_uuid", flat=True).first()
+        if earlier is None:
+            break
+        episode = earlier
+    return episode
+
+
+def _safety_key(patient: Patient, episode: uuid.UUID) -> str:
+    return f"suicidal_ideation:{patient.pk}:{episode}"
+
+
+def _check(
+    patient: Patient, instrument: str, answers: Any, recorded_at: dt.datetime, source: str, now: dt.datetime
+) -> None:
     if instrument not in INSTRUMENTS:
         raise InvalidInput({"instrument": f"Unknown instrument {instrument!r}; one of: {', '.join(INSTRUMENTS)}."})
     if source == Source.PATIENT and instrument not in SELF_REPORT:
@@ -128,8 +256,63 @@ def _check(instrument: str, answers: Any, recorded_at: dt.datetime, source: str,
         raise InvalidInput({"recorded_at": "Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00)."})
     if is_too_far_in_future(recorded_at, now):
         raise InvalidInput({"recorded_at": "recorded_at is more than 5 minutes in the future."})
+    if recorded_at < now - MAX_PAST:
+        raise InvalidInput({"recorded_at": "recorded_at is more than 10 years in the past."})
+    if patient.birth_year and recorded_at.astimezone(dt.UTC).year < patient.birth_year:
+        raise InvalidInput({"recorded_at": f"recorded_at is before the patient's birth year ({patient.birth_year})."})
     if not isinstance(answers, dict):
         raise InvalidInput({"answers": {"__all__": "answers must be a JSON object."}})
+
+
+def _earlier_entry(
+    patient: Patient, instrument: str, client_uuid: uuid.UUID, supersedes: uuid.UUID | None
+) -> Assessment | None:
+    """The stored entry this one completes (locked), or ``None`` when it has not arrived yet
+    (it is linked on arrival)."""
+    if supersedes is None:
+        return None
+    if instrument not in SUPERSEDABLE:
+        raise InvalidInput(
+            {"supersedes": "Only a PHQ-9 entry may complete an earlier one (the safety-signal entry it finishes)."}
+        )
+    if supersedes == client_uuid:
+        raise InvalidInput({"supersedes": "An entry cannot complete itself."})
+    earlier = Assessment.objects.select_for_update(of=("self",)).filter(client_uuid=supersedes).first()
+    if earlier is None:
+        return None
+    if earlier.patient_id != patient.pk or earlier.instrument != instrument:
+        raise InvalidInput({"supersedes": f"Name an earlier {instrument} entry of the same patient."})
+    if Assessment.objects.filter(supersedes=earlier).exists():
+        raise InvalidInput({"supersedes": "That entry is already completed by another entry."})
+    return earlier
+
+
+def _link_later_entry(assessment: Assessment) -> None:
+    """An entry that arrives after the one completing it: the later one now supersedes it."""
+    later = (
+        Assessment.objects.select_for_update(of=("self",))
+        .filter(
+            patient_id=assessment.patient_id,
+            instrument=assessment.instrument,
+            supersedes_uuid=assessment.client_uuid,
+            supersedes__isnull=True,
+        )
+        .exclude(pk=assessment.pk)
+        .order_by("recorded_at", "id")
+        .first()
+    )
+    if later is not None:
+        later.supersedes = assessment
+        later.save(update_fields=["supersedes"])
+
+
+def _safety_message(assessment: Assessment) -> str:
+    answered = f"PHQ-9 item 9 answered {assessment.answers.get(SUICIDE_ITEM)}"
+    if assessment.total is None:
+        missing = len(assessment.detail.get("missing", ()))
+        return f"{answered} (not scored: {missing} of 9 items not answered)."
+    prorated = ", prorated" if assessment.detail.get("prorated") else ""
+    return f"{answered} (total {assessment.total:g}{prorated})."
 
 
 def _store(
@@ -141,10 +324,11 @@ def _store(
     client_uuid: uuid.UUID,
     source: str,
     now: dt.datetime,
+    supersedes_uuid: uuid.UUID | None = None,
 ) -> Assessment:
     """Score, insert, raise alerts, audit, count the NRS week and complete the due item:
     one transaction."""
-    supersedes: Assessment | None = None
+    supersedes = _earlier_entry(patient, instrument, client_uuid, supersedes_uuid)
     if instrument == "dn4" and source == Source.CLINICIAN:
         answers, supersedes = _dn4_exam_completion(patient, answers, recorded_at)
     elif instrument == "dn4" and source == Source.PATIENT and set(answers) - set(DN4_INTERVIEW):
@@ -177,26 +361,40 @@ def _store(
         source=source,
         entered_by=actor.user if actor.user_id is not None else None,
         supersedes=supersedes,
+        supersedes_uuid=supersedes_uuid,
     )
+    audit_detail: dict[str, Any] = {
+        "instrument": instrument,
+        "client_uuid": str(client_uuid),
+        "late": assessment.is_late,
+    }
+    if instrument in SUPERSEDABLE:
+        _link_later_entry(assessment)
+        if supersedes_uuid is not None:
+            audit_detail["supersedes"] = str(supersedes_uuid)
     if FLAG_SUICIDAL_IDEATION in assessment.flags:
-        alert_raise(
+        # One alert per episode: the entries of one episode share the key, whichever came first.
+        alert, _created = alert_raise(
             patient=patient,
             kind=AlertKind.SUICIDAL_IDEATION,
             severity=Severity.CRITICAL,
-            message=f"PHQ-9 item 9 answered {assessment.answers.get('item9')} (total {assessment.total:g}).",
-            dedupe_key=f"assessment:{assessment.pk}:suicidal_ideation",
+            message=_safety_message(assessment),
+            dedupe_key=_safety_key(patient, _episode_uuid(client_uuid, supersedes_uuid)),
             source_assessment=assessment,
         )
+        audit_detail["alert"] = alert.pk
     audit_event_record(
         actor=actor,
         action="create",
         object_type="assessment",
         object_id=assessment.pk,
         patient=patient,
-        detail={"instrument": instrument, "client_uuid": str(client_uuid), "late": assessment.is_late},
+        detail=audit_detail,
     )
     nrs_week_add(assessment)
-    _after_record(assessment)
+    if not assessment.detail.get("incomplete"):
+        # An unfinished questionnaire (a safety signal) does not answer the due one.
+        _after_record(assessment)
     return assessment
 
 

@@ -54,9 +54,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         return Response(django_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, InvalidInput):
-        return Response(_as_lists(exc.errors), status=status.HTTP_400_BAD_REQUEST)
+        return Response({**_as_lists(exc.errors), **exc.extra}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ConflictError):
-        return Response(_as_lists(exc.errors), status=status.HTTP_409_CONFLICT)
+        return Response({**_as_lists(exc.errors), **exc.extra}, status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)
 
 

@@ -1,14 +1,24 @@
 """PHQ-9 (Patient Health Questionnaire, 9 items) depression severity.
 
-Answers: ``item1`` .. ``item9`` integers 0-3 (all required) and optional
-``difficulty`` 0-3 (the functional-impairment question, not part of the
-total).  Total 0-27; bands 0-4 minimal, 5-9 mild, 10-14 moderate,
-15-19 moderately severe, 20-27 severe.  >= 10 is the usual screening cut-off
-for major depression (sensitivity and specificity 88 %).
+Answers: ``item1`` .. ``item9`` integers 0-3 and optional ``difficulty`` 0-3
+(the functional-impairment question, not part of the total).  Total 0-27;
+bands 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe,
+20-27 severe.  >= 10 is the usual screening cut-off for major depression
+(sensitivity and specificity 88 %).
+
+Missing items (key absent or ``null``) follow Arrieta et al. 2017: with at
+most 2 of the 9 items missing the total is prorated, ``round(sum * 9 /
+answered)`` rounded half up, and ``detail`` says ``prorated`` and which items
+are ``missing``; with more missing the entry is kept but not scored (``total``
+and ``band`` ``None``, ``detail.incomplete``).  At least one item must be
+answered.
 
 Safety rule: any answer above 0 on item 9 (thoughts of being better off dead
-or of self-harm) raises ``suicidal_ideation`` whatever the total, because a
-low total does not make that answer any less urgent.
+or of self-harm) raises ``suicidal_ideation`` whatever the total, and whether
+or not the other items were answered, because neither a low total nor an
+unfinished questionnaire makes that answer any less urgent.  An entry
+holding item 9 alone is the app's safety signal, sent the moment the answer
+is given.
 
 Sources:
 - Kroenke K, Spitzer RL, Williams JB. The PHQ-9: validity of a brief
@@ -16,6 +26,11 @@ Sources:
 - Löwe B, Unützer J, Callahan CM, Perkins AJ, Kroenke K. Monitoring
   depression treatment outcomes with the Patient Health Questionnaire-9.
   Med Care 2004;42(12):1194-201 - minimal clinically important change 5 points.
+- Arrieta J, Aguerrebere M, Raviola G, et al. Validity and utility of the
+  Patient Health Questionnaire (PHQ)-2 and PHQ-9 for screening and diagnosis
+  of depression in rural Chiapas, Mexico: a cross-sectional study. J Clin
+  Psychol 2017;73(9):1076-90. doi:10.1002/jclp.22390 - prorating up to 2
+  missing items.
 - Wang W, Bian Q, Zhao Y, et al. Reliability and validity of the Chinese
   version of the PHQ-9 in the general population. Gen Hosp Psychiatry
   2014;36(5):539-44 - Chinese wording of the items.
@@ -35,6 +50,7 @@ from typing import Any
 
 from ._fields import check_keys, take_integer
 from .base import (
+    ALL_FIELDS,
     FLAG_SUICIDAL_IDEATION,
     AnswerError,
     Band,
@@ -124,23 +140,47 @@ ITEMS = (
 )
 
 
+# Arrieta et al. 2017: a total is prorated from up to this many missing items, not more.
+MAX_PRORATED_MISSING = 2
+
+
+def prorated_total(item_sum: int, answered: int) -> int:
+    """``sum * 9 / answered`` rounded half up, in integers (no float ties)."""
+    scaled = item_sum * len(ITEM_KEYS)
+    return (2 * scaled + answered) // (2 * answered)
+
+
 def score(answers: Mapping[str, Any]) -> Result:
     errors: dict[str, str] = {}
     check_keys(answers, (*ITEM_KEYS, "difficulty"), errors)
-    values = {key: take_integer(answers, key, 0, 3, errors) for key in ITEM_KEYS}
+    values = {key: take_integer(answers, key, 0, 3, errors, required=False, nullable=True) for key in ITEM_KEYS}
     difficulty = take_integer(answers, "difficulty", 0, 3, errors, required=False, nullable=True)
+    missing = [key for key in ITEM_KEYS if key not in errors and values[key] is None]
+    if not errors and len(missing) == len(ITEM_KEYS):
+        errors[ALL_FIELDS] = f"answer at least one of {', '.join(ITEM_KEYS)} (integers from 0 to 3)"
     if errors:
         raise AnswerError(errors)
 
-    item_scores = {key: value or 0 for key, value in values.items()}
-    total = sum(item_scores.values())
-    band = band_in(BANDS, total, MINIMUM, MAXIMUM)
+    given = {key: value for key, value in values.items() if value is not None}
+    item9 = given.get(SUICIDE_ITEM)
+    flags = (FLAG_SUICIDAL_IDEATION,) if item9 is not None and item9 > 0 else ()
+    detail: dict[str, Any] = {}
+    total: int | None
+    if not missing:
+        total = sum(given.values())
+    elif len(missing) <= MAX_PRORATED_MISSING:
+        total = prorated_total(sum(given.values()), len(given))
+        detail = {"prorated": True, "missing": missing}
+    else:
+        total = None
+        detail = {"incomplete": True, "missing": missing}
+    band = band_in(BANDS, total, MINIMUM, MAXIMUM) if total is not None else None
     return Result(
         total=total,
         band=band.code if band else None,
-        flags=(FLAG_SUICIDAL_IDEATION,) if item_scores[SUICIDE_ITEM] > 0 else (),
-        answers={**item_scores, "difficulty": difficulty},
-        detail={},
+        flags=flags,
+        answers={**values, "difficulty": difficulty},
+        detail=detail,
     )
 
 
@@ -173,6 +213,9 @@ PHQ9 = Instrument(
         "Med Care 2004;42(12):1194-201.",
         "Wang W, et al. Reliability and validity of the Chinese version of the Patient Health Questionnaire "
         "(PHQ-9) in the general population. Gen Hosp Psychiatry 2014;36(5):539-44.",
+        "Arrieta J, et al. Validity and utility of the PHQ-2 and PHQ-9 for screening and diagnosis of depression "
+        "in rural Chiapas, Mexico. J Clin Psychol 2017;73(9):1076-90. doi:10.1002/jclp.22390 (prorating up to 2 "
+        "missing items).",
         "LOINC 44249-1 PHQ-9 quick depression assessment panel; 44261-6 PHQ-9 total score [Reported].",
     ),
     scorer=score,

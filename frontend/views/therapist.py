@@ -177,7 +177,11 @@ def _figures(page: PatientPage) -> dict[str, dict[str, str]]:
     ]
 
     def points(code: str) -> list[tuple[Any, float]]:
-        return [(local_day(row["recorded_at"], tz), row["total"]) for row in series[code] if row["total"] is not None]
+        return [
+            (local_day(row["recorded_at"], tz), row["total"])
+            for row in series[code]
+            if row["total"] is not None and row["superseded_by"] is None
+        ]
 
     dn4 = [
         (

@@ -71,12 +71,19 @@ def visible(browser, selector):
 
 
 def click(browser, selector):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    element = browser.find_element(By.CSS_SELECTOR, selector)
-    js(browser, "arguments[0].scrollIntoView({block: 'center'});", element)
-    element.click()
-    return element
+    # Lists the app redraws after a sync can replace the element between finding and clicking it.
+    for _attempt in range(5):
+        try:
+            element = browser.find_element(By.CSS_SELECTOR, selector)
+            js(browser, "arguments[0].scrollIntoView({block: 'center'});", element)
+            element.click()
+            return element
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    raise AssertionError(f"{selector} kept being replaced")
 
 
 def go(browser, hash_):
@@ -772,3 +779,36 @@ def test_refused_entries_need_correction_then_fixed_or_discarded(
         ),
         message="two sent entries listed",
     )
+
+
+def test_odi_with_too_many_skipped_sections_is_blocked_with_the_reason(
+    browser, live_server, pwa_patient, sign_in, screenshot
+):
+    phone_390(browser)
+    sign_in("e2e-patient")
+    go(browser, "#q/odi")
+    wait_for(lambda: q_count(browser) == "1 / 10", message="ODI 1 / 10")
+    for index in range(10):
+        wait_for(lambda index=index: q_count(browser) == f"{index + 1} / 10", message=f"section {index + 1}")
+        if index < 3:
+            click(browser, "#q-skip")
+        else:
+            answer_option(browser, 1)
+    wait_for(lambda: visible(browser, "#q-problem"), message="the reason Save is blocked")
+    problem = text_of(browser, "#q-problem")
+    assert problem.startswith("3 questions are skipped; at most"), problem
+    assert not visible(browser, "#q-save")
+    screenshot("28-odi-blocked")
+    # "Answer them" goes to a skipped section; once enough are answered, Save comes back.
+    for _round in range(3):
+        if not visible(browser, "#q-problem"):
+            break
+        click(browser, "#q-goto")
+        wait_for(lambda: visible(browser, "#q-options .option"), message="a skipped section")
+        answer_option(browser, 2)
+        wait_for(lambda: visible(browser, "#q-review"), message="back to the review")
+    assert not visible(browser, "#q-problem")
+    click(browser, "#q-save")
+    odi = wait_for(lambda: Assessment.objects.filter(instrument="odi").first(), message="ODI stored")
+    assert 1 <= len(odi.detail["skipped"]) <= 2
+    assert Alert.objects.count() == 0

@@ -225,7 +225,7 @@
       shown.slice(0, 30).forEach(function (row) {
         var item = el("li", { className: "queue-item", "data-state": row.state, "data-uuid": row.client_uuid, "data-source": row.server ? "server" : "phone" }, [
           el("div", { className: "queue-main" }, [
-            el("span", { className: "queue-label", text: row.label || row.body.instrument || "" }),
+            el("span", { className: "queue-label", text: entryLabel(row) }),
             el("span", { className: "queue-time muted", text: timeText(row.created_at) })
           ]),
           el("span", { className: "badge " + STATE_CLASS[row.state], text: t("state_" + row.state) })
@@ -237,7 +237,9 @@
     });
   }
 
-  /* A refused entry: why, in the patient's language, and the two ways out, both on purpose. */
+  /* A refused entry: why, in the patient's language, and the two ways out, both on purpose.
+   * An open "Discard?" question survives the list being redrawn by a sync. */
+  var confirming = {};
   function appendCorrection(item, row) {
     item.appendChild(el("p", { className: "queue-reason", text: reasonFor(row) }));
     if (row.safety_alert === "raised") item.appendChild(el("p", { className: "queue-note", text: t("safety_alert_raised") }));
@@ -251,18 +253,23 @@
       buttons.appendChild(el("a", { className: "primary small fix", href: "#fix/" + row.client_uuid, text: t("fix") }));
     }
     buttons.appendChild(el("button", { type: "button", className: "secondary small discard", text: t("discard"), onclick: function () {
-      buttons.hidden = true;
-      item.appendChild(el("div", { className: "queue-confirm", role: "alert" }, [
-        el("p", { text: t("discard_confirm") }),
-        el("div", { className: "queue-actions" }, [
-          el("button", { type: "button", className: "danger small discard-yes", text: t("discard_yes"), onclick: function () {
-            Q.remove(row.client_uuid).then(renderQueue);
-          } }),
-          el("button", { type: "button", className: "secondary small discard-no", text: t("keep"), onclick: function () { renderQueue(); } })
-        ])
-      ]));
+      confirming[row.client_uuid] = true;
+      renderQueue();
     } }));
-    item.appendChild(buttons);
+    if (!confirming[row.client_uuid]) { item.appendChild(buttons); return; }
+    item.appendChild(el("div", { className: "queue-confirm", role: "alert" }, [
+      el("p", { text: t("discard_confirm") }),
+      el("div", { className: "queue-actions" }, [
+        el("button", { type: "button", className: "danger small discard-yes", text: t("discard_yes"), onclick: function () {
+          delete confirming[row.client_uuid];
+          Q.remove(row.client_uuid).then(renderQueue);
+        } }),
+        el("button", { type: "button", className: "secondary small discard-no", text: t("keep"), onclick: function () {
+          delete confirming[row.client_uuid];
+          renderQueue();
+        } })
+      ])
+    ]));
   }
 
   /* #fix/<client_uuid>: the refused entry's form, prefilled; Save queues the correction in its place. */
@@ -319,13 +326,16 @@
     return local.concat(fromServer).sort(function (a, b) { return b.created_at - a.created_at; });
   }
 
-  function serverLabel(entry) {
-    var code = entry.instrument;
-    if (code === "nrs") return t("entry_nrs", { value: entry.total });
-    if (code === "vas") return t("entry_vas", { value: entry.total });
-    if (isItem9Signal(entry.instrument, entry.answers)) return t("entry_item9");
-    var name = instrumentName(code);
-    return entry.total === null || entry.total === undefined ? name : t("entry_total", { name: name, total: entry.total });
+  /* An entry's name in the language the app shows now (not the one it was saved in). */
+  function entryLabel(row) {
+    if (row.kind !== "assessment" || !row.body) return row.label || "";
+    var code = row.body.instrument;
+    var answers = row.body.answers || {};
+    if (code === "nrs" && answers.score !== undefined) return t("entry_nrs", { value: answers.score });
+    if (code === "vas" && answers.score_mm !== undefined) return t("entry_vas", { value: answers.score_mm });
+    if (isItem9Signal(code, answers)) return t("entry_item9");
+    var name = code ? instrumentName(code) : row.label;
+    return row.total === null || row.total === undefined ? name : t("entry_total", { name: name, total: row.total });
   }
 
   function isItem9Signal(code, answers) {
@@ -351,7 +361,7 @@
           client_uuid: entry.client_uuid,
           kind: "assessment",
           body: { instrument: entry.instrument, answers: entry.answers },
-          label: serverLabel(entry),
+          total: entry.total,
           state: "synced",
           server: true,
           created_at: Date.parse(entry.recorded_at)
@@ -457,6 +467,9 @@
       if (draft) meta.textContent = t("draft_meta", { count: draftCount(draft), total: draftTotal(code) });
       else if (isDone) meta.textContent = t("done_today");
       else meta.textContent = meta.dataset.base;
+      // An unfinished questionnaire is not hidden under "Other questionnaires" (once per page).
+      var more = link.closest("details");
+      if (draft && more && !more.dataset.openedForDraft) { more.open = true; more.dataset.openedForDraft = "1"; }
     });
     renderExercises();
   }
@@ -790,8 +803,11 @@
     box.hidden = false;
     $("q-options").hidden = true;
     $("q-instructions").hidden = true;
-    $("q-title").textContent = instrumentName(code);
-    box.appendChild(el("p", { text: t("draft_started", { time: timeText(draft.started_at), count: draftCount(draft), total: draftTotal(code) }) }));
+    $("q-title").textContent = t("draft_title");
+    var total = scoredItems(code).length;
+    $("q-count").textContent = t("progress_of", { current: draftCount(draft), total: total });
+    $("q-bar").value = total ? Math.min(1, draftCount(draft) / total) : 0;
+    box.appendChild(el("p", { text: t("draft_started", { time: timeText(draft.started_at), count: draftCount(draft), total: total }) }));
     var buttons = el("div", { className: "options" }, [
       el("button", { type: "button", className: "primary resume", text: t("draft_resume"), onclick: function () {
         box.hidden = true;
@@ -876,7 +892,7 @@
     if (review) {
       var answered = counted.filter(function (item) { return wizard.answers[item.key] !== undefined && wizard.answers[item.key] !== null; }).length;
       var check = completeness();
-      $("q-title").textContent = check ? instrumentName(wizard.code) : t("review_title");
+      $("q-title").textContent = t(check ? (check.blocked ? "review_blocked" : "review_unanswered") : "review_title");
       $("q-review-text").textContent = (check ? "" : t("review_text") + " ") + t("answered_count", { count: answered, total: counted.length });
       $("q-problem").hidden = !check;
       $("q-problem").textContent = check ? check.text : "";
@@ -964,8 +980,9 @@
 
   function advance() {
     if (!wizard) return;
-    // Correcting a refused entry: straight on to the next answer still missing, else the review.
-    var next = wizard.fixing ? firstToAnswer() : 0;
+    // Correcting a refused entry, or sent back from the review to a missing answer: straight
+    // on to the next answer still missing, else the review.
+    var next = wizard.fixing || wizard.revisit ? firstToAnswer() : 0;
     wizard.index = next > wizard.index ? next : wizard.index + 1;
     renderItem();
   }
@@ -987,6 +1004,7 @@
     var check = wizard && completeness();
     if (!check) return;
     wizard.index = check.index;
+    wizard.revisit = true;
     renderItem();
   });
   $("q-save").addEventListener("click", function () {

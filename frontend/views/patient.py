@@ -93,7 +93,9 @@ def _js_strings() -> dict[str, str]:
         "state_sending": _("Sending…"),
         "state_synced": _("Sent"),
         "state_rejected": _("Needs correction"),
-        "saved_rejected": _("Your clinic could not accept this entry. It is kept under “My entries”: correct it there."),
+        "saved_rejected": _(
+            "Your clinic could not accept this entry. It is kept under “My entries”: correct it there."
+        ),
         "sync_rejected": _("%(count)s entries need correction. See “My entries”."),
         "dismiss": _("Remove"),
         "fix": _("Correct it"),

@@ -779,6 +779,11 @@ def test_refused_entries_need_correction_then_fixed_or_discarded(
         ),
         message="two sent entries listed",
     )
+    # That list is kept for offline reading, and forgotten at sign-out.
+    recent = run_async(browser, f"RehabQueue.getMeta('recent:{pk}')")
+    assert sorted(entry["body"]["instrument"] for entry in recent) == ["nrs", "phq9"]
+    run_async(browser, "RehabQueue.forgetRecent()")
+    assert run_async(browser, f"RehabQueue.getMeta('recent:{pk}')") is None
 
 
 def test_odi_with_too_many_skipped_sections_is_blocked_with_the_reason(

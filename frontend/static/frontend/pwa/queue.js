@@ -69,6 +69,16 @@
     return tx(META, "readwrite", function (s) { s.put(value, key); });
   }
 
+  /* Forget the copies of the clinic's lists kept for offline reading ("recent:<patient>"),
+   * at sign-out; the queue itself stays until it is sent. */
+  function forgetRecent() {
+    return tx(META, "readwrite", function (s) {
+      return promisify(s.getAllKeys()).then(function (keys) {
+        (keys || []).forEach(function (key) { if (String(key).indexOf("recent:") === 0) s.delete(key); });
+      });
+    });
+  }
+
   function listEntries(patient) {
     return tx(STORE, "readonly", function (s) {
       return promisify(s.index("patient").getAll(patient));
@@ -284,6 +294,7 @@
     replace: replace,
     remove: removeEntry,
     put: putEntries,
+    forgetRecent: forgetRecent,
     sync: sync,
     reasonText: reasonText,
     newUuid: newUuid,

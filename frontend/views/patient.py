@@ -96,6 +96,7 @@ def _js_strings() -> dict[str, str]:
         "saved_rejected": _(
             "Your clinic could not accept this entry. It is kept under “My entries”: correct it there."
         ),
+        "sync_rejected_one": _("An entry needs correction. See “My entries”."),
         "sync_rejected": _("%(count)s entries need correction. See “My entries”."),
         "dismiss": _("Remove"),
         "fix": _("Correct it"),

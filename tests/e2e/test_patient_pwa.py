@@ -817,3 +817,98 @@ def test_odi_with_too_many_skipped_sections_is_blocked_with_the_reason(
     odi = wait_for(lambda: Assessment.objects.filter(instrument="odi").first(), message="ODI stored")
     assert 1 <= len(odi.detail["skipped"]) <= 2
     assert Alert.objects.count() == 0
+
+
+def test_changing_item9_queues_another_signal_only_from_zero(browser, network, live_server, pwa_patient, sign_in):
+    sign_in("e2e-patient")
+    set_offline(browser, network, True)
+    go(browser, "#q/phq9")
+    for index in range(8):
+        wait_for(lambda index=index: q_count(browser) == f"{index + 1} / 9", message=f"item {index + 1}")
+        answer_option(browser, 0)
+    wait_for(lambda: q_count(browser) == "9 / 9", message="item 9")
+
+    def signals():
+        return run_async(
+            browser,
+            "window.RehabApp.list().then(function (rows) { return rows.filter(function (r) { return r.role === 'safety'; })"
+            ".map(function (r) { return [r.client_uuid, r.body.answers.item9]; }); })",
+        )
+
+    answer_option(browser, 1)
+    wait_for(lambda: len(signals()) == 1, message="first signal")
+    answer_option(browser, 3)  # 1 -> 3: the same episode, nothing more to send
+    time.sleep(0.5)
+    assert [value for _uuid, value in signals()] == [1]
+    answer_option(browser, 0)  # 3 -> 0: moves on (no problem checked off, so straight to the review)
+    wait_for(lambda: visible(browser, "#q-save"), message="review")
+    click(browser, "#q-back")
+    wait_for(lambda: q_count(browser) == "9 / 9", message="back at item 9")
+    answer_option(browser, 2)  # 0 -> 2: a new answer above 0, sent again
+    wait_for(lambda: len(signals()) == 2, message="second signal")
+    latest = sorted(signals(), key=lambda pair: pair[1])[-1]
+    assert latest[1] == 2
+    click(browser, "#q-options .next")
+    wait_for(lambda: visible(browser, "#q-skip"), message="difficulty question")
+    click(browser, "#q-skip")
+    wait_for(lambda: visible(browser, "#q-save"), message="review")
+    click(browser, "#q-save")
+    wait_for(lambda: len(queue_states(browser)) == 3, message="finished entry queued")
+    final = run_async(
+        browser,
+        "window.RehabApp.list().then(function (rows) { return rows.filter(function (r) { return !r.role; })[0]; })",
+    )
+    assert final["body"]["answers"]["item9"] == 2
+    assert final["body"]["supersedes"] == latest[0]
+
+
+def test_entries_and_done_today_come_from_the_clinic(browser, live_server, pwa_patient, sign_in, screenshot):
+    """Entries this phone never held (another phone, the clinic) are listed and count as done."""
+    from assessments.models import DueItem, DueStatus
+
+    now = timezone.now()
+    gad7 = Assessment.objects.create(
+        patient=pwa_patient,
+        instrument="gad7",
+        answers={f"item{n}": 1 for n in range(1, 8)},
+        total=7,
+        band="mild",
+        recorded_at=now - dt.timedelta(minutes=30),
+        client_uuid=uuid.uuid4(),
+    )
+    DueItem.objects.create(
+        patient=pwa_patient,
+        instrument="gad7",
+        due_at=now - dt.timedelta(hours=2),
+        closes_at=now + dt.timedelta(hours=10),
+        local_date=timezone.localdate(now, timezone=dt.timezone(dt.timedelta(hours=8))),
+        status=DueStatus.COMPLETED,
+        completed_by=gad7,
+    )
+    Assessment.objects.create(
+        patient=pwa_patient,
+        instrument="nrs",
+        answers={"score": 5, "recall": "now"},
+        total=5,
+        band="moderate",
+        recorded_at=now - dt.timedelta(minutes=10),
+        client_uuid=uuid.uuid4(),
+    )
+    phone_390(browser)
+    sign_in("e2e-patient")
+    wait_for(
+        lambda: js(browser, "return document.querySelectorAll('#queue-list [data-source=server]').length;") == 2,
+        message="the clinic's entries listed",
+    )
+    assert queue_states(browser) == []  # none of them came from this phone
+    labels = js(
+        browser,
+        "return Array.prototype.map.call(document.querySelectorAll('#queue-list .queue-label'), "
+        "function (n) { return n.textContent; });",
+    )
+    assert labels == ["Pain 0-10: 5", "Worry and anxiety (GAD-7): 7"]
+    wait_for(
+        lambda: text_of(browser, "#due-list [data-instrument=gad7] .task-meta") == "Done today", message="GAD-7 done"
+    )
+    assert text_of(browser, "#due-list [data-instrument=nrs] .task-meta") == "Done today"
+    screenshot("29-today-from-the-clinic")

@@ -157,7 +157,7 @@
     }).then(function (summary) {
       syncing = null;
       if (summary.auth) toast(t("sign_in_again"));
-      else if (summary.rejected && reason !== "save") toast(t("sync_rejected", { count: summary.rejected }));
+      else if (summary.rejected && reason !== "save") toast(rejectedText(summary.rejected));
       if (summary.sent) { refreshProgress(); loadDue(); loadServerEntries(); }
       scheduleRetry(summary);
       return renderQueue().then(function () { return summary; });
@@ -236,6 +236,8 @@
       markDoneToday();
     });
   }
+
+  function rejectedText(count) { return count === 1 ? t("sync_rejected_one") : t("sync_rejected", { count: count }); }
 
   /* A refused entry: why, in the patient's language, and the two ways out, both on purpose.
    * An open "Discard?" question survives the list being redrawn by a sync. */
@@ -1213,7 +1215,7 @@
         renderQueue();
         var summary = event.data.summary || {};
         if (summary.sent) { refreshProgress(); loadDue(); loadServerEntries(); }
-        if (summary.rejected) toast(t("sync_rejected", { count: summary.rejected }));
+        if (summary.rejected) toast(rejectedText(summary.rejected));
       }
     });
   }

@@ -634,6 +634,15 @@ def test_abandoned_item9_reaches_the_worklist_and_resumes(browser, live_server, 
     wait_for(lambda: visible(browser, "#q-resume .resume"), message="resume offered")
     assert "9 of 9 answered" in text_of(browser, "#q-resume")
     screenshot("22-phq9-resume")
+    # The same offer in Chinese (the answers are kept across the page reload).
+    switch_language(browser, "zh-hans")
+    go(browser, "#q/phq9")
+    wait_for(lambda: visible(browser, "#q-resume .resume"), message="resume offered in Chinese")
+    assert "已回答 9 / 9 题" in text_of(browser, "#q-resume")
+    screenshot("22b-phq9-resume-zh")
+    switch_language(browser, "en")
+    go(browser, "#q/phq9")
+    wait_for(lambda: visible(browser, "#q-resume .resume"), message="resume offered again")
     click(browser, "#q-resume .resume")
     wait_for(
         lambda: js(browser, "return document.getElementById('q-title').textContent;").startswith("If you checked off"),

@@ -830,8 +830,9 @@ def test_odi_with_too_many_skipped_sections_is_blocked_with_the_reason(
 
 def test_changing_item9_queues_another_signal_only_from_zero(browser, network, live_server, pwa_patient, sign_in):
     sign_in("e2e-patient")
-    set_offline(browser, network, True)
     go(browser, "#q/phq9")
+    wait_for(lambda: q_count(browser) == "1 / 9", message="PHQ-9 loaded")
+    set_offline(browser, network, True)  # nothing reaches the server: the queue is what is checked
     for index in range(8):
         wait_for(lambda index=index: q_count(browser) == f"{index + 1} / 9", message=f"item {index + 1}")
         answer_option(browser, 0)

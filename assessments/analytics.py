@@ -25,7 +25,12 @@ Clinical rules (cited where applied):
   Harden et al., Pain 2010;150:268-274); recovery of symmetry is used as an objective
   sign of treatment effect.
 - Survival curves: Kaplan-Meier product-limit estimate (Kaplan & Meier, J Am Stat Assoc
-  1958;53:457-481) with Greenwood variance.
+  1958;53:457-481) with Greenwood variance; the median time's interval is where the
+  pointwise band crosses 0.5 (Brookmeyer & Crowley, Biometrics 1982;38:29-41).
+- Uncertainty: every proportion carries a Wilson score interval (Wilson, J Am Stat Assoc
+  1927;22:209-212; Newcombe, Stat Med 1998;17:857-872), every median a percentile
+  bootstrap interval with a fixed seed (Efron & Tibshirani, An Introduction to the
+  Bootstrap, 1993, ch. 13); fewer than ``MIN_N_TO_JUDGE`` patients is "too few to judge".
 """
 
 from __future__ import annotations
@@ -43,8 +48,13 @@ __all__ = [
     "DEFAULT_MIN_ENTRIES",
     "DEFAULT_WINDOW_DAYS",
     "MCID",
+    "MIN_N_TO_JUDGE",
+    "EarlyResponseRow",
     "GroupRow",
+    "Interval",
+    "IntervalDict",
     "KaplanMeier",
+    "MedianDict",
     "PainOutcomes",
     "Rate",
     "RateDict",
@@ -53,10 +63,16 @@ __all__ = [
     "TimeToResponse",
     "Trajectory",
     "adherence",
+    "early_response",
     "group_summary",
+    "interval_dict",
     "kaplan_meier",
+    "km_median",
+    "median_ci",
+    "median_dict",
     "pain_outcomes",
     "pain_outcomes_from_windows",
+    "rate_dict",
     "rates",
     "score_change",
     "thermal_recovery",
@@ -64,6 +80,7 @@ __all__ = [
     "time_to_response_weekly",
     "weekly_trajectory",
     "weekly_trajectory_of_means",
+    "wilson_interval",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -81,6 +98,13 @@ MCID: dict[str, float] = {
 
 DEFAULT_WINDOW_DAYS = 7.0
 DEFAULT_MIN_ENTRIES = 3
+
+#: Below this many patients a rate or median is shown but marked "too few to judge".
+MIN_N_TO_JUDGE = 10
+#: Bootstrap replicates (Efron & Tibshirani 1993 advise at least 1000 for percentile intervals)
+#: and seed: fixed, so the same cohort always shows the same interval.
+BOOTSTRAP_REPLICATES = 2000
+BOOTSTRAP_SEED = 20_260_101
 
 # Thresholds such as "-30 %" are compared with this slack so that a change of exactly
 # 30 % still counts when floating-point division lands a hair above it.
@@ -596,15 +620,167 @@ def kaplan_meier(
     return KaplanMeier(times, survival, low, high)
 
 
+class Interval(NamedTuple):
+    """A 95 % (by default) interval; ``nan`` bounds where it cannot be estimated."""
+
+    low: float
+    high: float
+
+
+_NO_INTERVAL = Interval(float("nan"), float("nan"))
+
+
+def km_median(km: KaplanMeier) -> tuple[float, Interval]:
+    """Median time to response and its interval (Brookmeyer & Crowley 1982): the first
+    time the curve, its lower band and its upper band reach 0.5. ``nan`` where a curve
+    never gets there (the upper bound then stays open: "not reached")."""
+
+    def first_at_half(curve: FloatArray) -> float:
+        reached = np.flatnonzero(curve <= 0.5)
+        return float(km.times[reached[0]]) if reached.size else float("nan")
+
+    return first_at_half(km.survival), Interval(first_at_half(km.ci_low), first_at_half(km.ci_high))
+
+
+# --- uncertainty of rates and medians ------------------------------------------------
+
+
+def wilson_interval(hits: int, n: int, *, confidence: float = 0.95) -> Interval:
+    """Wilson score interval of the proportion ``hits / n`` as fractions in [0, 1].
+
+    Unlike the Wald interval it keeps its coverage for small ``n`` and for
+    proportions near 0 or 1, which is what clinic cohorts and subgroups are
+    (Newcombe 1998, method 3; Brown, Cai & DasGupta, Stat Sci 2001;16:101-133).
+    """
+    if n <= 0:
+        return _NO_INTERVAL
+    if not 0 <= hits <= n:
+        raise ValueError("hits must lie in 0..n")
+    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    p = hits / n
+    z2n = z * z / n
+    centre = (p + z2n / 2.0) / (1.0 + z2n)
+    half = z * np.sqrt(p * (1.0 - p) / n + z2n / (4.0 * n)) / (1.0 + z2n)
+    return Interval(max(0.0, float(centre - half)), min(1.0, float(centre + half)))
+
+
+def median_ci(
+    values: npt.ArrayLike,
+    *,
+    confidence: float = 0.95,
+    replicates: int = BOOTSTRAP_REPLICATES,
+    seed: int = BOOTSTRAP_SEED,
+) -> Interval:
+    """Percentile bootstrap interval of the median of the finite ``values``.
+
+    Drawn exactly, without building resampled arrays. A resample draws ``n`` indices
+    ``floor(n U)`` of the sorted values, U uniform on (0, 1), and ``floor`` keeps
+    order, so its median is the sorted value at the index of the median uniform. The
+    k-th smallest of ``n`` uniforms is Beta(k, n + 1 - k); the next one lies a further
+    Beta(1, n - k) share of the remaining distance above it (David & Nagaraja, Order
+    Statistics, 3rd ed. 2003, ch. 2). Each replicate is then O(1) whatever ``n``, and
+    the replicates have the same distribution as medians of resampled arrays.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = np.sort(x[np.isfinite(x)])
+    n = x.size
+    if n == 0:
+        return _NO_INTERVAL
+    if n == 1:
+        return Interval(float(x[0]), float(x[0]))
+    rng = np.random.default_rng(seed)
+    k = (n + 1) // 2  # 1-based rank of the (lower) middle order statistic
+    u_k = rng.beta(k, n + 1 - k, size=replicates)
+    lower = x[np.minimum((u_k * n).astype(np.intp), n - 1)]
+    if n % 2:
+        medians = lower
+    else:
+        u_next = u_k + (1.0 - u_k) * rng.beta(1, n - k, size=replicates)
+        medians = (lower + x[np.minimum((u_next * n).astype(np.intp), n - 1)]) / 2.0
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(medians, (tail, 1.0 - tail))
+    return Interval(float(low), float(high))
+
+
+# --- early response -------------------------------------------------------------------
+
+
+class EarlyResponseRow(TypedDict):
+    early_pct: float
+    early: RateDict
+    not_early: RateDict
+    early_respond: int
+    early_not_respond: int
+    not_early_respond: int
+    not_early_not_respond: int
+
+
+def early_response(
+    patient_idx: npt.ArrayLike,
+    week: npt.ArrayLike,
+    mean: npt.ArrayLike,
+    n_patients: int,
+    *,
+    early_week: int = 3,
+    outcome_week: int = 12,
+    early_thresholds_pct: Sequence[float] = (15.0, 30.0),
+    responder_pct: float = 30.0,
+) -> list[EarlyResponseRow]:
+    """Does an early improvement foretell a later response, in this clinic's own data?
+
+    From one mean NRS per patient and plan week (weeks with enough entries: the
+    caller's rule), for each early threshold a 2 x 2 table: patients whose week
+    ``early_week`` mean had fallen by at least that share of the baseline (week 0)
+    against those whose had not, crossed with whether the week ``outcome_week`` mean
+    is a responder (>= ``responder_pct`` % below baseline). Only patients with a
+    baseline above 0 and both weeks count. Each row gives the response rate in both
+    groups with its Wilson interval. Early improvement as a predictor of later
+    response in chronic pain: Farrar et al., Pain 2001;94:149-158 (2 points / 30 %);
+    its use here is descriptive, as information for the therapist.
+    """
+    idx, weeks_f, means = _entries(patient_idx, week, mean, n_patients, from_plan_start=True)
+    weeks = weeks_f.astype(np.int64)
+
+    def at(w: int) -> FloatArray:
+        out = np.full(n_patients, np.nan)
+        out[idx[weeks == w]] = means[weeks == w]
+        return out
+
+    baseline, early, outcome = at(0), at(early_week), at(outcome_week)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        usable = (np.nan_to_num(baseline) > 0) & np.isfinite(early) & np.isfinite(outcome)
+        early_drop = 100.0 * (baseline - early) / baseline
+        responder = usable & (100.0 * (baseline - outcome) / baseline >= responder_pct - _EPS)
+    rows: list[EarlyResponseRow] = []
+    for threshold in early_thresholds_pct:  # loop over thresholds, not patients
+        improved = usable & (early_drop >= threshold - _EPS)
+        not_improved = usable & ~improved
+        rows.append(
+            {
+                "early_pct": float(threshold),
+                "early": rate_dict(rates(responder, improved)),
+                "not_early": rate_dict(rates(responder, not_improved)),
+                "early_respond": int(np.count_nonzero(improved & responder)),
+                "early_not_respond": int(np.count_nonzero(improved & ~responder)),
+                "not_early_respond": int(np.count_nonzero(not_improved & responder)),
+                "not_early_not_respond": int(np.count_nonzero(not_improved & ~responder)),
+            }
+        )
+    return rows
+
+
 # --- rates, trajectories, groups -----------------------------------------------------
 
 
 class Rate(NamedTuple):
-    """``hits`` of ``n`` (the valid patients) and the percentage (``nan`` if n = 0)."""
+    """``hits`` of ``n`` (the valid patients), the percentage and its Wilson 95 %
+    interval in percent (all ``nan`` if n = 0)."""
 
     hits: int
     n: int
     pct: float
+    low: float = float("nan")
+    high: float = float("nan")
 
 
 def rates(mask: npt.ArrayLike, valid: npt.ArrayLike) -> Rate:
@@ -615,7 +791,8 @@ def rates(mask: npt.ArrayLike, valid: npt.ArrayLike) -> Rate:
         raise ValueError("mask and valid must have the same shape")
     n = int(np.count_nonzero(v))
     count = int(np.count_nonzero(m & v))
-    return Rate(count, n, 100.0 * count / n if n else float("nan"))
+    interval = wilson_interval(count, n)
+    return Rate(count, n, 100.0 * count / n if n else float("nan"), 100.0 * interval.low, 100.0 * interval.high)
 
 
 class Trajectory(NamedTuple):
@@ -684,10 +861,24 @@ def weekly_trajectory_of_means(week: npt.ArrayLike, mean: npt.ArrayLike, *, max_
     return Trajectory(np.arange(n_weeks, dtype=np.intp), median, q1, q3, n)
 
 
+class IntervalDict(TypedDict):
+    low: float | None
+    high: float | None
+
+
 class RateDict(TypedDict):
     count: int
     n: int
     pct: float | None
+    ci95: IntervalDict
+    too_few: bool
+
+
+class MedianDict(TypedDict):
+    value: float | None
+    n: int
+    ci95: IntervalDict
+    too_few: bool
 
 
 class GroupRow(TypedDict):
@@ -697,21 +888,39 @@ class GroupRow(TypedDict):
     responders30: RateDict
     responders50: RateDict
     mcid: RateDict
-    median_change: float | None
-    median_pct_change: float | None
+    median_change: MedianDict
+    median_pct_change: MedianDict
 
 
-def _rate_dict(rate: Rate) -> RateDict:
+def _round(value: float, digits: int) -> float | None:
+    return round(float(value), digits) if np.isfinite(value) else None
+
+
+def interval_dict(interval: Interval, digits: int = 2) -> IntervalDict:
+    return {"low": _round(interval.low, digits), "high": _round(interval.high, digits)}
+
+
+def rate_dict(rate: Rate) -> RateDict:
+    """A rate, JSON-ready: percentages to one decimal, ``None`` for nan."""
     return {
         "count": rate.hits,
         "n": rate.n,
-        "pct": None if np.isnan(rate.pct) else round(rate.pct, 1),
+        "pct": _round(rate.pct, 1),
+        "ci95": interval_dict(Interval(rate.low, rate.high), 1),
+        "too_few": rate.n < MIN_N_TO_JUDGE,
     }
 
 
-def _median_or_none(values: FloatArray) -> float | None:
-    finite = values[np.isfinite(values)]
-    return float(np.median(finite)) if finite.size else None
+def median_dict(values: npt.ArrayLike, digits: int = 2) -> MedianDict:
+    """Median of the finite ``values`` with its bootstrap interval, JSON-ready."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    return {
+        "value": _round(float(np.median(x)), digits) if x.size else None,
+        "n": int(x.size),
+        "ci95": interval_dict(median_ci(x), digits),
+        "too_few": x.size < MIN_N_TO_JUDGE,
+    }
 
 
 def group_summary(groups: npt.ArrayLike, outcomes: PainOutcomes, labels: Sequence[str]) -> list[GroupRow]:
@@ -721,7 +930,7 @@ def group_summary(groups: npt.ArrayLike, outcomes: PainOutcomes, labels: Sequenc
     2-D boolean membership matrix ``(n_patients, len(labels))`` for groupings where a
     patient can be in several groups (plan components). Rates count valid patients
     only (see :class:`PainOutcomes`); medians are over valid patients. Percentages are
-    rounded to one decimal.
+    rounded to one decimal; every rate and median carries its 95 % interval.
     """
     g = np.asarray(groups)
     n_patients = outcomes.valid.shape[0]
@@ -745,11 +954,11 @@ def group_summary(groups: npt.ArrayLike, outcomes: PainOutcomes, labels: Sequenc
                 "label": label,
                 "n": int(np.count_nonzero(member)),
                 "n_valid": int(np.count_nonzero(valid)),
-                "responders30": _rate_dict(rates(outcomes.responder30, valid)),
-                "responders50": _rate_dict(rates(outcomes.responder50, valid)),
-                "mcid": _rate_dict(rates(outcomes.mcid, valid)),
-                "median_change": _median_or_none(outcomes.change[valid]),
-                "median_pct_change": _median_or_none(outcomes.pct_change[valid]),
+                "responders30": rate_dict(rates(outcomes.responder30, valid)),
+                "responders50": rate_dict(rates(outcomes.responder50, valid)),
+                "mcid": rate_dict(rates(outcomes.mcid, valid)),
+                "median_change": median_dict(outcomes.change[valid]),
+                "median_pct_change": median_dict(outcomes.pct_change[valid], 1),
             }
         )
     return rows

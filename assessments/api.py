@@ -18,7 +18,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments import fhir
 from assessments.instruments import INSTRUMENTS
 from assessments.models import Assessment, Source
 from assessments.selectors import assessment_series
@@ -59,7 +58,7 @@ class AssessmentOutputSerializer(serializers.Serializer[Assessment]):
     instrument = serializers.CharField()
     answers = serializers.JSONField()
     total = serializers.FloatField(allow_null=True)
-    band = serializers.CharField()
+    band = serializers.SerializerMethodField(help_text="null when the entry is not scored (total null).")
     flags = serializers.ListField(child=serializers.CharField())
     detail = serializers.JSONField()
     recorded_at = serializers.DateTimeField()
@@ -69,6 +68,9 @@ class AssessmentOutputSerializer(serializers.Serializer[Assessment]):
     source = serializers.CharField()  # type: ignore[assignment]  # a declared field, popped by the metaclass; stubs see Field.source
     completes = serializers.IntegerField(source="supersedes_id", allow_null=True)
     supersedes = serializers.UUIDField(source="supersedes_uuid", allow_null=True)
+
+    def get_band(self, obj: Assessment) -> str | None:
+        return obj.band or None
 
 
 class AssessmentInputSerializer(serializers.Serializer[Any]):
@@ -230,6 +232,11 @@ class SyncApi(APIView):
         responses=inline_serializer("SyncResponse", {"results": serializers.ListField(child=serializers.DictField())}),
     )
     def post(self, request: Request) -> Response:
+        if isinstance(request.data, dict):
+            # Entries are checked one by one (EntrySerializer); anything else in the body here.
+            bad_text = text_errors({key: value for key, value in request.data.items() if key != "entries"})
+            if bad_text:
+                raise serializers.ValidationError(bad_text)
         entries = request.data.get("entries") if isinstance(request.data, dict) else None
         if not isinstance(entries, list):
             raise serializers.ValidationError({"entries": ["A list of assessment entries is required."]})
@@ -294,16 +301,6 @@ def _first_reason(errors: Any, path: str = "") -> str:
     if isinstance(errors, list | tuple) and errors:
         return _first_reason(errors[0], path)
     return f"{path}: {errors}" if path else str(errors)
-
-
-class FhirBundleApi(APIView):
-    @extend_schema(responses={200: inline_serializer("FhirBundle", {"resourceType": serializers.CharField()})})
-    def get(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, audit="export.fhir", object_type="fhir_bundle")
-        bundle = fhir.patient_bundle(
-            patient, list(assessment_series(patient)), base_url=request.build_absolute_uri("/")
-        )
-        return Response(bundle, content_type="application/fhir+json")
 
 
 CSV_COLUMNS = ("patient_id", "instrument", "recorded_at", "total", "band", "flags", "is_late", "source", "client_uuid")

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.http import HttpResponse, QueryDict
+from django.utils import translation
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -23,11 +25,14 @@ from rest_framework.views import APIView
 
 from assessments.cohort import (
     CASE_SERIES_COLUMNS,
+    CASE_SERIES_LABELS,
+    GROUP_CSV_COLUMNS,
     PATIENT_CSV_COLUMNS,
     CohortFilters,
     CohortOutcomes,
     case_series_rows,
     cohort_outcomes,
+    group_rows,
     patient_rows,
 )
 from patients.access import Actor, staff_roles
@@ -35,7 +40,7 @@ from patients.models import Diagnosis
 from therapies.models import MODALITY_CHOICES
 
 FILTER_NAMES = ("diagnosis", "modality", "since", "until")
-_IGNORED = frozenset({"format"})  # DRF's renderer override
+_IGNORED = frozenset({"format", "lang"})  # DRF's renderer override; the case series' language
 
 
 class CohortFilterSerializer(serializers.Serializer[dict[str, Any]]):
@@ -98,12 +103,27 @@ _FILTER_PARAMETERS = [
     OpenApiParameter("until", str, description="Plan start (day 0) on or before, YYYY-MM-DD."),
 ]
 
+_CI95 = inline_serializer(
+    "Interval95",
+    {"low": serializers.FloatField(allow_null=True), "high": serializers.FloatField(allow_null=True)},
+)
 _RATE = inline_serializer(
     "CohortRate",
     {
         "count": serializers.IntegerField(),
         "n": serializers.IntegerField(),
         "pct": serializers.FloatField(allow_null=True),
+        "ci95": _CI95,
+        "too_few": serializers.BooleanField(help_text="Fewer than 10 patients: too few to judge."),
+    },
+)
+_MEDIAN = inline_serializer(
+    "CohortMedian",
+    {
+        "value": serializers.FloatField(allow_null=True),
+        "n": serializers.IntegerField(),
+        "ci95": _CI95,
+        "too_few": serializers.BooleanField(help_text="Fewer than 10 patients: too few to judge."),
     },
 )
 
@@ -112,7 +132,11 @@ class CohortOutcomesApi(APIView):
     """The cohort summary: responders (>= 30 %, >= 50 % NRS reduction), MCID attainment
     per instrument, median change, thermal-symmetry recovery, adherence, time to response
     (Kaplan-Meier points), weekly median (IQR) trajectories, and the same by diagnosis,
-    plan modality, primary therapist and plan-start quarter."""
+    plan modality, primary therapist and plan-start quarter.
+
+    Every rate and median carries its 95 % interval as ``ci95`` (Wilson for rates,
+    fixed-seed bootstrap for medians, Greenwood log-log for the Kaplan-Meier curve) and
+    ``too_few`` when it rests on fewer than 10 patients."""
 
     @extend_schema(
         parameters=_FILTER_PARAMETERS,
@@ -122,18 +146,23 @@ class CohortOutcomesApi(APIView):
                 "filters": serializers.DictField(),
                 "definitions": serializers.DictField(),
                 "n_patients": serializers.IntegerField(),
+                "n_synthetic": serializers.IntegerField(help_text="Synthetic (made-up demo) patients among them."),
                 "n_valid": serializers.IntegerField(),
                 "responders": serializers.DictField(child=_RATE),
                 "mcid": serializers.DictField(child=serializers.DictField()),
-                "baseline_median": serializers.FloatField(allow_null=True),
-                "current_median": serializers.FloatField(allow_null=True),
-                "median_change": serializers.FloatField(allow_null=True),
-                "median_pct_change": serializers.FloatField(allow_null=True),
+                "baseline_median": _MEDIAN,
+                "current_median": _MEDIAN,
+                "median_change": _MEDIAN,
+                "median_pct_change": _MEDIAN,
                 "thermal": serializers.DictField(),
                 "adherence": serializers.DictField(),
                 "time_to_response": serializers.DictField(),
                 "trajectory": serializers.DictField(),
                 "groups": serializers.DictField(child=serializers.ListField(child=serializers.DictField())),
+                "early_response": serializers.DictField(
+                    help_text="2 x 2 tables: NRS improvement at plan week 3 (>= 15 %, >= 30 %) against "
+                    "being a responder at week 12, with each group's response rate and its 95 % interval."
+                ),
             },
         ),
     )
@@ -155,7 +184,8 @@ def _csv_export(
     case_series: bool = False,
 ) -> HttpResponse:
     """The cohort the caller may see, under the request's filters, as a CSV download
-    (audited as ``audit_as``, never cached)."""
+    (audited as ``audit_as``, never cached). UTF-8 with a byte-order mark, so that
+    spreadsheet programs read Chinese text and symbols such as "≥" correctly."""
     outcomes = cohort_outcomes(
         actor=Actor.from_request(request),
         filters=_filters(request),
@@ -165,6 +195,7 @@ def _csv_export(
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
+    response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(header)
     writer.writerows(rows(outcomes))
@@ -183,18 +214,53 @@ class CohortOutcomesCsvApi(APIView):
         )
 
 
-class CohortCaseSeriesCsvApi(APIView):
-    """The case series as clinicians publish it: date (plan start), sex, age, trigger,
-    course (months from pain onset to plan start), diagnosis basis (diagnoses, DN4,
-    thermal ΔT), sessions delivered, pain outcome (baseline → current, % change)."""
+class CohortGroupsCsvApi(APIView):
+    """Outcomes by diagnosis, plan modality, primary therapist and plan-start quarter, side
+    by side: responders (>= 30 %, >= 50 %) and NRS MCID with Wilson 95 % intervals, median
+    change with bootstrap 95 % intervals, and "too few to judge" (< 10 patients). A
+    comparison of groups, not evidence that a diagnosis or modality caused a difference."""
 
     @extend_schema(parameters=_FILTER_PARAMETERS, responses={(200, "text/csv"): str})
     def get(self, request: Request) -> HttpResponse:
-        return _csv_export(
-            request,
-            "cohort-case-series.csv",
-            CASE_SERIES_COLUMNS,
-            lambda outcomes: ([row[c] for c in CASE_SERIES_COLUMNS] for row in case_series_rows(outcomes)),
-            audit_as="cohort_case_series.csv",
-            case_series=True,
-        )
+        return _csv_export(request, "cohort-groups.csv", GROUP_CSV_COLUMNS, group_rows, audit_as="cohort_groups.csv")
+
+
+class CohortCaseSeriesCsvApi(APIView):
+    """The case series as clinicians publish it: date (plan start), sex, age, trigger,
+    course (months from pain onset to plan start), diagnosis basis (diagnoses, DN4,
+    thermal ΔT), sessions delivered, pain outcome (baseline → current, % change).
+
+    Without ``lang`` the header row holds the column codes (for programs); with
+    ``lang=en`` or ``lang=zh-hans`` headings and values are written in that language,
+    ready for a publication's table."""
+
+    @extend_schema(
+        parameters=[
+            *_FILTER_PARAMETERS,
+            OpenApiParameter("lang", str, enum=["en", "zh-hans"], description="Headings and values in this language."),
+        ],
+        responses={(200, "text/csv"): str, 400: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        lang = request.query_params.get("lang")
+        if lang is not None and lang not in _CASE_SERIES_LANGUAGES:
+            raise serializers.ValidationError({"lang": [f"Use one of: {', '.join(_CASE_SERIES_LANGUAGES)}."]})
+
+        def export() -> HttpResponse:
+            header = [str(CASE_SERIES_LABELS[c]) for c in CASE_SERIES_COLUMNS] if lang else CASE_SERIES_COLUMNS
+            return _csv_export(
+                request,
+                f"cohort-case-series-{lang}.csv" if lang else "cohort-case-series.csv",
+                header,
+                lambda outcomes: ([row[c] for c in CASE_SERIES_COLUMNS] for row in case_series_rows(outcomes)),
+                audit_as="cohort_case_series.csv",
+                case_series=True,
+            )
+
+        if lang is None:
+            return export()
+        with translation.override(lang):
+            return export()
+
+
+_CASE_SERIES_LANGUAGES = ("en", "zh-hans")

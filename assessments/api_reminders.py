@@ -24,6 +24,7 @@ from assessments.due import open_or_today
 from assessments.instruments import INSTRUMENTS
 from assessments.models import (
     Alert,
+    AlertAction,
     Channel,
     DueItem,
     Notification,
@@ -42,7 +43,7 @@ from assessments.reminders import (
     push_subscription_delete,
     push_subscription_save,
 )
-from assessments.services import alert_acknowledge
+from assessments.services import ACK_TEXT_MAX, alert_acknowledge
 from config.api import created_response
 from config.errors import InvalidInput
 from patients.access import Action, Actor, own_patient_id
@@ -406,6 +407,10 @@ class AlertSerializer(serializers.Serializer[Alert]):
     escalated_at = serializers.DateTimeField(allow_null=True)
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     acknowledged_by = serializers.IntegerField(source="acknowledged_by_id", allow_null=True)
+    acknowledgement_action = serializers.ChoiceField(
+        choices=["", *AlertAction.values], help_text="What was done; empty while open (or for an older record)."
+    )
+    acknowledgement_reason = serializers.CharField(allow_blank=True, help_text="Why no action was needed.")
     acknowledgement_note = serializers.CharField(allow_blank=True)
 
 
@@ -429,10 +434,27 @@ class PatientAlertListApi(APIView):
 
 
 class AlertAcknowledgeApi(APIView):
-    """A therapist on the patient's care team closes an alert (the first ack is kept)."""
+    """A therapist on the patient's care team closes an alert (the first ack is kept).
+
+    A safety alert (``is_safety``) needs ``action``; ``no_action_needed`` needs ``reason``.
+    """
 
     class InputSerializer(serializers.Serializer[Any]):
-        note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+        action = serializers.ChoiceField(
+            choices=AlertAction.choices,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="What was done. Required for safety alerts (suicidal_ideation, severe_adverse_event).",
+        )
+        reason = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=ACK_TEXT_MAX,
+            default="",
+            help_text="Required with action no_action_needed.",
+        )
+        note = serializers.CharField(required=False, allow_blank=True, max_length=ACK_TEXT_MAX, default="")
 
     @extend_schema(request=InputSerializer, responses=AlertSerializer)
     def post(self, request: Request, alert_id: int) -> Response:
@@ -445,7 +467,12 @@ class AlertAcknowledgeApi(APIView):
             raise NotFound("No such alert.") from exc
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         alert = alert_acknowledge(
-            actor=Actor.from_request(request), alert_id=alert_id, note=serializer.validated_data["note"]
+            actor=Actor.from_request(request),
+            alert_id=alert_id,
+            action=data["action"],
+            reason=data["reason"],
+            note=data["note"],
         )
         return Response(AlertSerializer(alert).data)

@@ -55,6 +55,7 @@ from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery, TextFiel
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from assessments import analytics
 from assessments.models import Assessment, NrsSeries
@@ -206,6 +207,8 @@ class CohortArrays:
     patient_ids: IntArray
     clinic_ids: IntArray
     sex: list[str]
+    synthetic: BoolArray
+    pain_trigger: list[str]
     birth_year: list[int | None]
     diagnoses: list[list[str]]
     pain_onset: list[dt.date | None]
@@ -294,6 +297,8 @@ def cohort_arrays(
             "diagnoses_json",
             "pain_onset",
             "time_zone",
+            "is_synthetic",
+            "pain_trigger",
         )
         .order_by("id")
     )
@@ -418,6 +423,8 @@ def cohort_arrays(
         patient_ids=patient_ids,
         clinic_ids=np.array([row[1] for row in kept], dtype=np.int64),
         sex=[row[2] for row in kept],
+        synthetic=np.array([row[7] for row in kept], dtype=np.bool_),
+        pain_trigger=[row[8] for row in kept],
         birth_year=[row[3] for row in kept],
         diagnoses=diagnoses,
         pain_onset=[row[5] for row in kept],
@@ -889,14 +896,8 @@ def _num(value: float | np.floating[Any] | None, digits: int = 2) -> float | Non
     return round(float(value), digits)
 
 
-def _rate(mask: BoolArray, valid: BoolArray) -> dict[str, Any]:
-    rate = analytics.rates(mask, valid)
-    return {"count": rate.hits, "n": rate.n, "pct": _num(rate.pct, 1)}
-
-
-def _median(values: FloatArray) -> float | None:
-    finite = values[np.isfinite(values)]
-    return _num(np.median(finite)) if finite.size else None
+def _rate(mask: BoolArray, valid: BoolArray) -> analytics.RateDict:
+    return analytics.rate_dict(analytics.rates(mask, valid))
 
 
 def _thermal_followed_up(thermal: analytics.ThermalRecovery) -> BoolArray:
@@ -920,9 +921,29 @@ def _censoring_marks(ttr: analytics.TimeToResponse, km: analytics.KaplanMeier) -
     ]
 
 
-def _km_median(km: analytics.KaplanMeier) -> float | None:
-    reached = np.flatnonzero(km.survival <= 0.5)
-    return _num(km.times[reached[0]]) if reached.size else None
+def _km_median(km: analytics.KaplanMeier, n: int) -> dict[str, Any]:
+    median, interval = analytics.km_median(km)
+    return {
+        "value": _num(median),
+        "n": n,
+        "ci95": analytics.interval_dict(interval),
+        "too_few": n < analytics.MIN_N_TO_JUDGE,
+    }
+
+
+def _trajectory_ci(outcomes: CohortOutcomes) -> dict[str, list[float | None]]:
+    """Bootstrap interval of each week's median (the weekly means of that week)."""
+    weekly = outcomes.arrays.nrs_weekly
+    order = np.argsort(weekly.week, kind="stable")
+    week_sorted, mean_sorted = weekly.week[order], weekly.mean[order]
+    low: list[float | None] = []
+    high: list[float | None] = []
+    for week in outcomes.trajectory.weeks.tolist():  # loop over weeks, not patients
+        start, stop = np.searchsorted(week_sorted, (week, week + 1))
+        interval = analytics.median_ci(mean_sorted[start:stop])
+        low.append(_num(interval.low))
+        high.append(_num(interval.high))
+    return {"low": low, "high": high}
 
 
 def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
@@ -938,9 +959,7 @@ def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
                 {
                     "key": keys[k],
                     **row,
-                    "median_change": _num(row["median_change"]),
-                    "median_pct_change": _num(row["median_pct_change"], 1),
-                    "median_adherence": _median(a.adherence[member]),
+                    "median_adherence": analytics.median_dict(a.adherence[member], 1),
                 }
             )
         return out
@@ -995,6 +1014,25 @@ def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+EARLY_WEEK = 3
+OUTCOME_WEEK = 12
+
+
+def _early_response(outcomes: CohortOutcomes) -> dict[str, Any]:
+    weekly = outcomes.arrays.nrs_weekly
+    enough = weekly.n >= MIN_ENTRIES
+    rows = analytics.early_response(
+        weekly.idx[enough],
+        weekly.week[enough],
+        weekly.mean[enough],
+        outcomes.arrays.n,
+        early_week=EARLY_WEEK,
+        outcome_week=OUTCOME_WEEK,
+        responder_pct=RESPONSE_PCT,
+    )
+    return {"early_week": EARLY_WEEK, "outcome_week": OUTCOME_WEEK, "responder_pct": RESPONSE_PCT, "rows": rows}
+
+
 def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
     a = outcomes.arrays
     pain = outcomes.pain
@@ -1024,16 +1062,17 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
             "thermal_threshold_c": THERMAL_THRESHOLD_C,
         },
         "n_patients": a.n,
+        "n_synthetic": int(np.count_nonzero(a.synthetic)),
         "n_valid": int(np.count_nonzero(valid)),
         "responders": {
             "30": _rate(pain.responder30, valid),
             "50": _rate(pain.responder50, valid),
         },
         "mcid": mcid,
-        "baseline_median": _median(pain.baseline[valid]),
-        "current_median": _median(pain.current[valid]),
-        "median_change": _median(pain.change[valid]),
-        "median_pct_change": _num(_median(pain.pct_change[valid]), 1),
+        "baseline_median": analytics.median_dict(pain.baseline[valid]),
+        "current_median": analytics.median_dict(pain.current[valid]),
+        "median_change": analytics.median_dict(pain.change[valid]),
+        "median_pct_change": analytics.median_dict(pain.pct_change[valid], 1),
         "thermal": {
             "n_measured": int(np.count_nonzero(thermal.n > 0)),
             "asymmetric_at_baseline": int(np.count_nonzero(thermal.baseline_asymmetric)),
@@ -1042,22 +1081,21 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
         },
         "adherence": {
             "n": int(adherence.size),
-            "median_pct": _median(adherence),
-            "at_least_80_pct": int(np.count_nonzero(adherence >= 80.0)),
+            "median_pct": analytics.median_dict(adherence, 1),
+            "at_least_80_pct": _rate(adherence >= 80.0, np.ones(adherence.size, dtype=np.bool_)),
         },
         "time_to_response": {
             "unit": "weeks",
             "n": int(np.count_nonzero(eligible)),
             "events": int(np.count_nonzero(ttr.event)),
             "censored": int(np.count_nonzero(eligible & ~ttr.event)),
-            "median_weeks": _km_median(km),
+            "median_weeks": _km_median(km, int(np.count_nonzero(eligible))),
             "censored_at": _censoring_marks(ttr, km),
             "points": [
                 {
                     "weeks": _num(t),
                     "survival": _num(s, 4),
-                    "ci_low": _num(lo, 4),
-                    "ci_high": _num(hi, 4),
+                    "ci95": {"low": _num(lo, 4), "high": _num(hi, 4)},
                 }
                 for t, s, lo, hi in zip(km.times, km.survival, km.ci_low, km.ci_high, strict=True)
             ],
@@ -1068,9 +1106,11 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
             "median": [_num(v) for v in traj.median],
             "q1": [_num(v) for v in traj.q1],
             "q3": [_num(v) for v in traj.q3],
+            "ci95": _trajectory_ci(outcomes),
             "n": traj.n.tolist(),
         },
         "groups": _groups(outcomes),
+        "early_response": _early_response(outcomes),
     }
 
 
@@ -1102,6 +1142,62 @@ def _age(birth_year: int | None, on: dt.date | None) -> int | None:
     return (on or timezone.localdate()).year - birth_year
 
 
+GROUP_CSV_COLUMNS = (
+    "grouping",
+    "group",
+    "label",
+    "patients",
+    "with_data",
+    *(
+        f"{measure}_{part}"
+        for measure in ("responders30", "responders50", "mcid_nrs")
+        for part in ("count", "n", "pct", "ci95_low", "ci95_high", "too_few")
+    ),
+    *(
+        f"{measure}_{part}"
+        for measure in ("median_change", "median_pct_change", "median_adherence")
+        for part in ("value", "n", "ci95_low", "ci95_high", "too_few")
+    ),
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def group_rows(outcomes: CohortOutcomes) -> Iterable[list[str]]:
+    """The summary's groupings (diagnosis, plan modality, primary therapist, plan-start
+    quarter) side by side, one row per group, each rate and median with its 95 %
+    interval and the "too few to judge" mark: see GROUP_CSV_COLUMNS."""
+    for grouping, rows in outcomes.summary["groups"].items():
+        for row in rows:
+            cells: list[Any] = [grouping, row["key"], row["label"], row["n"], row["n_valid"]]
+            for key in ("responders30", "responders50", "mcid"):
+                rate = row[key]
+                cells += [
+                    rate["count"],
+                    rate["n"],
+                    rate["pct"],
+                    rate["ci95"]["low"],
+                    rate["ci95"]["high"],
+                    rate["too_few"],
+                ]
+            for key in ("median_change", "median_pct_change", "median_adherence"):
+                median = row[key]
+                cells += [
+                    median["value"],
+                    median["n"],
+                    median["ci95"]["low"],
+                    median["ci95"]["high"],
+                    median["too_few"],
+                ]
+            yield [_cell(value) for value in cells]
+
+
 PATIENT_CSV_COLUMNS = (
     "patient_code",
     "diagnoses",
@@ -1119,6 +1215,7 @@ PATIENT_CSV_COLUMNS = (
     "mcid_odi",
     "thermal_recovered",
     "adherence_pct",
+    "synthetic",
 )
 
 
@@ -1147,6 +1244,7 @@ def patient_rows(outcomes: CohortOutcomes) -> Iterable[list[str]]:
             row.append(_flag(bool(change.mcid_reached[i]), bool(change.valid[i])))
         row.append(_flag(bool(thermal.recovered[i]), bool(thermal_known[i])))
         row.append(_fmt(a.adherence[i]))
+        row.append("1" if a.synthetic[i] else "0")
         yield row
 
 
@@ -1163,11 +1261,24 @@ CASE_SERIES_COLUMNS = (
 )
 
 
+#: Column headings of the case series as published (the seed's Table 1), translatable.
+CASE_SERIES_LABELS = {
+    "patient_code": gettext_lazy("Patient"),
+    "date": gettext_lazy("Date"),
+    "sex": gettext_lazy("Sex"),
+    "age": gettext_lazy("Age (years)"),
+    "trigger": gettext_lazy("Trigger"),
+    "course_months": gettext_lazy("Course (months)"),
+    "diagnosis_basis": gettext_lazy("Diagnosis basis"),
+    "sessions": gettext_lazy("Sessions"),
+    "pain_outcome": gettext_lazy("Pain outcome (NRS)"),
+}
+
+
 def case_series_rows(outcomes: CohortOutcomes) -> list[dict[str, str]]:
     """One row per patient in the layout of a published case series (date, sex, age,
     trigger, course, diagnosis basis, treatment count, outcome), ordered by plan start.
-    Course is months from pain onset to plan start. No trigger is recorded in this
-    system, so that column shows "—"."""
+    Course is months from pain onset to plan start; "—" where nothing is recorded."""
     a, pain, thermal = outcomes.arrays, outcomes.pain, outcomes.thermal
     sex_labels = dict(Sex.choices)
     rows: list[tuple[dt.date, int, dict[str, str]]] = []
@@ -1208,7 +1319,7 @@ def case_series_rows(outcomes: CohortOutcomes) -> list[dict[str, str]]:
                     "date": start.isoformat() if start else "—",
                     "sex": str(sex_labels.get(a.sex[i], a.sex[i])),
                     "age": str(age) if age is not None else "—",
-                    "trigger": "—",
+                    "trigger": a.pain_trigger[i] or "—",
                     "course_months": course,
                     "diagnosis_basis": "; ".join(basis),
                     "sessions": str(int(a.sessions[i])),

@@ -113,6 +113,15 @@ class Severity(models.TextChoices):
 SAFETY_KINDS = frozenset({AlertKind.SUICIDAL_IDEATION, AlertKind.SEVERE_ADVERSE_EVENT})
 
 
+class AlertAction(models.TextChoices):
+    """What the acknowledging therapist did about an alert (required for safety kinds)."""
+
+    CONTACTED_PATIENT = "contacted_patient", _("Contacted the patient")
+    EMERGENCY_REFERRAL = "emergency_referral", _("Emergency referral")
+    SAFETY_PLAN_REVIEWED = "safety_plan_reviewed", _("Safety plan reviewed")
+    NO_ACTION_NEEDED = "no_action_needed", _("No action needed")
+
+
 class Alert(models.Model):
     """Stays open until a therapist acknowledges it; safety kinds escalate when ignored."""
 
@@ -131,6 +140,8 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    acknowledgement_action = models.CharField(max_length=32, choices=AlertAction.choices, blank=True)
+    acknowledgement_reason = models.TextField(blank=True, help_text="Why no action was needed.")
     acknowledgement_note = models.TextField(blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
@@ -139,6 +150,17 @@ class Alert(models.Model):
         ordering = ("-created_at", "-id")
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["patient", "acknowledged_at"], name="alert_open_idx"),
+        ]
+        constraints: ClassVar[list[Any]] = [
+            models.CheckConstraint(
+                condition=models.Q(acknowledgement_action__in=["", *AlertAction.values]),
+                name="alert_ack_action_known",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(acknowledgement_action=AlertAction.NO_ACTION_NEEDED)
+                | ~models.Q(acknowledgement_reason=""),
+                name="alert_no_action_needs_reason",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,7 +32,7 @@ from assessments.instruments import (
     AnswerError,
     get_instrument,
 )
-from assessments.models import Alert, AlertKind, Assessment, Severity, Source
+from assessments.models import Alert, AlertAction, AlertKind, Assessment, Severity, Source
 from assessments.nrs_weeks import nrs_week_add
 from assessments.schedules import is_late, is_too_far_in_future
 from config.errors import ConflictError, InvalidInput
@@ -258,10 +259,17 @@ def _check(
         raise InvalidInput({"recorded_at": "recorded_at is more than 5 minutes in the future."})
     if recorded_at < now - MAX_PAST:
         raise InvalidInput({"recorded_at": "recorded_at is more than 10 years in the past."})
-    if patient.birth_year and recorded_at.astimezone(dt.UTC).year < patient.birth_year:
+    if patient.birth_year and _local_year(recorded_at, patient) < patient.birth_year:
         raise InvalidInput({"recorded_at": f"recorded_at is before the patient's birth year ({patient.birth_year})."})
     if not isinstance(answers, dict):
         raise InvalidInput({"answers": {"__all__": "answers must be a JSON object."}})
+
+
+def _local_year(moment: dt.datetime, patient: Patient) -> int:
+    try:
+        return moment.astimezone(ZoneInfo(patient.time_zone)).year
+    except (ZoneInfoNotFoundError, ValueError, OverflowError):
+        return moment.astimezone(dt.UTC).year
 
 
 def _earlier_entry(
@@ -328,6 +336,10 @@ def _store(
 ) -> Assessment:
     """Score, insert, raise alerts, audit, count the NRS week and complete the due item:
     one transaction."""
+    if instrument in SUPERSEDABLE:
+        # Entries of one episode may arrive at once (two devices, a retried sync): taking the
+        # patient's row first makes the second wait and then see the first, so they link.
+        Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
     supersedes = _earlier_entry(patient, instrument, client_uuid, supersedes_uuid)
     if instrument == "dn4" and source == Source.CLINICIAN:
         answers, supersedes = _dn4_exam_completion(patient, answers, recorded_at)
@@ -437,16 +449,70 @@ def alert_raise(
     return alert, created
 
 
+# Longest acknowledgement reason or note kept (the API refuses longer ones by name).
+ACK_TEXT_MAX = 2000
+
+
+def _ack_text(value: str, field: str, errors: dict[str, Any]) -> str:
+    if not isinstance(value, str):
+        errors[field] = "Text is required."
+        return ""
+    value = value.strip()
+    if len(value) > ACK_TEXT_MAX:
+        errors[field] = f"At most {ACK_TEXT_MAX} characters."
+    return value
+
+
 @transaction.atomic
-def alert_acknowledge(*, actor: Actor, alert_id: int, note: str = "") -> Alert:
-    """Close an alert; a second acknowledgement keeps the first one's who and when."""
+def alert_acknowledge(*, actor: Actor, alert_id: int, action: str = "", reason: str = "", note: str = "") -> Alert:
+    """Close an alert, recording what was done about it.
+
+    A safety alert (PHQ-9 item 9, severe adverse event) is closed only with an action:
+    the patient was contacted, referred as an emergency, their safety plan was reviewed,
+    or no action was needed, which needs a reason. Other alerts may name an action. The
+    action, reason and optional note go into the alert and the audit event. A second
+    acknowledgement keeps the first one's who, when and action.
+    """
     alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert_id)
+    errors: dict[str, Any] = {}
+    if action not in ("", *AlertAction.values):
+        errors["action"] = f"action must be one of: {', '.join(AlertAction.values)}."
+    elif not action and alert.is_safety:
+        errors["action"] = (
+            "A safety alert needs the action taken: " + ", ".join(AlertAction.values) + " (with a reason)."
+        )
+    reason = _ack_text(reason, "reason", errors)
+    note = _ack_text(note, "note", errors)
+    if action == AlertAction.NO_ACTION_NEEDED and not reason and "reason" not in errors:
+        errors["reason"] = "Give the reason why no action is needed."
+    if errors:
+        raise InvalidInput(errors)
     if alert.acknowledged_at is None:
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = actor.user
+        alert.acknowledgement_action = action
+        alert.acknowledgement_reason = reason
         alert.acknowledgement_note = note
-        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"])
+        alert.save(
+            update_fields=[
+                "acknowledged_at",
+                "acknowledged_by",
+                "acknowledgement_action",
+                "acknowledgement_reason",
+                "acknowledgement_note",
+            ]
+        )
         audit_event_record(
-            actor=actor, action="alert.acknowledge", object_type="alert", object_id=alert.pk, patient=alert.patient
+            actor=actor,
+            action="alert.acknowledge",
+            object_type="alert",
+            object_id=alert.pk,
+            patient=alert.patient,
+            detail={
+                "kind": alert.kind,
+                "action": action,
+                "reason": reason,
+                "note": note,
+            },
         )
     return alert

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from assessments import api
+from assessments import api, api_fhir
 
 urlpatterns = [
     path("instruments/", api.InstrumentListApi.as_view(), name="instrument-list"),
@@ -13,7 +13,8 @@ urlpatterns = [
         name="assessment-detail",
     ),
     path("patients/<int:patient_id>/assessments.csv", api.AssessmentCsvApi.as_view(), name="assessment-csv"),
-    path("patients/<int:patient_id>/fhir/", api.FhirBundleApi.as_view(), name="patient-fhir"),
+    path("patients/<int:patient_id>/fhir/", api_fhir.FhirBundleApi.as_view(), name="patient-fhir"),
+    path("fhir/Questionnaire/<str:code>", api_fhir.FhirQuestionnaireApi.as_view(), name="fhir-questionnaire"),
     path("sync/", api.SyncApi.as_view(), name="sync"),
 ]
 
@@ -28,5 +29,6 @@ from assessments import api_cohort  # noqa: E402
 urlpatterns += [
     path("cohort/outcomes/", api_cohort.CohortOutcomesApi.as_view(), name="cohort-outcomes"),
     path("cohort/outcomes.csv", api_cohort.CohortOutcomesCsvApi.as_view(), name="cohort-outcomes-csv"),
+    path("cohort/groups.csv", api_cohort.CohortGroupsCsvApi.as_view(), name="cohort-groups-csv"),
     path("cohort/case-series.csv", api_cohort.CohortCaseSeriesCsvApi.as_view(), name="cohort-case-series-csv"),
 ]

@@ -10,17 +10,21 @@ characters in query strings (DRF's own validators).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
+from rest_framework.utils import json as drf_json
 
 # Deeper than any body the API defines (a sync entry's thermal ROI sits at depth 5).
 MAX_JSON_DEPTH = 16
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+_BAD_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
 SURROGATE_MESSAGE = "must not contain a lone UTF-16 surrogate (U+D800 to U+DFFF); send valid Unicode text"
 KEY_SUFFIX = " (in an object key)"
@@ -61,21 +65,17 @@ Path = tuple[str | int, ...]
 
 
 def json_depth(value: Any) -> int:
-    """Nesting depth of decoded JSON (a scalar is 0), without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+    """Nesting depth of decoded JSON (a scalar is 0), level by level, without recursion."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
         depth += 1
-        deepest = max(deepest, depth)
-        stack.extend((child, depth) for child in children)
-    return deepest
+        deeper: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            deeper += [child for child in children if isinstance(child, dict | list)]
+        level = deeper
+    return depth
 
 
 def _mark_text(value: Any, path: Path, problems: list[tuple[Path, str]]) -> Any:
@@ -93,8 +93,8 @@ def _mark_text(value: Any, path: Path, problems: list[tuple[Path, str]]) -> Any:
         for key, item in value.items():
             problem = text_problem(key)
             if problem is not None:
-                problems.append((path, problem + KEY_SUFFIX))
                 key = InvalidText(key, problem)
+                problems.append(((*path, key), problem + KEY_SUFFIX))
             marked[key] = _mark_text(item, (*path, key), problems)
         return marked
     return value
@@ -140,7 +140,7 @@ def text_errors(value: Any) -> dict[str, Any]:
         elif isinstance(item, dict):
             for key, child in item.items():
                 if isinstance(key, InvalidText):
-                    problems.append((path, key.problem + KEY_SUFFIX))
+                    problems.append(((*path, key), key.problem + KEY_SUFFIX))
                 stack.append((child, (*path, key)))
     problems.sort(key=lambda problem: _path_text(problem[0]))
     return error_tree(problems)
@@ -155,12 +155,21 @@ class SafeJSONParser(JSONParser):
     and rejects only the items holding one (:func:`text_errors`)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = super().parse(stream, media_type, parser_context)
+            text = stream.read().decode(encoding) if stream is not None else ""
+            # DRF's loads refuses NaN and Infinity (STRICT_JSON, on by default).
+            data = drf_json.loads(text) if self.strict else json.loads(text)
         except RecursionError:
             raise ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.") from None
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
         if json_depth(data) > MAX_JSON_DEPTH:
             raise ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+        # Strict JSON has no raw control characters in strings, and UTF-8 cannot carry a
+        # surrogate: both can only come from a \u escape, so most bodies skip the walk.
+        if not _BAD_ESCAPE.search(text):
+            return data
         problems: list[tuple[Path, str]] = []
         data = _mark_text(data, (), problems)
         view = (parser_context or {}).get("view")

@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "config.middleware.RejectNulMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -275,6 +276,11 @@ SMS_BACKEND = env_str("SMS_BACKEND", "assessments.channels.LogSmsBackend")
 # --- Clinical policy ------------------------------------------------------------------
 SAFETY_ALERT_ESCALATE_MINUTES = env_int("SAFETY_ALERT_ESCALATE_MINUTES", 30)
 DEMO_SEED_ALLOWED = DEBUG
+
+# --- FHIR ----------------------------------------------------------------------------------
+# Stable public base of the app's canonical FHIR URLs (Questionnaire canonicals, Bundle fullUrls),
+# e.g. https://rehab.example.org/api/v1/fhir; empty: this server's /api/v1/fhir as requested.
+FHIR_CANONICAL_BASE = env_str("FHIR_CANONICAL_BASE", "")
 
 LOGGING = {
     "version": 1,

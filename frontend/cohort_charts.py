@@ -50,6 +50,10 @@ DEFAULT_LABELS: dict[str, str] = {
     "responder50": "≥50 % reduction",
     "responder30": "30–49 % reduction",
     "non_responder": "<30 % reduction",
+    "forest_title": "Responders ≥30 % by diagnosis and by plan modality",
+    "forest_axis": "Responders ≥30 % (%, 95 % CI)",
+    "all_patients": "All patients",
+    "too_few": "too few to judge",
 }
 
 
@@ -87,6 +91,7 @@ def responder_bars(groups: Sequence[Mapping[str, Any]], *, labels: Mapping[str, 
                 orientation="h",
                 y=names,
                 x=[r["pct"] if r["pct"] is not None else 0 for r in rates],
+                error_x=_error_bars(rates),
                 text=[f"{r['count']}/{r['n']}" for r in rates],
                 textposition="outside",
                 cliponaxis=False,
@@ -97,6 +102,85 @@ def responder_bars(groups: Sequence[Mapping[str, Any]], *, labels: Mapping[str, 
     fig.update_xaxes(title={"text": text["share"]}, range=[0, 115], ticksuffix=" %")
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_layout(legend={"traceorder": "reversed"})
+    return fig
+
+
+def _error_bars(rates: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Asymmetric error bars from each rate's ``ci95`` (percent)."""
+
+    def gap(rate: Mapping[str, Any], bound: str) -> float:
+        if rate["pct"] is None or rate["ci95"][bound] is None:
+            return 0.0
+        return float(abs(rate["ci95"][bound] - rate["pct"]))
+
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [gap(r, "high") for r in rates],
+        "arrayminus": [gap(r, "low") for r in rates],
+        "color": GREY,
+        "thickness": 1.5,
+        "width": 4,
+    }
+
+
+def forest(
+    sections: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
+    overall: Mapping[str, Any],
+    *,
+    key: str = "responders30",
+    labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Forest-style comparison: one row per group (sections such as diagnosis and plan
+    modality, each titled), the rate as a point with its Wilson 95 % interval, and the
+    whole cohort's rate as a dashed reference line. Groups resting on too few patients
+    are drawn grey and say so. ``sections``: (title, rows shaped like GroupRow)."""
+    text = _labels(labels)
+    names: list[str] = []
+    rates: list[Mapping[str, Any]] = []
+    for title, rows in sections:
+        for row in rows:
+            rate = row[key]
+            suffix = f" ({text['too_few']})" if rate["too_few"] else ""
+            names.append(f"{title}: {row['label']} · {rate['count']}/{rate['n']}{suffix}")
+            rates.append(rate)
+    fig = go.Figure(
+        layout={
+            **_LAYOUT,
+            "title": {"text": text["forest_title"], "x": 0, "xanchor": "left"},
+            "height": max(320, 140 + 28 * len(names)),
+            "margin": {**_LAYOUT["margin"], "l": 8},
+            "showlegend": False,
+        }
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[r["pct"] for r in rates],
+            y=names,
+            mode="markers",
+            marker={
+                "color": [GREY if r["too_few"] else TEAL for r in rates],
+                "size": [min(16, 6 + math.sqrt(r["n"])) for r in rates],
+                "symbol": "square",
+            },
+            error_x=_error_bars(rates),
+            customdata=[[r["ci95"]["low"], r["ci95"]["high"]] for r in rates],
+            hovertemplate="%{y}: %{x:.1f} % (%{customdata[0]}–%{customdata[1]})<extra></extra>",
+        )
+    )
+    if overall["pct"] is not None:
+        fig.add_vline(
+            x=overall["pct"],
+            line={"color": AMBER, "dash": "dash", "width": 1.5},
+            annotation={
+                "text": f"{text['all_patients']} {overall['pct']:.1f} %",
+                "font": {"color": AMBER},
+                "xanchor": "left",
+                "yanchor": "bottom",
+            },
+        )
+    fig.update_xaxes(title={"text": text["forest_axis"]}, range=[0, 100], ticksuffix=" %")
+    fig.update_yaxes(autorange="reversed", automargin=True)
     return fig
 
 
@@ -165,13 +249,13 @@ def km_curve(
 ) -> go.Figure:
     """Kaplan-Meier curve of "not yet responded" as a step line (``line.shape = 'hv'``)
     from (0, 1), with its confidence band and ticks where patients were censored.
-    ``points``: {"weeks", "survival", "ci_low", "ci_high"}; ``censored``: {"weeks",
+    ``points``: {"weeks", "survival", "ci95": {"low", "high"}}; ``censored``: {"weeks",
     "survival"} at each censoring time."""
     text = _labels(labels)
     x = [0.0, *(p["weeks"] for p in points)]
     y = [1.0, *(p["survival"] for p in points)]
-    low = [1.0, *(p["ci_low"] for p in points)]
-    high = [1.0, *(p["ci_high"] for p in points)]
+    low = [1.0, *(p["ci95"]["low"] for p in points)]
+    high = [1.0, *(p["ci95"]["high"] for p in points)]
     fig = go.Figure(
         layout={
             **_LAYOUT,

@@ -13,7 +13,7 @@ import datetime as dt
 import uuid
 import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms.fields import BaseTemporalField
@@ -376,6 +376,52 @@ def parameters_from(modality: Any, cleaned: Mapping[str, Any]) -> dict[str, Any]
     return params
 
 
+SIDE_NAMES = {"left": _("left"), "right": _("right")}
+
+
+def hemisphere_relation(hemisphere: Any, affected_side: str) -> str:
+    """How a stored rTMS hemisphere stands to one-sided pain ("" when the pain is not one-sided)."""
+    from therapies.limits import opposite_side
+
+    proposed = opposite_side(affected_side)
+    if proposed is None:
+        return ""
+    side = SIDE_NAMES[affected_side]
+    if hemisphere == proposed:
+        return str(_("opposite the %(side)s-sided pain") % {"side": side})
+    return str(_("not opposite the %(side)s-sided pain") % {"side": side})
+
+
+def hemisphere_help(affected_side: str) -> str:
+    """What the hemisphere field proposes, and why, for the patient's affected side."""
+    from therapies.limits import opposite_side
+
+    proposed = opposite_side(affected_side)
+    if proposed is not None:
+        return str(
+            _(
+                "Proposed: the %(proposed)s hemisphere, opposite the patient's %(side)s-sided pain (M1 "
+                "contralateral to the pain: Level A for neuropathic pain, Lefaucheur 2020). Another side needs "
+                "an override reason."
+            )
+            % {"proposed": SIDE_NAMES[proposed], "side": SIDE_NAMES[affected_side]}
+        )
+    if affected_side == "bilateral":
+        return str(
+            _(
+                "The patient's pain is bilateral: there is no opposite side. Choose the hemisphere; it is "
+                "recorded with the plan as your choice."
+            )
+        )
+    return str(
+        _(
+            "The patient's pain is recorded as not lateralised (e.g. axial low back pain): there is no opposite "
+            "side. Choose the hemisphere; it is recorded with the plan as your choice. For one-sided pain, "
+            "record the affected side on the patient first."
+        )
+    )
+
+
 class _ParameterForm(ClinicForm):
     override_reason = forms.CharField(
         label=_("Override reason"),
@@ -385,6 +431,26 @@ class _ParameterForm(ClinicForm):
         help_text=_("Only when a value is beyond a safety limit: why it is right for this patient."),
     )
     modality_obj: Any = None
+    affected_side: str = ""
+
+    def _propose_hemisphere(self, prescribed: Mapping[str, Any] | None) -> None:
+        """rTMS: the hemisphere opposite the patient's affected side, unless one is already prescribed."""
+        from therapies.limits import opposite_side
+
+        field = self.fields.get(PARAM_PREFIX + "hemisphere")
+        if field is None or self.modality_obj is None or self.modality_obj.code != "rtms":
+            return
+        field.help_text = hemisphere_help(self.affected_side)
+        self.fields["override_reason"].help_text = _(
+            "Only when a value is beyond a safety limit, or the hemisphere is not opposite the pain: why it is "
+            "right for this patient."
+        )
+        choices = list(getattr(field, "choices", []))
+        if isinstance(field, forms.ChoiceField) and ("", "—") not in choices:
+            # No silent first option: the side is always a choice made on purpose.
+            field.choices = [("", "—"), *choices]
+        if not (prescribed or {}).get("hemisphere"):
+            field.initial = opposite_side(self.affected_side)
 
     def parameter_bound_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith(PARAM_PREFIX)]
@@ -399,7 +465,11 @@ class _ParameterForm(ClinicForm):
         if self.modality_obj is None:
             return None
         cleaned = getattr(self, "cleaned_data", {})
-        return check_parameters(self.modality_obj.code, parameters_from(self.modality_obj, cleaned))
+        return check_parameters(
+            self.modality_obj.code,
+            parameters_from(self.modality_obj, cleaned),
+            context={"affected_side": self.affected_side},
+        )
 
     def warnings(self) -> dict[str, str]:
         check = self.limit_check()
@@ -409,13 +479,31 @@ class _ParameterForm(ClinicForm):
         for violation in check.violations:
             name = PARAM_PREFIX + violation.field
             key = name if name in self.fields else "override_reason"
-            notes[key] = " ".join(filter(None, [notes.get(key), violation.message]))
+            message = self._side_warning() if violation.code == "m1_contralateral" else violation.message
+            notes[key] = " ".join(filter(None, [notes.get(key), message]))
         if check.violations and not (getattr(self, "cleaned_data", {}).get("override_reason") or "").strip():
+            only_side = all(v.code == "m1_contralateral" for v in check.violations)
             notes.setdefault(
                 "override_reason",
-                str(_("Beyond a safety limit: saving needs an override reason.")),
+                str(
+                    _("Not the hemisphere opposite the pain: saving needs an override reason.")
+                    if only_side
+                    else _("Beyond a safety limit: saving needs an override reason.")
+                ),
             )
         return notes
+
+    def _side_warning(self) -> str:
+        from therapies.limits import opposite_side
+
+        proposed = opposite_side(self.affected_side) or ""
+        return str(
+            _(
+                "Not opposite the pain: with %(side)s-sided pain the M1 target with Level A evidence is the "
+                "%(proposed)s hemisphere (Lefaucheur 2020). Saving this side needs an override reason."
+            )
+            % {"side": SIDE_NAMES.get(self.affected_side, ""), "proposed": SIDE_NAMES.get(proposed, "")}
+        )
 
 
 class SessionForm(_ParameterForm):
@@ -423,12 +511,23 @@ class SessionForm(_ParameterForm):
 
     field_order = ("component", "modality", "delivered_at")
 
-    def __init__(self, *args: Any, tz: str = "UTC", components: Sequence[Any] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        tz: str = "UTC",
+        components: Sequence[Any] = (),
+        plan_end: dt.date | None = None,
+        affected_side: str = "",
+        **kwargs: Any,
+    ) -> None:
         from therapies.limits import MODALITIES
         from therapies.models import AdverseEvent, Tolerance
 
         super().__init__(*args, tz=tz, **kwargs)
+        self.affected_side = affected_side
         self.components = {str(c.pk): c for c in components}
+        # The last day of the plan the components belong to (None: no end).
+        self.plan_end = plan_end
         self.fields["component"] = forms.ChoiceField(
             label=_("Plan component"),
             required=False,
@@ -462,9 +561,15 @@ class SessionForm(_ParameterForm):
         if self.modality_obj is not None:
             prescribed = component.parameters if component is not None else {}
             self.fields.update(parameter_fields(self.modality_obj, prescribed))
+            self._propose_hemisphere(prescribed)
         if component is not None and component.override_reason:
             # Delivering an overridden prescription repeats the plan's override.
             self.fields["override_reason"].initial = component.override_reason
+        if component is not None and self.plan_ended():
+            self.fields["confirm_ended_plan"] = forms.BooleanField(
+                label=_("Record it anyway (for example a session delivered late)"),
+                required=False,
+            )
         self.order_fields(
             [
                 *self.field_order,
@@ -473,13 +578,44 @@ class SessionForm(_ParameterForm):
                 "adverse_event_note",
                 "tolerance",
                 "override_reason",
+                "confirm_ended_plan",
             ]
+        )
+
+    def plan_ended(self, on: dt.date | None = None) -> bool:
+        """The plan of the chosen component was over by ``on`` (default: the patient's today)."""
+        on = on or timezone.now().astimezone(zoneinfo.ZoneInfo(self.tz)).date()
+        return self.plan_end is not None and on > self.plan_end
+
+    def ended_plan_notice(self) -> str:
+        if self.component_obj is None or not self.plan_ended() or self.plan_end is None:
+            return ""
+        return str(
+            _(
+                "Version %(version)s of the plan ended on %(date)s. Check that this session belongs to it before "
+                "recording it."
+            )
+            % {"version": self.component_obj.plan.version, "date": self.plan_end.isoformat()}
         )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("component") and not data.get("modality"):
             self.add_error("modality", _("Choose a plan component or a modality."))
+        delivered = data.get("delivered_at") or timezone.now()
+        delivered_on = delivered.astimezone(zoneinfo.ZoneInfo(self.tz)).date()
+        # A session of an ended plan is recorded only after the therapist confirms it.
+        if (
+            "confirm_ended_plan" in self.fields
+            and self.plan_end is not None
+            and self.plan_ended(delivered_on)
+            and not data.get("confirm_ended_plan")
+        ):
+            self.add_error(
+                "confirm_ended_plan",
+                _("This plan ended on %(date)s: tick “Record it anyway” to record a session of it.")
+                % {"date": self.plan_end.isoformat()},
+            )
         return data
 
 
@@ -492,11 +628,13 @@ class PlanComponentForm(_ParameterForm):
         tz: str = "UTC",
         plan: Any = None,
         component: Any = None,
+        affected_side: str = "",
         **kwargs: Any,
     ) -> None:
         from therapies.limits import MODALITIES
 
         super().__init__(*args, tz=tz, **kwargs)
+        self.affected_side = affected_side
         self.plan = plan
         self.component = component
         self.fields["expected_version"] = forms.IntegerField(
@@ -538,7 +676,9 @@ class PlanComponentForm(_ParameterForm):
         if component is not None:
             self.initial.setdefault("override_reason", component.override_reason)
         if self.modality_obj is not None:
-            self.fields.update(parameter_fields(self.modality_obj, getattr(component, "parameters", None)))
+            prescribed = getattr(component, "parameters", None)
+            self.fields.update(parameter_fields(self.modality_obj, prescribed))
+            self._propose_hemisphere(prescribed)
         first = ["modality"] if component is None else []
         self.order_fields(
             [
@@ -653,3 +793,51 @@ def apply_service_errors(
         name = field_map.get(key, key)
         for text in _messages(value):
             form.add_error(name if name in form.fields else None, text)
+
+
+# -----------------------------------------------------------------------------
+# Alert acknowledgement
+# -----------------------------------------------------------------------------
+
+
+class AlertAcknowledgeForm(forms.Form):
+    """What was done about an alert. ``assessments.services.alert_acknowledge`` decides
+    what is required (an action for safety alerts, a reason for "no action needed"); its
+    errors come back through :meth:`apply_errors` in the reader's language."""
+
+    MESSAGES: Mapping[str, Any] = {
+        "action": _("Choose what was done: a safety alert cannot be closed without an action."),
+        "reason": _("Give the reason why no action is needed."),
+        "note": _("At most 2000 characters."),
+    }
+
+    action = forms.ChoiceField(label=_("Action taken"), required=False, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Reason (required for “No action needed”)"),
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(),
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, alert: Any, **kwargs: Any) -> None:
+        from assessments.models import AlertAction
+
+        kwargs.setdefault("prefix", f"ack{alert.pk}")
+        super().__init__(*args, **kwargs)
+        self.alert = alert
+        field = cast(forms.ChoiceField, self.fields["action"])
+        if alert.is_safety:
+            field.choices = AlertAction.choices
+            # The browser asks first; the service is the judge either way.
+            field.widget.attrs["required"] = "required"
+        else:
+            field.choices = [("", _("Not recorded")), *AlertAction.choices]
+            self.initial.setdefault("action", "")
+
+    def apply_errors(self, errors: Mapping[str, Any]) -> None:
+        for key in errors:
+            name = key if key in self.fields else None
+            self.add_error(name, str(self.MESSAGES.get(key, _("This acknowledgement could not be saved."))))

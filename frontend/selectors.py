@@ -68,6 +68,8 @@ WORSENING_POINTS = 2.0
 NO_DIARY_AFTER = dt.timedelta(days=3)
 THERMAL_EVERY = dt.timedelta(days=28)
 CHART_HISTORY = dt.timedelta(days=2 * 366)
+# Alerts listed in a patient's history (every open alert is always among them).
+ALERT_HISTORY_LIMIT = 100
 
 NEED_SAFETY = "safety"
 NEED_WORSENING = "worsening"
@@ -274,6 +276,7 @@ class PatientPage:
     plan_versions: list[dict[str, Any]] = field(default_factory=list)
     sessions: list[Any] = field(default_factory=list)
     dn4_interview: dict[str, Any] | None = None
+    alert_history: list[Alert] = field(default_factory=list)
 
     @property
     def thermal_regions(self) -> list[str]:
@@ -348,6 +351,7 @@ def patient_page(user: Any, patient: Patient, *, now: dt.datetime | None = None)
             interview = row
             break
     sessions_since = now - CHART_HISTORY
+    history = alert_history(patient)
     return PatientPage(
         patient=patient,
         need={
@@ -356,11 +360,8 @@ def patient_page(user: Any, patient: Patient, *, now: dt.datetime | None = None)
         },
         can_edit=bool(facts.get("can_edit")),
         series=series,
-        alerts=list(
-            Alert.objects.filter(patient=patient, acknowledged_at__isnull=True)
-            .select_related("patient")
-            .order_by("-created_at", "-id")
-        ),
+        alerts=[alert for alert in history if alert.is_open],
+        alert_history=history,
         care_team=list(
             CareTeamMember.objects.filter(patient=patient).select_related("user").order_by("-is_primary", "id")
         ),
@@ -369,6 +370,44 @@ def patient_page(user: Any, patient: Patient, *, now: dt.datetime | None = None)
         sessions=list(sessions_list(patient, since=sessions_since)),
         dn4_interview=interview,
     )
+
+
+def alert_history(patient: Patient, *, limit: int = ALERT_HISTORY_LIMIT) -> list[Alert]:
+    """The patient's alerts, newest first, with who acknowledged them: one query.
+
+    Open alerts are read first, so none is cut off by the limit however long the history.
+    """
+    rows = list(
+        Alert.objects.filter(patient=patient)
+        .select_related("patient", "acknowledged_by")
+        .order_by(
+            Case(When(acknowledged_at__isnull=True, then=Value(0)), default=Value(1)),
+            "-created_at",
+            "-id",
+        )[:limit]
+    )
+    return sorted(rows, key=lambda alert: (alert.created_at, alert.pk), reverse=True)
+
+
+# The patient header's facts (the "need" annotations it shows).
+HEADER_FACTS = (
+    "safety_open",
+    "alerts_open",
+    "pain_baseline",
+    "pain_recent",
+    "pain_delta",
+    "last_nrs_at",
+    "last_nrs",
+    "need_rank",
+)
+
+
+def patient_need(user: Any, patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The header facts of the patient page (need status, pain figures): one query."""
+    now = now or timezone.now()
+    found = annotated_patients(user, now=now).filter(pk=patient.pk).values(*HEADER_FACTS).first()
+    facts: dict[str, Any] = dict(found) if found else {}
+    return {**facts, "need": NEED_CODE.get(facts.get("need_rank", NEED_RANK[NEED_NONE]), NEED_NONE)}
 
 
 def local_day(value: dt.datetime, tz: str) -> dt.date:

@@ -29,4 +29,6 @@ urlpatterns += [
     path("clinic/patients/<int:patient_id>/plan-component/", therapist.plan_edit, name="clinic-plan-edit"),
     path("clinic/patients/<int:patient_id>/validate/<str:kind>/", therapist.form_validate, name="clinic-form-validate"),
     path("clinic/alerts/<int:alert_id>/acknowledge/", therapist.alert_ack, name="clinic-alert-ack"),
+    path("clinic/patients/<int:patient_id>/status/", therapist.patient_status, name="clinic-patient-status"),
+    path("clinic/patients/<int:patient_id>/alerts/", therapist.patient_alerts, name="clinic-patient-alerts"),
 ]

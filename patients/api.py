@@ -126,9 +126,11 @@ class PatientOutputSerializer(serializers.Serializer[Patient]):
     diagnoses = serializers.ListField(child=serializers.CharField())
     affected_side = serializers.CharField()
     pain_onset = serializers.DateField(allow_null=True)
+    pain_trigger = serializers.CharField()
     time_zone = serializers.CharField()
     language = serializers.CharField()
     is_active = serializers.BooleanField()
+    is_synthetic = serializers.BooleanField(help_text="Made-up demo data, not a real person.")
     has_login = serializers.SerializerMethodField()
     care_team = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -163,6 +165,7 @@ class PatientFieldsSerializer(serializers.Serializer[Any]):
     )
     affected_side = serializers.ChoiceField(choices=Side.choices, required=False)
     pain_onset = serializers.DateField(required=False, allow_null=True)
+    pain_trigger = serializers.CharField(required=False, allow_blank=True, max_length=120)
     time_zone = _time_zone_field(required=False)
     language = serializers.ChoiceField(choices=Language.choices, required=False)
 
@@ -303,9 +306,9 @@ class ConsentApi(APIView):
     def get(self, request: Request, patient_id: int) -> Response:
         patient = get_patient(request, patient_id, object_type="consent")
         history = list(patient.consents.all()[:200])
-        return Response(
-            {"in_force": consents_in_force(patient), "history": self.OutputSerializer(history, many=True).data}
-        )  # type: ignore[arg-type]  # stubs do not model many=True (typeddjango/djangorestframework-stubs#260)
+        # The stubs do not model many=True (typeddjango/djangorestframework-stubs#260).
+        rows = self.OutputSerializer(history, many=True).data  # type: ignore[arg-type]
+        return Response({"in_force": consents_in_force(patient), "history": rows})
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:

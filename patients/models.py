@@ -105,9 +105,17 @@ class Patient(models.Model):
     diagnoses = models.JSONField(_("diagnoses"), default=list, blank=True)
     affected_side = models.CharField(_("affected side"), max_length=10, choices=Side.choices, default=Side.NONE)
     pain_onset = models.DateField(_("pain onset"), null=True, blank=True)
+    pain_trigger = models.CharField(
+        _("pain trigger"), max_length=120, blank=True, help_text="What started the pain (e.g. lifting, herpes zoster)."
+    )
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.EN)
     is_active = models.BooleanField(default=True)
+    is_synthetic = models.BooleanField(
+        _("synthetic"),
+        default=False,
+        help_text="Made-up demo data, not a real person; marked as such wherever it is shown.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 

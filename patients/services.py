@@ -107,6 +107,7 @@ def patient_create(
     diagnoses: Sequence[str] = (),
     affected_side: str = "none",
     pain_onset: dt.date | None = None,
+    pain_trigger: str = "",
     time_zone: str | None = None,
     language: str = "en",
     login_username: str | None = None,
@@ -123,6 +124,7 @@ def patient_create(
         diagnoses=list(diagnoses),
         affected_side=affected_side,
         pain_onset=pain_onset,
+        pain_trigger=pain_trigger,
         time_zone=time_zone or clinic.time_zone,
         language=language,
     )
@@ -148,6 +150,7 @@ PATIENT_EDITABLE = (
     "diagnoses",
     "affected_side",
     "pain_onset",
+    "pain_trigger",
     "time_zone",
     "language",
     "is_active",

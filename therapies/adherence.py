@@ -29,8 +29,11 @@ __all__ = [
     "ComponentSpec",
     "Done",
     "PlanAdherence",
+    "PlanDates",
     "component_window",
     "plan_adherence",
+    "plan_end",
+    "plan_in_effect",
     "prescribed_to_date",
     "weekly_pattern",
 ]
@@ -210,3 +213,58 @@ def plan_adherence(
             )
         )
     return PlanAdherence(as_of=today, components=tuple(results))
+
+
+# -----------------------------------------------------------------------------
+# Which plan version a patient follows on a given day
+# -----------------------------------------------------------------------------
+
+ACTIVE = "active"
+ENDED = "ended"
+SCHEDULED = "scheduled"
+
+
+@dataclass(frozen=True)
+class PlanDates:
+    """One plan version's days: ``end`` is None for a version without components."""
+
+    version: int
+    start: dt.date
+    end: dt.date | None
+
+
+def plan_end(start: dt.date, durations_weeks: Iterable[int]) -> dt.date | None:
+    """Last day of a plan: the last day of its longest component (None without components)."""
+    weeks = list(durations_weeks)
+    return component_window(start, max(weeks))[1] if weeks else None
+
+
+def plan_in_effect(versions: Sequence[PlanDates], today: dt.date) -> tuple[PlanDates | None, str]:
+    """The version to show the patient on ``today`` (their local date) and its status.
+
+    A version governs from its start date until a higher version starts. When the
+    governing version is running, it is ``active``. When it is over (its last day is
+    before today) or none has started yet, the next version to start is shown as
+    ``scheduled``; with nothing to come, the ended version is shown as ``ended``, so
+    a patient is never offered a finished plan to mark done.
+
+    >>> v1 = PlanDates(1, dt.date(2026, 3, 2), dt.date(2026, 3, 15))
+    >>> plan_in_effect([v1], dt.date(2026, 3, 15))[1], plan_in_effect([v1], dt.date(2026, 3, 16))[1]
+    ('active', 'ended')
+    >>> v2 = PlanDates(2, dt.date(2026, 3, 20), dt.date(2026, 4, 2))
+    >>> plan_in_effect([v1, v2], dt.date(2026, 3, 16))
+    (PlanDates(version=2, start=datetime.date(2026, 3, 20), end=datetime.date(2026, 4, 2)), 'scheduled')
+    """
+
+    def governing(day: dt.date) -> PlanDates | None:
+        started = [v for v in versions if v.start <= day]
+        return max(started, key=lambda v: v.version) if started else None
+
+    current = governing(today)
+    if current is not None and (current.end is None or current.end >= today):
+        return current, ACTIVE
+    # A later version that a higher one overrides from the start never governs.
+    upcoming = [v for v in versions if v.start > today and governing(v.start) == v]
+    if upcoming:
+        return min(upcoming, key=lambda v: v.start), SCHEDULED
+    return current, ENDED

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import LimitOffsetPagination
@@ -25,7 +25,7 @@ from patients.access import Action, Actor
 from patients.api import get_patient
 from patients.models import Patient
 from therapies import selectors
-from therapies.adherence import PlanAdherence, component_window, weekly_pattern
+from therapies.adherence import ACTIVE, ENDED, SCHEDULED, PlanAdherence, component_window, weekly_pattern
 from therapies.limits import DREZ_CONTRAINDICATIONS, DREZ_FOLLOW_UP_ITEMS, MODALITIES
 from therapies.models import (
     AdverseEvent,
@@ -217,25 +217,44 @@ class PlanOutputSerializer(serializers.Serializer[Any]):
 
 
 class CurrentPlanOutputSerializer(PlanOutputSerializer):
+    status = serializers.SerializerMethodField(
+        help_text=(
+            "active: the version the patient follows today (their time zone). "
+            "ended: its last day has passed and no later version is set to start; nothing is left to mark done. "
+            "scheduled: no version is running today and this one starts on start_date."
+        )
+    )
+    latest_version = serializers.SerializerMethodField(
+        help_text="The highest version number: what a POST names as the version it replaces."
+    )
     adherence = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=[ACTIVE, ENDED, SCHEDULED]))
+    def get_status(self, obj: RehabPlan) -> str:
+        return str(self.context["status"])
+
+    def get_latest_version(self, obj: RehabPlan) -> int:
+        return int(self.context["latest_version"])
 
     def get_adherence(self, obj: RehabPlan) -> dict[str, Any]:
         adherence: PlanAdherence = self.context["adherence"]
         return adherence.as_dict()
 
 
-def _current_plan_response(patient: Patient, *, code: int = status.HTTP_200_OK) -> Response:
-    plan = selectors.plan_current(patient)
-    if plan is None:
-        # "code" tells a client this apart from an unknown (or forbidden) patient.
-        raise NotFound(
-            {
-                "detail": "This patient has no rehab plan yet; a therapist creates version 1 with POST (version null).",
-                "code": "no_plan",
-            }
-        )
+def _no_plan() -> NotFound:
+    # "code" tells a client this apart from an unknown (or forbidden) patient.
+    return NotFound(
+        {
+            "detail": "This patient has no rehab plan yet; a therapist creates version 1 with POST (version null).",
+            "code": "no_plan",
+        }
+    )
+
+
+def _plan_response(patient: Patient, plan: RehabPlan, status_: str, latest: int, *, code: int) -> Response:
     adherence = selectors.plan_adherence_for(patient, plan)
-    return Response(CurrentPlanOutputSerializer(plan, context={"adherence": adherence}).data, status=code)
+    context = {"adherence": adherence, "status": status_, "latest_version": latest}
+    return Response(CurrentPlanOutputSerializer(plan, context=context).data, status=code)
 
 
 class PlanComponentInputSerializer(serializers.Serializer[Any]):
@@ -265,10 +284,20 @@ class PlanApi(APIView):
             child=PlanComponentInputSerializer(), max_length=MAX_COMPONENTS, allow_empty=True
         )
 
-    @extend_schema(responses=CurrentPlanOutputSerializer)
+    @extend_schema(
+        responses=CurrentPlanOutputSerializer,
+        description=(
+            "The version the patient follows today, with its status. An ended version stays readable "
+            "(status ended) until a later one starts; a version set to start later is returned as scheduled "
+            "when none is running. 404 with code no_plan when no version exists."
+        ),
+    )
     def get(self, request: Request, patient_id: int) -> Response:
         patient = get_patient(request, patient_id, object_type="rehab_plan")
-        return _current_plan_response(patient)
+        shown = selectors.plan_for_patient(patient)
+        if shown is None:
+            raise _no_plan()
+        return _plan_response(patient, shown.plan, shown.status, shown.latest_version, code=status.HTTP_200_OK)
 
     @extend_schema(request=InputSerializer, responses={201: CurrentPlanOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
@@ -276,7 +305,7 @@ class PlanApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        plan_version_create(
+        created = plan_version_create(
             actor=Actor.from_request(request),
             patient=patient,
             expected_version=data["version"],
@@ -284,7 +313,9 @@ class PlanApi(APIView):
             components=data["components"],
             start_date=data["start_date"],
         )
-        return _current_plan_response(patient, code=status.HTTP_201_CREATED)
+        plan = selectors.plan_versions(patient).get(pk=created.pk)
+        state = selectors.plan_status(plan, patient_today(patient))
+        return _plan_response(patient, plan, state, plan.version, code=status.HTTP_201_CREATED)
 
 
 class PlanVersionsApi(APIView):

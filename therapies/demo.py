@@ -16,6 +16,7 @@ from typing import Any
 from patients.access import Actor
 from patients.models import CareTeamMember, Clinic, Patient
 from therapies.adherence import weekly_pattern
+from therapies.limits import opposite_side
 from therapies.models import DrezReferral, RehabPlan
 from therapies.services import (
     HOME_MODALITIES,
@@ -61,6 +62,8 @@ PLANS: dict[str, list[dict[str, Any]]] = {
             "rtms",
             {
                 "site": "M1",
+                # Filled in per patient: the hemisphere opposite the painful side.
+                "hemisphere": None,
                 "frequency_hz": 10,
                 "intensity_pct_rmt": 80,
                 "pulses": 1500,
@@ -145,9 +148,14 @@ def _uid(*parts: object) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts))
 
 
-def _components(patient: Patient) -> list[dict[str, Any]]:
+def components_for(patient: Patient) -> list[dict[str, Any]]:
+    """The demo plan for this patient's diagnosis, rTMS aimed opposite the painful side."""
     specific = next((code for code in patient.diagnoses if code != "clbp" and code in PLANS), "clbp")
     components = [dict(c) for c in PLANS[specific]]
+    for component in components:
+        if component["modality"] == "rtms" and component["parameters"].get("hemisphere") is None:
+            side = opposite_side(patient.affected_side) or "midline"
+            component["parameters"] = {**component["parameters"], "hemisphere": side}
     if patient.display_name == "John Smith":
         components.append(dict(OVERRIDE_EXAMPLE))
     return components
@@ -204,14 +212,14 @@ def seed(clinic: Clinic) -> None:
             patient=patient,
             expected_version=0,
             reason="Initial central–peripheral plan after the baseline assessment.",
-            components=_components(patient),
+            components=components_for(patient),
             start_date=start,
             now=_local_at(patient, start, 9),
         )
         if patient.display_name == "Li Wei":
             # A second version two weeks in, to show the history and its reason.
             components = [
-                {**c, "frequency_per_week": 3} if c["modality"] == "tdcs" else c for c in _components(patient)
+                {**c, "frequency_per_week": 3} if c["modality"] == "tdcs" else c for c in components_for(patient)
             ]
             plan = plan_version_create(
                 actor=actor,

@@ -17,13 +17,13 @@ Sources (each limit names its own in `Limit.source`):
 
 * Central layer and peripheral components: the review of central mechanisms in
   chronic low back pain in ``shared/reference`` (anodal M1 tDCS 2 mA 20 min, grade A;
-  high-frequency left-DLPFC rTMS, grade B; core stabilisation, manual therapy,
-  acupuncture, physical agents).
+  core stabilisation, manual therapy, acupuncture, physical agents).
 * tDCS envelope: Bikson et al. 2016, Brain Stimul 9:641 (<= 40 min, <= 4 mA,
   <= 7.2 C per session; no serious adverse effect in > 33,200 sessions).
-* rTMS: Rossi et al. 2009, Clin Neurophysiol 120:2008 and Rossi et al. 2021,
-  Clin Neurophysiol 132:269 (safety tables, screening questionnaire); Lefaucheur
-  et al. 2020, Clin Neurophysiol 131:474 (therapeutic protocols).
+* rTMS: Lefaucheur et al. 2020, Clin Neurophysiol 131:474 (evidence-based
+  guidelines: Level A for high-frequency rTMS of M1 contralateral to the painful
+  side in neuropathic pain); Rossi et al. 2021, Clin Neurophysiol 132:269
+  (screening questionnaire). Its numeric caps are clinic policy.
 * TENS / PNS modes: the review of peripheral nerve stimulation in
   ``shared/reference``.
 * Hydrodissection: the common-peroneal case series in ``shared/reference``; Lin et al.
@@ -35,7 +35,7 @@ Sources (each limit names its own in `Limit.source`):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,6 +46,7 @@ __all__ = [
     "DREZ_CONTRAINDICATIONS",
     "DREZ_FOLLOW_UP_ITEMS",
     "FIRST_LINE_DRUGS",
+    "HEMISPHERES",
     "MODALITIES",
     "CandidacyCheck",
     "Check",
@@ -59,6 +60,7 @@ __all__ = [
     "check_parameters",
     "drez_candidacy",
     "get_modality",
+    "opposite_side",
 ]
 
 
@@ -131,7 +133,10 @@ class Limit:
     restricts the limit to one choice, e.g. a per-drug dose cap. `allowed`, when set,
     makes this a categorical rule on a choice param (the value must be one of
     `allowed`); `maximum` is then 0 and unused, and a breach is reported with
-    ``limit=0`` and ``value=1``.
+    ``limit=0`` and ``value=1``. `opposite_to`, when set, names a context key (the
+    patient's ``affected_side``): the choice param must then name the side opposite
+    the one the context gives (left <-> right), reported like `allowed`; with no
+    one-sided context (bilateral, not lateralised, unknown) the rule does not apply.
     """
 
     code: str
@@ -143,18 +148,20 @@ class Limit:
     scope: str = ""
     when: tuple[str, str] | None = None
     allowed: tuple[str, ...] = ()
+    opposite_to: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "param": self.param,
-            "maximum": None if self.allowed else self.maximum,
+            "maximum": None if self.allowed or self.opposite_to else self.maximum,
             "unit": self.unit,
             "scope": self.scope,
             "description": self.description.as_dict(),
             "source": self.source,
             "when": None if self.when is None else {"param": self.when[0], "equals": self.when[1]},
             "allowed": list(self.allowed),
+            "opposite_to": self.opposite_to or None,
         }
 
 
@@ -476,19 +483,37 @@ _TDCS = Modality(
 )
 
 
-def _rtms_validate(params: dict[str, Any]) -> dict[str, str]:
-    """TMS contraindication screening is mandatory (Rossi et al. 2021 questionnaire)."""
-    if params.get("contraindication_screen_done") is False:
-        return {
-            "contraindication_screen_done": (
-                "contraindication_screen_done must be true: complete the TMS safety "
-                "screening "
-                "questionnaire (Rossi et al. 2021) before rTMS; this cannot be "
-                "overridden"
-            )
-        }
-    return {}
+HEMISPHERES: tuple[str, ...] = ("left", "right", "bilateral", "midline")
+"""Where an rTMS target sits: one hemisphere, both (one coil per side or in turn), or the
+midline (vertex: the leg and trunk representation of M1)."""
 
+_OPPOSITE_SIDE = {"left": "right", "right": "left"}
+
+
+def opposite_side(side: str) -> str | None:
+    """The hemisphere contralateral to one-sided pain; None for bilateral or midline pain."""
+    return _OPPOSITE_SIDE.get(side)
+
+
+def _rtms_validate(params: dict[str, Any]) -> dict[str, str]:
+    """TMS contraindication screening is mandatory (Rossi et al. 2021 questionnaire);
+    a left-DLPFC target is in the left hemisphere by name."""
+    errors: dict[str, str] = {}
+    if params.get("contraindication_screen_done") is False:
+        errors["contraindication_screen_done"] = (
+            "contraindication_screen_done must be true: complete the TMS safety screening "
+            "questionnaire (Rossi et al. 2021) before rTMS; this cannot be overridden"
+        )
+    hemisphere = params.get("hemisphere")
+    if params.get("site") == "left_DLPFC" and hemisphere is not None and hemisphere != "left":
+        errors["hemisphere"] = (
+            f"hemisphere must be left for the left DLPFC, not {hemisphere}; choose the site "
+            "'other' for another prefrontal target"
+        )
+    return errors
+
+
+_RTMS_CAP_SOURCE = f"Clinic policy: no published cap found; consult the TMS safety guidelines ({_ROSSI})"
 
 _RTMS = Modality(
     code="rtms",
@@ -506,6 +531,16 @@ _RTMS = Modality(
                     Text("Left dorsolateral prefrontal cortex", "左侧背外侧前额叶皮层"),
                 ),
                 ("other", _OTHER),
+            ),
+        ),
+        _choice(
+            "hemisphere",
+            Text("Hemisphere", "刺激半球"),
+            (
+                ("left", Text("Left hemisphere", "左侧半球")),
+                ("right", Text("Right hemisphere", "右侧半球")),
+                ("bilateral", Text("Both hemispheres", "双侧半球")),
+                ("midline", Text("Midline (vertex)", "中线(头顶)")),
             ),
         ),
         Param(
@@ -540,18 +575,30 @@ _RTMS = Modality(
     ),
     limits=(
         Limit(
+            code="m1_contralateral",
+            param="hemisphere",
+            maximum=0,
+            unit="",
+            when=("site", "M1"),
+            opposite_to="affected_side",
+            description=Text(
+                "For one-sided pain the M1 target is the hemisphere opposite the pain (Level A for "
+                "neuropathic pain); bilateral or midline pain has no opposite side",
+                "单侧疼痛时M1靶点取疼痛对侧半球(神经病理性疼痛A级证据); 双侧或中线疼痛无对侧之分",
+            ),
+            source=f"{_LEFAUCHEUR_2020}, Level A",
+        ),
+        Limit(
             code="frequency",
             param="frequency_hz",
             maximum=20,
             unit="Hz",
             scope="per train",
             description=Text(
-                "Highest frequency in routine therapeutic protocols; seizure risk "
-                "rises with "
-                "frequency, intensity and train length",
-                "常规治疗方案的最高频率; 癫痫发作风险随频率、强度和串长增加",
+                "Clinic cap on stimulation frequency; not a published threshold",
+                "本机构刺激频率上限; 非已发表阈值",
             ),
-            source=f"{_ROSSI}; {_LEFAUCHEUR_2020}",
+            source=_RTMS_CAP_SOURCE,
         ),
         Limit(
             code="intensity",
@@ -560,10 +607,10 @@ _RTMS = Modality(
             unit="% RMT",
             scope="per session",
             description=Text(
-                "Highest intensity in routine therapeutic protocols (10 Hz, 120 % RMT)",
-                "常规治疗方案的最高强度(10 Hz, 120% RMT)",
+                "Clinic cap on intensity; not a published threshold",
+                "本机构刺激强度上限; 非已发表阈值",
             ),
-            source=f"{_ROSSI}; {_LEFAUCHEUR_2020}",
+            source=_RTMS_CAP_SOURCE,
         ),
         Limit(
             code="pulses",
@@ -572,30 +619,32 @@ _RTMS = Modality(
             unit="pulses",
             scope="per session",
             description=Text(
-                "Largest number of pulses per session in routine therapeutic protocols",
-                "常规治疗方案单次最大脉冲数",
+                "Clinic cap on pulses per session; not a published threshold",
+                "本机构单次脉冲数上限; 非已发表阈值",
             ),
-            source=f"{_ROSSI}; {_LEFAUCHEUR_2020}",
+            source=_RTMS_CAP_SOURCE,
         ),
     ),
     evidence=Text(
-        "High-frequency rTMS over the left DLPFC (grade B in the central-mechanisms "
-        "review) or over "
-        "M1 for chronic pain (Lefaucheur et al. 2020, Clin Neurophysiol 131:474). Caps "
-        "of 20 Hz, "
-        "120 % RMT and 3000 pulses per session keep within the ranges covered by the "
-        "safety tables "
-        "of Rossi et al. 2009 (Clin Neurophysiol 120:2008) and the 2021 update (Clin "
-        "Neurophysiol "
-        "132:269), which also bound train duration and inter-train interval (not "
-        "modelled here). "
-        "Contraindication screening is mandatory and cannot be overridden.",
-        "左侧DLPFC高频rTMS(中枢机制综述B级推荐)或M1区rTMS用于慢性疼痛"
-        "(Lefaucheur等 2020, Clin Neurophysiol 131:474)。每次20 Hz、120% "
-        "RMT、3000个脉冲的上限"
-        "在Rossi等2009年安全表及2021年更新所覆盖的范围内; "
-        "刺激串时长和串间间隔亦须遵循该表"
-        "(此处未建模)。禁忌证筛查为必须项, 不可越限。",
+        "Lefaucheur et al. 2020 (Clin Neurophysiol 131:474), evidence-based guidelines, abstract: Level A "
+        "(definite efficacy) for high-frequency rTMS of the primary motor cortex (M1) contralateral to the "
+        "painful side for neuropathic pain; Level B (probable efficacy) for high-frequency rTMS of the left M1 "
+        "or the left DLPFC for improving quality of life or pain, respectively, in fibromyalgia; Level A/B is "
+        "not reached in any other condition, so no guideline level supports the left DLPFC for low back pain. "
+        "The target records its hemisphere: for one-sided pain the M1 target is the hemisphere opposite the "
+        "pain, and another side needs an override reason; bilateral or midline pain (e.g. axial low back pain) "
+        "has no opposite side, so the hemisphere chosen is recorded as the therapist's choice. The caps of "
+        "20 Hz, 120 % RMT and 3000 pulses per session are clinic policy, not published thresholds; train "
+        "duration and inter-train interval (not modelled here) follow the TMS safety guidelines (Rossi et al. "
+        "2009, Clin Neurophysiol 120:2008; 2021, Clin Neurophysiol 132:269). Contraindication screening is "
+        "mandatory and cannot be overridden.",
+        "Lefaucheur等 2020(Clin Neurophysiol 131:474)循证指南摘要: 高频rTMS刺激疼痛对侧初级运动皮层(M1)"
+        "治疗神经病理性疼痛为A级证据(肯定有效); 高频rTMS刺激左侧M1或左侧DLPFC分别改善纤维肌痛的生活质量"
+        "或疼痛为B级证据(很可能有效); 其他疾病均未达到A/B级, 因此左侧DLPFC用于腰痛没有指南证据等级支持。"
+        "靶点须记录刺激半球: 单侧疼痛时M1靶点取疼痛对侧半球, 选择其他半球须填写越限理由; 双侧或中线疼痛"
+        "(如轴性腰痛)无对侧之分, 所选半球作为治疗师的选择记录在案。每次20 Hz、120% RMT、3000个脉冲的上限"
+        "为本机构规定, 非已发表阈值; 刺激串时长和串间间隔(此处未建模)遵循TMS安全指南(Rossi等 2009, "
+        "Clin Neurophysiol 120:2008; 2021, Clin Neurophysiol 132:269)。禁忌证筛查为必须项, 不可越限。",
     ),
     derive=None,
     validate=_rtms_validate,
@@ -1601,6 +1650,25 @@ def _coerce(param: Param, raw: object) -> tuple[Any, str | None]:
     return value, None
 
 
+def _side_violation(modality: Modality, limit: Limit, value: Any, context: Mapping[str, Any]) -> Violation | None:
+    side = context.get(limit.opposite_to)
+    expected = opposite_side(side) if isinstance(side, str) else None
+    if expected is None or value == expected:
+        return None
+    label = limit.when[1] if limit.when is not None else modality.label
+    return Violation(
+        field=limit.param,
+        code=limit.code,
+        limit=0.0,
+        unit=limit.unit,
+        value=1.0,
+        message=(
+            f"{limit.param} {value!r} is outside the {label} limit: the pain is {side}-sided, so "
+            f"{limit.param} must be {expected!r}, contralateral to the pain ({limit.source})"
+        ),
+    )
+
+
 def _violation(modality: Modality, limit: Limit, value: Any) -> Violation | None:
     label = limit.when[1] if limit.when is not None else modality.label
     if limit.allowed:
@@ -1637,14 +1705,15 @@ def _violation(modality: Modality, limit: Limit, value: Any) -> Violation | None
     )
 
 
-def check_parameters(code: str, params: object) -> Check:
+def check_parameters(code: str, params: object, *, context: Mapping[str, Any] | None = None) -> Check:
     """Validate `params` for modality `code` and check them against its safety limits.
 
     Never raises for bad input: unknown modality -> errors["modality"]; params not a
     JSON object -> errors["parameters"]; unknown keys, missing required values, wrong
     types and values outside the hard validity range -> errors[<field>]. Safety
     limits are checked on every valid field (a value equal to the limit is accepted);
-    derived limits only when all fields are valid.
+    derived limits only when all fields are valid. `context` holds facts about the
+    patient that limits may read (``affected_side``: left, right, bilateral, none).
     """
     modality = MODALITIES.get(code) if isinstance(code, str) else None
     if modality is None:
@@ -1700,7 +1769,10 @@ def check_parameters(code: str, params: object) -> Check:
         value = normalised[limit.param] if limit.param in normalised else derived.get(limit.param)
         if value is None:
             continue
-        violation = _violation(modality, limit, value)
+        if limit.opposite_to:
+            violation = _side_violation(modality, limit, value, context or {})
+        else:
+            violation = _violation(modality, limit, value)
         if violation is not None:
             violations.append(violation)
 

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
 from patients.models import Patient
 from therapies.adherence import (
+    ACTIVE,
+    ENDED,
+    SCHEDULED,
     ComponentSpec,
     Done,
     PlanAdherence,
+    PlanDates,
     component_window,
     plan_adherence,
+    plan_end,
+    plan_in_effect,
 )
 from therapies.models import (
     DrezReferral,
@@ -36,6 +43,54 @@ def _plans(patient: Patient) -> QuerySet[RehabPlan]:
 def plan_current(patient: Patient) -> RehabPlan | None:
     """The patient's current plan (highest version) with author and ordered components."""
     return _plans(patient).order_by("-version").first()
+
+
+@dataclass(frozen=True)
+class PatientPlan:
+    """The plan version a patient follows today, with its status and last day."""
+
+    plan: RehabPlan
+    status: str  # therapies.adherence ACTIVE / ENDED / SCHEDULED
+    end_date: dt.date | None
+    today: dt.date
+    latest_version: int
+
+
+def plan_end_date(plan: RehabPlan) -> dt.date | None:
+    """Last day of a version (uses the prefetched components)."""
+    return plan_end(plan.start_date, (c.duration_weeks for c in plan.components.all()))
+
+
+def plan_status(plan: RehabPlan, today: dt.date) -> str:
+    """A version's own status on ``today``: scheduled before its start, ended after its last day."""
+    end = plan_end_date(plan)
+    if plan.start_date > today:
+        return SCHEDULED
+    return ENDED if end is not None and end < today else ACTIVE
+
+
+def plan_for_patient(patient: Patient, *, today: dt.date | None = None) -> PatientPlan | None:
+    """What the patient is following: the one rule for the PWA, the plan page, the API and
+    home-exercise logging. An ended version is never "active"; a later one that has not
+    started yet is shown as "scheduled" (see ``therapies.adherence.plan_in_effect``).
+
+    Two queries (versions, their components) whatever the number of versions.
+    """
+    today = today or patient_today(patient)
+    plans = list(_plans(patient).order_by("-version"))
+    if not plans:
+        return None
+    by_version = {plan.version: plan for plan in plans}
+    chosen, status = plan_in_effect([PlanDates(p.version, p.start_date, plan_end_date(p)) for p in plans], today)
+    if chosen is None:
+        return None
+    return PatientPlan(
+        plan=by_version[chosen.version],
+        status=status,
+        end_date=chosen.end,
+        today=today,
+        latest_version=plans[0].version,
+    )
 
 
 def plan_versions(patient: Patient) -> QuerySet[RehabPlan]:

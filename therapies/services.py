@@ -32,6 +32,7 @@ from config.errors import ConflictError, InvalidInput
 from patients.access import Actor
 from patients.models import Patient
 from patients.services import audit_event_record
+from therapies.adherence import plan_end
 from therapies.limits import (
     DREZ_CONTRAINDICATIONS,
     DREZ_FOLLOW_UP_ITEMS,
@@ -109,7 +110,14 @@ def _limits_errors(check: Check, override_reason: str) -> dict[str, Any]:
 _HUGE = 2**53
 
 
-def _checked(modality: Any, parameters: Any, override_reason: str) -> tuple[Checked | None, dict[str, Any]]:
+def _limit_context(patient: Patient) -> dict[str, Any]:
+    """What the catalogue's limits may read about the patient (the side of the pain for rTMS M1)."""
+    return {"affected_side": patient.affected_side}
+
+
+def _checked(
+    modality: Any, parameters: Any, override_reason: str, context: Mapping[str, Any]
+) -> tuple[Checked | None, dict[str, Any]]:
     if isinstance(modality, str) and modality in MODALITIES and not isinstance(parameters, dict):
         return None, {"parameters": "parameters must be an object mapping names to values."}
     if isinstance(parameters, dict):
@@ -120,7 +128,7 @@ def _checked(modality: Any, parameters: Any, override_reason: str) -> tuple[Chec
         }
         if huge:
             return None, {"parameters": huge}
-    check = check_parameters(modality, parameters)
+    check = check_parameters(modality, parameters, context=context)
     errors = _limits_errors(check, override_reason)
     if errors:
         return None, errors
@@ -158,7 +166,9 @@ def _whole(value: Any, field: str, lo: int, hi: int, errors: dict[str, Any]) -> 
 # -----------------------------------------------------------------------------
 
 
-def _component_rows(components: Sequence[Mapping[str, Any]]) -> tuple[list[PlanComponent], dict[str, Any]]:
+def _component_rows(
+    components: Sequence[Mapping[str, Any]], context: Mapping[str, Any]
+) -> tuple[list[PlanComponent], dict[str, Any]]:
     rows: list[PlanComponent] = []
     errors: dict[str, Any] = {}
     for index, raw in enumerate(components):
@@ -171,7 +181,7 @@ def _component_rows(components: Sequence[Mapping[str, Any]]) -> tuple[list[PlanC
         notes = _text(raw.get("notes"), "notes", mine)
         frequency = _whole(raw.get("frequency_per_week"), "frequency_per_week", 0, MAX_FREQUENCY_PER_WEEK, mine)
         duration = _whole(raw.get("duration_weeks"), "duration_weeks", 1, MAX_DURATION_WEEKS, mine)
-        checked, limit_errors = _checked(modality, raw.get("parameters"), override_reason)
+        checked, limit_errors = _checked(modality, raw.get("parameters"), override_reason, context)
         mine.update(limit_errors)
         if mine or checked is None or not isinstance(modality, str):
             errors[str(index)] = mine
@@ -221,7 +231,7 @@ def plan_version_create(
     if not isinstance(components, Sequence) or isinstance(components, str | bytes):
         errors["components"] = "components must be a list."
         components = []
-    rows, component_errors = _component_rows(components)
+    rows, component_errors = _component_rows(components, _limit_context(patient))
     if component_errors:
         errors["components"] = component_errors
     if errors:
@@ -296,7 +306,7 @@ def _own_component(patient: Patient, component_id: int | None, errors: dict[str,
     return component
 
 
-def _prescribed_override(component: PlanComponent, modality: str, parameters: Any) -> str:
+def _prescribed_override(component: PlanComponent, modality: str, parameters: Any, context: Mapping[str, Any]) -> str:
     """A session delivered within a prescription whose overrides cover it needs no new reason.
 
     Only when every limit the session exceeds was overridden, with a reason, in the plan
@@ -304,7 +314,7 @@ def _prescribed_override(component: PlanComponent, modality: str, parameters: An
     """
     if not component.override_reason:
         return ""
-    codes = {v.code for v in check_parameters(modality, parameters).violations}
+    codes = {v.code for v in check_parameters(modality, parameters, context=context).violations}
     if codes and codes <= set(component.overridden_limits):
         return f"As prescribed in plan version {component.plan.version}: {component.override_reason}"
     return ""
@@ -366,8 +376,8 @@ def session_record(
     if modality and "modality" not in errors:
         parameters = parameters if parameters is not None else {}
         if component is not None and not override_reason:
-            override_reason = _prescribed_override(component, modality, parameters)
-        checked, limit_errors = _checked(modality, parameters, override_reason)
+            override_reason = _prescribed_override(component, modality, parameters, _limit_context(patient))
+        checked, limit_errors = _checked(modality, parameters, override_reason, _limit_context(patient))
         errors.update(limit_errors)
     if errors or checked is None or modality is None:
         raise InvalidInput(errors)
@@ -429,6 +439,22 @@ def session_record(
 # -----------------------------------------------------------------------------
 
 
+def _check_within_plan(component: PlanComponent, date: dt.date, errors: dict[str, Any]) -> None:
+    """A home log is for a day on which its plan version had not ended yet.
+
+    The same last day as ``therapies.selectors.plan_for_patient``, so the phone never
+    offers what the server then refuses. A later version taking over does not end the
+    earlier one's days (an entry made offline before the change still arrives), and days
+    before the start are kept (exercise often begins before the plan is written down).
+    """
+    plan = component.plan
+    last = plan_end(plan.start_date, plan.components.values_list("duration_weeks", flat=True))
+    if last is not None and date > last:
+        errors["date"] = (
+            f"Plan version {plan.version} ended on {last.isoformat()}; there is no exercise to log after it ends."
+        )
+
+
 def home_exercise_log(
     *,
     actor: Actor,
@@ -456,6 +482,8 @@ def home_exercise_log(
         )
     if date > patient_today(patient, now):
         errors["date"] = "date is in the future (in your time zone)."
+    elif component is not None and "component" not in errors:
+        _check_within_plan(component, date, errors)
     if minutes is not None and not 0 <= minutes <= 600:
         errors["minutes"] = "minutes must be from 0 to 600."
     note = _text(note, "note", errors)
@@ -520,7 +548,10 @@ def drez_inputs_from_record(patient: Patient, now: dt.datetime | None = None) ->
         if total is not None:
             found["vas_mm"] = float(total) * (10 if instrument == "nrs" else 1)
     assessed = set(
-        Assessment.objects.filter(patient=patient, instrument__in=("phq9", "gad7")).values_list("instrument", flat=True)
+        # Scored entries only: an unfinished PHQ-9 (a safety signal alone) is not an assessment.
+        Assessment.objects.filter(patient=patient, instrument__in=("phq9", "gad7"), total__isnull=False).values_list(
+            "instrument", flat=True
+        )
     )
     found["phq9_assessed"] = "phq9" in assessed
     found["gad7_assessed"] = "gad7" in assessed

@@ -182,9 +182,10 @@ class Instrument:
     sources: tuple[str, ...]
     scorer: Scorer
     instructions: Text | None = None
-    # Items that may be left unanswered (skipped or null) up to ``max_skipped`` of them and
-    # the entry is still accepted; empty: every ``required`` item must be answered. Served
-    # so that a client applies the scorer's completeness rule before it sends an entry.
+    # Items that may be left unanswered (skipped or null), up to ``max_skipped`` of them, and
+    # the entry is still scored; beyond that it is stored unscored (``total`` None) or refused.
+    # Empty: every ``required`` item must be answered. Served so that a client applies the
+    # scorer's completeness rule before it sends an entry.
     skippable: tuple[str, ...] = ()
     max_skipped: int = 0
 

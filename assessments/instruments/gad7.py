@@ -1,6 +1,9 @@
 """GAD-7 (Generalized Anxiety Disorder, 7 items) anxiety severity.
 
-Answers: ``item1`` .. ``item7`` integers 0-3, all required.  Total 0-21;
+Answers: ``item1`` .. ``item7`` integers 0-3, all required, and optional
+``difficulty`` 0-3: the form's follow-up question on how difficult the problems
+made work, home and getting along with people, asked only when a problem was
+checked and not part of the total (as on the PHQ-9).  Total 0-21;
 bands 0-4 minimal, 5-9 mild, 10-14 moderate, 15-21 severe; >= 10 is the
 screening cut-off for generalised anxiety disorder (sensitivity 89 %,
 specificity 82 %).
@@ -8,7 +11,9 @@ specificity 82 %).
 Sources:
 - Spitzer RL, Kroenke K, Williams JB, Löwe B. A brief measure for assessing
   generalized anxiety disorder: the GAD-7. Arch Intern Med
-  2006;166(10):1092-7.
+  2006;166(10):1092-7.  The form's difficulty follow-up ("Not difficult at
+  all" .. "Extremely difficult", coded 0-3) as reproduced with the GAD-7 items:
+  https://docest.com/doc/420232/the-7-item-gad-asked-patients-how-often-during-the-past-2-weeks-they-had-felt-bothered-by
 - Toussaint A, Hüsing P, Gumz A, et al. Sensitivity to change and minimal
   clinically important difference of the 7-item Generalized Anxiety Disorder
   Questionnaire (GAD-7). J Affect Disord 2020;265:395-401 - MCID 4 points.
@@ -29,7 +34,7 @@ from typing import Any
 
 from ._fields import check_keys, take_integer
 from .base import AnswerError, Band, Instrument, Item, Result, Text, band_in
-from .phq9 import FREQUENCY_OPTIONS
+from .phq9 import DIFFICULTY_OPTIONS, FREQUENCY_OPTIONS
 
 QUESTIONS = (
     Text("Feeling nervous, anxious, or on edge", "感觉紧张、焦虑或急切"),
@@ -55,16 +60,35 @@ BANDS = (
     Band("severe", 15, 21, Text("Severe anxiety", "重度焦虑")),
 )
 
-ITEMS = tuple(
-    Item(key, question, "choice", options=FREQUENCY_OPTIONS, minimum=0, maximum=3)
-    for key, question in zip(ITEM_KEYS, QUESTIONS, strict=True)
+DIFFICULTY_KEY = "difficulty"
+
+ITEMS = (
+    *(
+        Item(key, question, "choice", options=FREQUENCY_OPTIONS, minimum=0, maximum=3)
+        for key, question in zip(ITEM_KEYS, QUESTIONS, strict=True)
+    ),
+    Item(
+        DIFFICULTY_KEY,
+        Text(
+            "If you checked off any problems, how difficult have these problems made it for you to do your work, "
+            "take care of things at home, or get along with other people?",
+            "如果您被上述任何问题困扰，这些问题对您的工作、处理家务或与他人相处造成了多大的困难？",
+        ),
+        "choice",
+        options=DIFFICULTY_OPTIONS,
+        minimum=0,
+        maximum=3,
+        required=False,
+        nullable=True,
+    ),
 )
 
 
 def score(answers: Mapping[str, Any]) -> Result:
     errors: dict[str, str] = {}
-    check_keys(answers, ITEM_KEYS, errors)
+    check_keys(answers, (*ITEM_KEYS, DIFFICULTY_KEY), errors)
     values = {key: take_integer(answers, key, 0, 3, errors) for key in ITEM_KEYS}
+    difficulty = take_integer(answers, DIFFICULTY_KEY, 0, 3, errors, required=False, nullable=True)
     if errors:
         raise AnswerError(errors)
 
@@ -75,7 +99,7 @@ def score(answers: Mapping[str, Any]) -> Result:
         total=total,
         band=band.code if band else None,
         flags=(),
-        answers=item_scores,
+        answers={**item_scores, DIFFICULTY_KEY: difficulty},
         detail={},
     )
 

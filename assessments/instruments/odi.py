@@ -4,10 +4,16 @@ Answers: ``section1`` .. ``section10``, each an integer 0-5 or ``null``; an
 absent key also counts as skipped (patients may skip e.g. "sex life").
 Score = sum / (5 x answered sections) x 100, rounded to one decimal.  The
 denominator shrinks by 5 per skipped section, as Fairbank & Pynsent describe.
-At most two sections may be skipped (at least 8 of 10 answered): beyond that
-the percentage rests on too little of the questionnaire to trend reliably.
-(Some implementations, e.g. awell-score, accept only one skipped section;
-two is this project's rule.)
+
+Missing sections: the published scoring note covers one - "If one section is
+missed or not applicable the score is calculated: 16 (total scored) / 45 (total
+possible score) x 100 = 35.5%" (the questionnaire's scoring instructions, as
+reproduced e.g. at https://riunitedformarriage.org/how-do-you-score-modified-oswestry-for-lower-back-pain/),
+and awell-score (awell-health/awell-score, oswestry README) scores no ODI with
+more than one response missing.  So with 9 or 10 sections answered the entry is
+scored; with 1 to 8 it is stored as incomplete (``total`` and ``band`` null,
+``detail.incomplete`` true) so the answers are kept but never trended; with none
+answered there is nothing to store and it is refused.
 
 Bands (Fairbank & Pynsent 2000): 0-20 minimal disability, >20-40 moderate,
 >40-60 severe, >60-80 crippled, >80-100 bed-bound or exaggerating symptoms.
@@ -60,7 +66,7 @@ SECTIONS = (
 )
 SECTION_KEYS = tuple(f"section{number}" for number in range(1, len(SECTIONS) + 1))
 SECTION_MAXIMUM = 5
-MIN_ANSWERED = 8
+MAX_MISSING = 1
 
 MINIMUM = 0.0
 MAXIMUM = 100.0
@@ -114,16 +120,23 @@ def score(answers: Mapping[str, Any]) -> Result:
     # Sections with a type error are reported on their own path, not as skipped.
     skipped = [key for key, value in values.items() if value is None and key not in errors]
     answered = [value for value in values.values() if value is not None]
-    if len(SECTION_KEYS) - len(skipped) < MIN_ANSWERED:
+    if not errors and not answered:
         errors[ALL_FIELDS] = (
-            f"{len(skipped)} sections were skipped ({', '.join(skipped)}); the ODI can be scored only when at "
-            f"least {MIN_ANSWERED} of the {len(SECTION_KEYS)} sections are answered with an integer from 0 to "
-            f"{SECTION_MAXIMUM}"
+            f"no section was answered; answer at least one of {', '.join(SECTION_KEYS)} with an integer from 0 "
+            f"to {SECTION_MAXIMUM} (with more than {MAX_MISSING} skipped the entry is stored as incomplete)"
         )
     if errors:
         raise AnswerError(errors)
 
     raw = sum(answered)
+    if len(skipped) > MAX_MISSING:
+        return Result(
+            total=None,
+            band=None,
+            flags=(),
+            answers=values,
+            detail={"raw": raw, "answered": len(answered), "skipped": skipped, "incomplete": True},
+        )
     # raw / (5 n) * 100 written as raw * 20 / n keeps e.g. 9/45 at exactly 20.0.
     percent = round(raw * (100 // SECTION_MAXIMUM) / len(answered), 1)
     band = band_in(BANDS, percent, MINIMUM, MAXIMUM)
@@ -160,7 +173,7 @@ ODI = Instrument(
     loinc_panel=None,
     loinc_total=None,
     skippable=SECTION_KEYS,
-    max_skipped=len(SECTION_KEYS) - MIN_ANSWERED,
+    max_skipped=MAX_MISSING,
     higher_is_worse=True,
     sources=(
         "Fairbank JC, Pynsent PB. The Oswestry Disability Index. Spine 2000;25(22):2940-52.",

@@ -52,6 +52,12 @@ def _chart_labels() -> dict[str, str]:
         "waterfall_title": _("Change in pain per patient"),
         "patients": _("Patients (sorted)"),
         "pct_change": _("Change from baseline (%)"),
+        # xgettext:no-python-format
+        "forest_title": _("Responders ≥30 % by diagnosis and by plan modality"),
+        # xgettext:no-python-format
+        "forest_axis": _("Responders ≥30 % (%, 95 % CI)"),
+        "all_patients": _("All patients"),
+        "too_few": _("too few to judge"),
     }
 
 
@@ -74,6 +80,14 @@ def _charts(outcomes: CohortOutcomes) -> dict[str, dict[str, Any]]:
             traj["q1"],
             traj["q3"],
             traj["n"],
+            labels=labels,
+        ),
+        "forest": cohort_charts.forest(
+            [
+                (str(_("Diagnosis")), summary["groups"]["diagnosis"]),
+                (str(_("Modality")), summary["groups"]["modality"]),
+            ],
+            summary["responders"]["30"],
             labels=labels,
         ),
         "km": cohort_charts.km_curve(ttr["points"], censored=ttr["censored_at"], labels=labels),

@@ -168,6 +168,8 @@ def _js_strings() -> dict[str, str]:
         "plan_none": _("Your therapist has not made a plan for you yet."),
         "plan_unavailable": _("Your plan could not be loaded. It will show when you are online."),
         "plan_version": _("Version %(version)s, from %(date)s"),
+        "plan_ended": _("No active plan: your plan ended on %(date)s."),
+        "plan_scheduled": _("No active plan today: your next plan starts on %(date)s."),
         "lane_central": _("Central (brain and spinal cord)"),
         "lane_peripheral": _("Peripheral (body and nerves)"),
         "lane_empty": _("Nothing in this part of the plan."),

@@ -17,6 +17,7 @@ from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from frontend.forms import hemisphere_relation
 from patients.access import Actor, PatientNotFound, own_patient_id, patient_get_for
 from patients.models import Patient
 from therapies import selectors
@@ -46,7 +47,7 @@ def _value(param: Param, value: Any, chinese: bool, *, derived: bool = False) ->
     return f"{value} {param.unit}".strip()
 
 
-def _parameters(component: PlanComponent, chinese: bool) -> list[dict[str, str]]:
+def _parameters(component: PlanComponent, chinese: bool, affected_side: str = "") -> list[dict[str, str]]:
     modality = MODALITIES[component.modality]
     shown = []
     for param in (*modality.params, *modality.derived_params):
@@ -54,12 +55,18 @@ def _parameters(component: PlanComponent, chinese: bool) -> list[dict[str, str]]
         source = component.derived if derived else component.parameters
         if param.key in source and source[param.key] not in ("", None):
             value = _value(param, source[param.key], chinese, derived=derived)
+            if component.modality == "rtms" and param.key == "hemisphere":
+                value = " · ".join(filter(None, [value, hemisphere_relation(source[param.key], affected_side)]))
             shown.append({"label": _pick(param.label, chinese), "value": value})
     return shown
 
 
 def _row(
-    component: PlanComponent, adherence: ComponentAdherence | None, today_index: int, chinese: bool
+    component: PlanComponent,
+    adherence: ComponentAdherence | None,
+    today_index: int,
+    chinese: bool,
+    affected_side: str = "",
 ) -> dict[str, Any]:
     modality = MODALITIES[component.modality]
     pattern = weekly_pattern(component.frequency_per_week)
@@ -73,7 +80,7 @@ def _row(
         "days": [
             {"count": count, "name": str(WEEKDAYS[i]), "is_today": i == today_index} for i, count in enumerate(pattern)
         ],
-        "parameters": _parameters(component, chinese),
+        "parameters": _parameters(component, chinese, affected_side),
         "overridden_limits": component.overridden_limits,
         "override_reason": component.override_reason,
         "notes": component.notes,
@@ -94,7 +101,11 @@ def plan_context(patient: Patient, plan: RehabPlan | None, adherence: PlanAdhere
             ("central", _("Central"), _("Brain: tDCS, rTMS")),
             ("peripheral", _("Peripheral"), _("Body: exercise, manual therapy, stimulation, injections, medication")),
         ):
-            rows = [_row(c, by_component.get(c.pk), today_index, chinese) for c in components if c.layer == layer]
+            rows = [
+                _row(c, by_component.get(c.pk), today_index, chinese, patient.affected_side)
+                for c in components
+                if c.layer == layer
+            ]
             lanes.append({"layer": layer, "title": title, "hint": hint, "rows": rows})
         weeks = [c.duration_weeks for c in components]
         end_date = component_window(plan.start_date, max(weeks))[1] if weeks else None
@@ -120,9 +131,11 @@ def plan_page(request: HttpRequest, patient_id: int) -> HttpResponse:
         patient = patient_get_for(Actor.from_request(request), patient_id, audit="view.page", object_type="rehab_plan")
     except PatientNotFound as exc:
         raise Http404 from exc
-    plan = selectors.plan_current(patient)
+    shown = selectors.plan_for_patient(patient)
+    plan = shown.plan if shown is not None else None
     adherence = selectors.plan_adherence_for(patient, plan) if plan is not None else None
     context = plan_context(patient, plan, adherence)
+    context["plan_status"] = shown.status if shown is not None else None
     context["is_own"] = own_patient_id(request.user) == patient.pk
     context["history"] = list(selectors.plan_history(patient)[:20]) if plan is not None else []
     return render(request, "frontend/plan/page.html", context)

@@ -30,6 +30,7 @@ from config.errors import ConflictError, InvalidInput
 from frontend import charts
 from frontend.forms import (
     PARAM_PREFIX,
+    AlertAcknowledgeForm,
     ClinicForm,
     DN4Form,
     PlanComponentForm,
@@ -37,12 +38,15 @@ from frontend.forms import (
     ThermalForm,
     apply_service_errors,
     bilingual,
+    hemisphere_relation,
 )
 from frontend.selectors import (
     NEEDS,
     PatientPage,
     WorklistFilters,
+    alert_history,
     local_day,
+    patient_need,
     patient_page,
     plan_component_of,
     thermal_readings,
@@ -126,8 +130,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
     }
     if _is_htmx(request):
         return _vary(render(request, WORKLIST_TEMPLATE + "#rows", context))
-    context["safety_alerts"] = worklist_safety_alerts(ids)
     context["is_therapist"] = primary_role(request.user) == "therapist"
+    context["safety_alerts"] = _with_ack_forms(worklist_safety_alerts(ids), can_ack=context["is_therapist"])
     return _vary(render(request, WORKLIST_TEMPLATE, context))
 
 
@@ -251,7 +255,13 @@ def _form_kwargs(kind: str, page: PatientPage, request: HttpRequest) -> dict[str
     elif kind == "dn4":
         kwargs.update(interview=page.dn4_interview)
     elif kind == "session":
-        kwargs.update(components=list(page.plan.components.all()) if page.plan else [])
+        from therapies.selectors import plan_end_date
+
+        kwargs.update(
+            components=list(page.plan.components.all()) if page.plan else [],
+            plan_end=plan_end_date(page.plan) if page.plan else None,
+            affected_side=patient.affected_side,
+        )
     elif kind == "plan":
         component_id = request.GET.get("component") or request.POST.get("plan-component_id")
         component = None
@@ -264,7 +274,7 @@ def _form_kwargs(kind: str, page: PatientPage, request: HttpRequest) -> dict[str
             # A component of an older version: the editor's page is stale. Build the form
             # anyway so the service's version check can say so.
             component = plan_component_of(patient, component_id)
-        kwargs.update(plan=page.plan, component=component)
+        kwargs.update(plan=page.plan, component=component, affected_side=patient.affected_side)
     return kwargs
 
 
@@ -359,9 +369,17 @@ def _plan_rows(page: PatientPage) -> list[dict[str, Any]]:
     for component in page.plan.components.all():
         modality = MODALITIES.get(component.modality)
         params = []
-        for key, value in component.parameters.items():
+        # In the catalogue's order (a JSON column does not keep the order keys were written in).
+        order = {p.key: index for index, p in enumerate(modality.params)} if modality else {}
+        for key, value in sorted(component.parameters.items(), key=lambda item: order.get(item[0], len(order))):
             param = next((p for p in modality.params if p.key == key), None) if modality else None
-            params.append(_param_text(param, key, value))
+            text = _param_text(param, key, value)
+            if component.modality == "rtms" and key == "hemisphere":
+                relation = hemisphere_relation(value, page.patient.affected_side)
+                text = f"{text} ({relation})" if relation else text
+            params.append(text)
+        if component.modality == "rtms" and "hemisphere" not in component.parameters:
+            params.append(str(_("Hemisphere not recorded")))
         rows.append(
             {
                 "id": component.pk,
@@ -377,6 +395,19 @@ def _plan_rows(page: PatientPage) -> list[dict[str, Any]]:
     return rows
 
 
+def _plan_state(page: PatientPage) -> dict[str, Any]:
+    """The latest version's own status for the plan card: running, ended or not started."""
+    from therapies.selectors import plan_end_date, plan_status
+    from therapies.services import patient_today
+
+    if page.plan is None:
+        return {}
+    return {
+        "plan_status": plan_status(page.plan, patient_today(page.patient)),
+        "plan_end": plan_end_date(page.plan),
+    }
+
+
 def _page_context(request: HttpRequest, page: PatientPage, **forms: ClinicForm) -> dict[str, Any]:
     labels = dict(Diagnosis.choices)
     context: dict[str, Any] = {
@@ -386,8 +417,11 @@ def _page_context(request: HttpRequest, page: PatientPage, **forms: ClinicForm) 
         "figures": _figures(page),
         "needs": {c: label for c, _r, label in NEEDS},
         "plan_rows": _plan_rows(page),
+        "alert_history": page.alert_history,
+        **_plan_state(page),
         "diagnosis_labels": [labels.get(code, code) for code in page.patient.diagnoses],
     }
+    _with_ack_forms(page.alerts, can_ack=page.can_edit)
     if page.can_edit:
         for kind in ("thermal", "dn4", "session"):
             context[f"{kind}_form"] = forms.get(kind) or _build_form(kind, page, request)
@@ -646,32 +680,78 @@ def plan_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
 # -----------------------------------------------------------------------------
 
 
+def _with_ack_forms(alerts: list[Alert], *, can_ack: bool) -> list[Alert]:
+    """Give each open alert the form that acknowledges it (shown to the care team only)."""
+    if can_ack:
+        for alert in alerts:
+            if alert.is_open and not hasattr(alert, "ack_form"):
+                alert.ack_form = AlertAcknowledgeForm(alert=alert)  # type: ignore[attr-defined]
+    return alerts
+
+
 @login_required
 @require_POST
 def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
-    """Acknowledge an alert: therapists on the patient's care team only."""
+    """Acknowledge an alert with what was done: therapists on the patient's care team only.
+
+    htmx gets the alert's list item back (with the form and its errors when refused) and
+    an ``alertAcknowledged`` event, on which the worklist rows, the patient header's
+    status and the alert history re-read themselves.
+    """
     _staff_only(request)
-    patient_id = Alert.objects.filter(pk=alert_id).values_list("patient_id", flat=True).first()
-    if patient_id is None:
+    found = Alert.objects.filter(pk=alert_id).select_related("patient").first()
+    if found is None:
         raise Http404
-    _patient(request, patient_id, action=Action.CLINICAL, audit="")
-    alert = alert_acknowledge(
-        actor=Actor.from_request(request),
-        alert_id=alert_id,
-        note=request.POST.get("note", "")[:2000],
-    )
-    if not _is_htmx(request):
-        if request.POST.get("next") == "worklist":
-            return redirect("frontend:worklist")
-        return redirect("frontend:patient-detail", patient_id)
-    response = render(
-        request,
-        PATIENT_TEMPLATE + "#alert",
-        {
-            "alert": alert,
-            "can_ack": True,
-            "show_patient": request.POST.get("show_patient") == "1",
-        },
-    )
-    response["HX-Trigger"] = "alertAcknowledged"  # the worklist refreshes its rows
-    return response
+    patient = _patient(request, found.patient_id, action=Action.CLINICAL, audit="")
+    form = AlertAcknowledgeForm(request.POST, alert=found)
+    context = {"can_ack": True, "show_patient": request.POST.get("show_patient") == "1"}
+    if form.is_valid():
+        try:
+            alert = alert_acknowledge(
+                actor=Actor.from_request(request),
+                alert_id=alert_id,
+                action=form.cleaned_data["action"],
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+        except InvalidInput as exc:
+            form.apply_errors(exc.errors)
+        else:
+            if not _is_htmx(request):
+                if request.POST.get("next") == "worklist":
+                    return redirect("frontend:worklist")
+                return redirect("frontend:patient-detail", patient.pk)
+            response = render(request, PATIENT_TEMPLATE + "#alert", {**context, "alert": alert})
+            response["HX-Trigger"] = "alertAcknowledged"
+            return response
+    found.ack_form = form  # type: ignore[attr-defined]
+    if _is_htmx(request):
+        return render(request, PATIENT_TEMPLATE + "#alert", {**context, "alert": found, "ack_open": True})
+    page = patient_page(request.user, patient)
+    for alert in page.alerts:
+        if alert.pk == found.pk:
+            alert.ack_form = form  # type: ignore[attr-defined]
+    return render(request, PATIENT_TEMPLATE, _page_context(request, page), status=400)
+
+
+@login_required
+@require_GET
+def patient_status(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient header's status (need badge, pain figures): the fragment htmx re-reads
+    on a timer and after an acknowledgement. Audited like any read of the record."""
+    patient = _patient(request, patient_id, audit="view.status")
+    context = {
+        "patient": patient,
+        "need": patient_need(request.user, patient),
+        "needs": {c: label for c, _r, label in NEEDS},
+    }
+    return _vary(render(request, PATIENT_TEMPLATE + "#need", context))
+
+
+@login_required
+@require_GET
+def patient_alerts(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's alert history card: the fragment htmx re-reads after an acknowledgement."""
+    patient = _patient(request, patient_id, audit="view.alerts")
+    context = {"patient": patient, "alert_history": alert_history(patient)}
+    return _vary(render(request, PATIENT_TEMPLATE + "#alert_history", context))

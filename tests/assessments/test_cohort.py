@@ -59,6 +59,7 @@ from assessments.nrs_weeks import nrs_weeks_rebuild, nrs_weeks_sync
 from patients.access import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff
+from tests.stats import rate_json
 from therapies.models import HomeExerciseLog, PlanComponent, RehabPlan, TherapySession
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")  # the factories' patient time zone
@@ -318,19 +319,19 @@ def test_summary_rates_and_medians(world, manager):
     summary = _outcomes(manager).summary
     assert summary["n_patients"] == 6
     assert summary["n_valid"] == 4
-    assert summary["responders"]["30"] == {"count": 2, "n": 4, "pct": 50.0}
-    assert summary["responders"]["50"] == {"count": 1, "n": 4, "pct": 25.0}
-    assert summary["mcid"]["nrs"] == {"count": 2, "n": 4, "pct": 50.0, "points": 2.0}
-    assert summary["mcid"]["phq9"] == {"count": 1, "n": 1, "pct": 100.0, "points": 5.0}
-    assert summary["mcid"]["gad7"] == {"count": 0, "n": 1, "pct": 0.0, "points": 4.0}
-    assert summary["mcid"]["odi"] == {"count": 1, "n": 1, "pct": 100.0, "points": 10.0}
-    assert summary["median_change"] == -2.0
-    assert summary["median_pct_change"] == -23.3  # (-30 - 16.67) / 2, one decimal
+    assert summary["responders"]["30"] == rate_json(2, 4, 50.0)
+    assert summary["responders"]["50"] == rate_json(1, 4, 25.0)
+    assert summary["mcid"]["nrs"] == {**rate_json(2, 4, 50.0), "points": 2.0}
+    assert summary["mcid"]["phq9"] == {**rate_json(1, 1, 100.0), "points": 5.0}
+    assert summary["mcid"]["gad7"] == {**rate_json(0, 1, 0.0), "points": 4.0}
+    assert summary["mcid"]["odi"] == {**rate_json(1, 1, 100.0), "points": 10.0}
+    assert summary["median_change"]["value"] == -2.0
+    assert summary["median_pct_change"]["value"] == -23.3  # (-30 - 16.67) / 2, one decimal
     assert summary["thermal"] == {
         "n_measured": 2,
         "asymmetric_at_baseline": 2,
         "followed_up": 2,
-        "recovered": {"count": 1, "n": 2, "pct": 50.0},
+        "recovered": rate_json(1, 2, 50.0),
     }
 
 
@@ -350,7 +351,7 @@ def test_time_to_response_kaplan_meier_with_censoring(world, manager):
     for key in ("B", "F"):  # no baseline week with >= 3 entries
         assert np.isnan(weeks[_by_pk(out, p[key])])
     ttr = out.summary["time_to_response"]
-    assert (ttr["n"], ttr["events"], ttr["censored"], ttr["median_weeks"]) == (
+    assert (ttr["n"], ttr["events"], ttr["censored"], ttr["median_weeks"]["value"]) == (
         4,
         2,
         2,
@@ -366,7 +367,7 @@ def test_time_to_response_kaplan_meier_with_censoring(world, manager):
         {"weeks": 1.0, "count": 1, "survival": 1.0},
         {"weeks": 6.0, "count": 1, "survival": 0.3333},
     ]
-    assert all(pt["ci_low"] <= pt["survival"] <= pt["ci_high"] for pt in ttr["points"])
+    assert all(pt["ci95"]["low"] <= pt["survival"] <= pt["ci95"]["high"] for pt in ttr["points"])
 
 
 def test_weekly_trajectory_uses_one_mean_per_patient_and_week(world, manager):
@@ -395,7 +396,10 @@ def test_adherence_and_sessions_from_therapies(world, manager):
     assert adherence["C"] == 0.0
     assert adherence["F"] == 0.0
     assert np.isnan(adherence["D"])  # no plan
-    assert out.summary["adherence"] == {"n": 5, "median_pct": 0.0, "at_least_80_pct": 1}
+    adherence = out.summary["adherence"]
+    assert adherence["n"] == 5
+    assert adherence["median_pct"]["value"] == 0.0
+    assert adherence["at_least_80_pct"] == rate_json(1, 5, 20.0)
     assert out.arrays.sessions[_by_pk(out, p["A"])] == 10
 
 
@@ -408,8 +412,8 @@ def test_groups(world, manager, therapist):
         diagnosis["clbp"]["n_valid"],
         diagnosis["clbp"]["responders30"]["count"],
     ) == (3, 2, 1)
-    assert diagnosis["phn"]["responders50"] == {"count": 0, "n": 1, "pct": 0.0}
-    assert diagnosis["clbp"]["median_change"] == pytest.approx(-2.25)
+    assert diagnosis["phn"]["responders50"] == rate_json(0, 1, 0.0)
+    assert diagnosis["clbp"]["median_change"]["value"] == pytest.approx(-2.25)
     modality = {row["key"]: (row["n"], row["n_valid"]) for row in groups["modality"]}
     # B's current plan (v2) is exercise only; D has no plan.
     assert modality == {
@@ -482,7 +486,7 @@ def test_every_read_is_audited_with_the_patient_ids(world, manager):
 def test_empty_cohort(db, manager):
     summary = _outcomes(manager).summary
     assert (summary["n_patients"], summary["n_valid"]) == (0, 0)
-    assert summary["responders"]["30"] == {"count": 0, "n": 0, "pct": None}
+    assert summary["responders"]["30"] == rate_json(0, 0, None)
     assert summary["time_to_response"]["points"] == []
     assert summary["groups"]["diagnosis"] == []
 
@@ -677,19 +681,47 @@ def test_postgresql_and_portable_reductions_agree(clinic, manager, start):
 URL = "/api/v1/cohort/outcomes/"
 
 
+def _estimates(node, path=""):
+    """Every rate (a dict with "pct") and every median (a dict with "value" and "n") in
+    the summary JSON, with where it sits."""
+    if isinstance(node, dict):
+        if "pct" in node or {"value", "n"} <= set(node):
+            yield path, node
+        for key, child in node.items():
+            yield from _estimates(child, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            yield from _estimates(child, f"{path}[{i}]")
+
+
+def test_every_rate_and_median_carries_its_interval(world, manager_client):
+    body = manager_client.get(URL).json()
+    found = dict(_estimates(body))
+    assert len(found) > 40  # overall, MCID per instrument, four groupings
+    for path, estimate in found.items():
+        assert set(estimate["ci95"]) == {"low", "high"}, path
+        assert isinstance(estimate["too_few"], bool), path
+        value = estimate.get("pct", estimate.get("value"))
+        low, high = estimate["ci95"]["low"], estimate["ci95"]["high"]
+        if value is not None and low is not None and high is not None:
+            assert low <= value <= high, path
+    assert body["median_change"]["ci95"]["low"] <= -2.0 <= body["median_change"]["ci95"]["high"]
+    assert body["time_to_response"]["median_weeks"]["ci95"]["low"] is not None
+    assert len(body["trajectory"]["ci95"]["low"]) == len(body["trajectory"]["weeks"])
+
+
 def test_api_summary_for_manager(world, manager_client):
     response = manager_client.get(URL)
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["n_patients"], body["n_valid"]) == (6, 4)
-    assert body["responders"]["30"] == {"count": 2, "n": 4, "pct": 50.0}
+    assert body["responders"]["30"] == rate_json(2, 4, 50.0)
     assert set(body["mcid"]) == {"nrs", "phq9", "gad7", "odi"}
-    assert body["median_change"] == -2.0
+    assert body["median_change"]["value"] == -2.0
     assert body["time_to_response"]["points"][1] == {
         "weeks": 2.0,
         "survival": 0.6667,
-        "ci_low": pytest.approx(body["time_to_response"]["points"][1]["ci_low"]),
-        "ci_high": pytest.approx(body["time_to_response"]["points"][1]["ci_high"]),
+        "ci95": body["time_to_response"]["points"][1]["ci95"],
     }
     assert len(body["trajectory"]["median"]) == cohort_module.HORIZON_WEEKS
     assert set(body["groups"]) == {"diagnosis", "modality", "therapist", "period"}
@@ -758,7 +790,8 @@ def test_outcomes_csv(world, manager_client):
     response = manager_client.get("/api/v1/cohort/outcomes.csv?diagnosis=clbp")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    lines = response.content.decode().splitlines()
+    assert response.content.startswith("\ufeff".encode())  # spreadsheets read it as UTF-8
+    lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0].split(",") == list(cohort_module.PATIENT_CSV_COLUMNS)
     assert len(lines) == 4
     a = world["patients"]["A"]
@@ -771,7 +804,7 @@ def test_outcomes_csv(world, manager_client):
 def test_case_series_csv(world, manager_client, patient_client, start):
     response = manager_client.get("/api/v1/cohort/case-series.csv")
     assert response.status_code == 200
-    lines = response.content.decode().splitlines()
+    lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0] == ",".join(cohort_module.CASE_SERIES_COLUMNS)
     assert len(lines) == 8  # header, the six patients of the world, the patient fixture
     assert lines[1].split(",")[1] == start.isoformat()
@@ -779,7 +812,54 @@ def test_case_series_csv(world, manager_client, patient_client, start):
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/cohort/outcomes/", "/api/v1/cohort/outcomes.csv", "/api/v1/cohort/case-series.csv"]
+    ("lang", "heading", "outcome_word"),
+    [("en", "Date", "responder"), ("zh-hans", "日期", None)],
+)
+def test_case_series_csv_in_both_languages(world, manager_client, lang, heading, outcome_word):
+    import csv
+
+    world["patients"]["A"].pain_trigger = "lifting"
+    world["patients"]["A"].save(update_fields=["pain_trigger"])
+    response = manager_client.get(f"/api/v1/cohort/case-series.csv?lang={lang}")
+    assert response.status_code == 200
+    rows = list(csv.reader(response.content.decode("utf-8-sig").splitlines()))
+    assert rows[0][1] == heading
+    assert len(rows[0]) == len(cohort_module.CASE_SERIES_COLUMNS)
+    assert any(row[4] == "lifting" for row in rows[1:])
+    if outcome_word:
+        assert any(outcome_word in row[8] for row in rows[1:])
+    assert manager_client.get("/api/v1/cohort/case-series.csv?lang=fr").status_code == 400
+
+
+def test_groups_csv_carries_the_intervals(world, manager_client, patient_client):
+    import csv
+
+    response = manager_client.get("/api/v1/cohort/groups.csv")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(response.content.decode("utf-8-sig").splitlines()))
+    assert set(rows[0]) == set(cohort_module.GROUP_CSV_COLUMNS)
+    summary = manager_client.get(URL).json()
+    clbp = next(r for r in rows if (r["grouping"], r["group"]) == ("diagnosis", "clbp"))
+    expected = next(g for g in summary["groups"]["diagnosis"] if g["key"] == "clbp")["responders30"]
+    assert (clbp["responders30_count"], clbp["responders30_n"]) == (str(expected["count"]), str(expected["n"]))
+    assert (clbp["responders30_ci95_low"], clbp["responders30_ci95_high"]) == (
+        str(expected["ci95"]["low"]),
+        str(expected["ci95"]["high"]),
+    )
+    assert clbp["responders30_too_few"] == "1"
+    assert {r["grouping"] for r in rows} >= {"diagnosis", "modality"}
+    assert AuditEvent.objects.filter(object_type="cohort_groups.csv").exists()
+    assert patient_client.get("/api/v1/cohort/groups.csv").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/cohort/outcomes/",
+        "/api/v1/cohort/outcomes.csv",
+        "/api/v1/cohort/case-series.csv",
+        "/api/v1/cohort/groups.csv",
+    ],
 )
 def test_filters_that_leave_nobody_answer_an_empty_cohort(manager_client: Any, patient: Any, path: str) -> None:
     from assessments.services import assessment_record

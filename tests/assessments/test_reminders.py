@@ -695,9 +695,15 @@ def test_alert_api_list_and_acknowledge(
     ack = f"/api/v1/alerts/{alert.pk}/acknowledge/"
     assert manager_client.post(ack, {"note": "seen"}, format="json").status_code == 404
     assert api_client_for(make_staff(clinic, "therapist")).post(ack, {}, format="json").status_code == 404
-    response = therapist_client.post(ack, {"note": "called the patient"}, format="json")
+    refused = therapist_client.post(ack, {"note": "called the patient"}, format="json")
+    assert refused.status_code == 400
+    assert "action" in refused.json()
+    assert therapist_client.post(ack, {"action": "no_action_needed"}, format="json").json().keys() == {"reason"}
+    assert therapist_client.post(ack, {"action": "phoned"}, format="json").json().keys() == {"action"}
+    response = therapist_client.post(ack, {"action": "contacted_patient", "note": "called the patient"}, format="json")
     assert response.status_code == 200
     assert response.json()["is_open"] is False
+    assert response.json()["acknowledgement_action"] == "contacted_patient"
     assert response.json()["acknowledgement_note"] == "called the patient"
     assert therapist_client.get(url + "?open=true").json()["results"] == []
     assert therapist_client.post("/api/v1/alerts/999999/acknowledge/", {}, format="json").status_code == 404

@@ -227,6 +227,8 @@ def test_therapist_acknowledges_a_safety_alert_from_the_worklist(browser, live_s
     assert first.get_attribute("data-patient") == str(patient.pk)
     assert "row-safety" in first.get_attribute("class")
     item = browser.find_element(By.ID, f"alert-{alert.pk}")
+    item.find_element(By.CSS_SELECTOR, "details.ack > summary").click()
+    item.find_element(By.CSS_SELECTOR, "input[value=contacted_patient]").click()
     item.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     _wait(
         browser,
@@ -238,3 +240,79 @@ def test_therapist_acknowledges_a_safety_alert_from_the_worklist(browser, live_s
     screenshot("console-alert-acknowledged")
     alert.refresh_from_db()
     assert alert.acknowledged_by_id == console["therapist"].pk
+    assert alert.acknowledgement_action == "contacted_patient"
+
+
+WIDE = {"width": 1366, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+
+
+def test_safety_alert_acknowledged_with_an_action_on_the_patient_page(browser, live_server, screenshot, console):
+    """The acknowledgement form refuses a safety alert without an action, then records
+    "no action needed" with its reason; the header status and the alert history follow
+    without a reload."""
+    from selenium.webdriver.common.by import By
+
+    from assessments.models import AlertAction
+    from assessments.services import alert_acknowledge
+
+    patient, therapist = console["patient"], console["therapist"]
+    # An earlier episode, closed with an emergency referral, for the history.
+    assessment_record(
+        actor=Actor(user=patient.user),
+        patient=patient,
+        instrument="phq9",
+        answers={f"item{i}": 2 for i in range(1, 10)},
+        recorded_at=timezone.now() - dt.timedelta(days=9),
+        client_uuid=uuid.uuid4(),
+        source=Source.PATIENT,
+    )
+    earlier = Alert.objects.get(patient=patient)
+    alert_acknowledge(
+        actor=Actor(user=therapist),
+        alert_id=earlier.pk,
+        action=AlertAction.EMERGENCY_REFERRAL,
+        note="Referred to the psychiatric emergency service; seen the same day.",
+    )
+    assessment_record(
+        actor=Actor(user=patient.user),
+        patient=patient,
+        instrument="phq9",
+        answers={f"item{i}": 1 for i in range(1, 10)},
+        recorded_at=timezone.now() - dt.timedelta(minutes=20),
+        client_uuid=uuid.uuid4(),
+        source=Source.PATIENT,
+    )
+    alert = Alert.objects.get(patient=patient, acknowledged_at__isnull=True)
+
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", WIDE)
+    _sign_in(browser, live_server, "e2e-console-therapist")
+    browser.get(f"{live_server.url}/clinic/patients/{patient.pk}/")
+    badge = "return document.querySelector('#need-facts .need-badge').className"
+    assert "need-safety" in browser.execute_script(badge)
+    item = browser.find_element(By.ID, f"alert-{alert.pk}")
+    item.find_element(By.CSS_SELECTOR, "details.ack > summary").click()
+    # Without an action: the browser asks first (required radios); sent anyway, the server refuses.
+    browser.execute_script("document.querySelectorAll('.ack-form input[type=radio]').forEach(r => r.required = false)")
+    item.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(browser, lambda d: "Choose what was done" in d.find_element(By.ID, f"alert-{alert.pk}").text)
+    item = browser.find_element(By.ID, f"alert-{alert.pk}")
+    item.find_element(By.CSS_SELECTOR, "input[value=no_action_needed]").click()
+    item.find_element(By.NAME, f"ack{alert.pk}-reason").send_keys("Answered by mistake; confirmed by phone, no risk")
+    item.find_element(By.NAME, f"ack{alert.pk}-note").send_keys("Phoned 14:05, patient safe at home.")
+    browser.execute_script("document.getElementById(arguments[0]).scrollIntoView({block: 'start'})", "alerts-card")
+    screenshot("console-alert-acknowledge-form")
+    item.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(browser, lambda d: "Acknowledged by e2e-console-therapist" in d.find_element(By.ID, f"alert-{alert.pk}").text)
+    # the header status and the history re-read themselves (alertAcknowledged), no reload
+    _wait(browser, lambda d: "need-safety" not in d.execute_script(badge))
+    row = f"const r = document.getElementById('history-{alert.pk}'); return r ? r.textContent : '';"
+    _wait(browser, lambda d: "No action needed" in d.execute_script(row))
+    assert "Answered by mistake" in browser.execute_script(row)
+    assert "Emergency referral" in browser.find_element(By.ID, f"history-{earlier.pk}").text
+    browser.execute_script("window.scrollTo(0, 0)")
+    screenshot("console-alert-history")
+    alert.refresh_from_db()
+    assert (alert.acknowledgement_action, alert.acknowledgement_reason) == (
+        "no_action_needed",
+        "Answered by mistake; confirmed by phone, no risk",
+    )

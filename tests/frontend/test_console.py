@@ -753,7 +753,7 @@ def test_alert_acknowledgement_is_for_the_care_team_only(therapist, manager, pat
     assert client_for(patient.user).post(url).status_code == 404
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
-    response = client_for(therapist).post(url, HTTP_HX_REQUEST="true")
+    response = client_for(therapist).post(url, {f"ack{alert.pk}-action": "contacted_patient"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "Acknowledged by therapist" in response.content.decode()
     alert.refresh_from_db()

@@ -23,7 +23,7 @@ _cohort_of = test_cohort._cohort_of
 
 pytestmark = pytest.mark.django_db
 URL = "/clinic/outcomes/"
-CHARTS = ("chart-responders", "chart-trajectory", "chart-km", "chart-waterfall")
+CHARTS = ("chart-responders", "chart-trajectory", "chart-forest", "chart-km", "chart-waterfall")
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +58,15 @@ def test_manager_sees_the_dashboard(world, manager):
     assert {trace["type"] for trace in bars.values()} == {"bar"}
     assert bars["≥30 % reduction"]["y"][0] == "All patients"
     assert bars["≥30 % reduction"]["text"][0] == "2/4"
+    # 2 of 4: 50 % with its Wilson interval 15.0-85.0, drawn as error bars and written out.
+    assert bars["≥30 % reduction"]["error_x"]["arrayminus"][0] == pytest.approx(35.0)
+    assert '50.0 %<span class="ci"> [15.0, 85.0]</span>' in html
+    assert "too few to judge" in html  # 4 patients with data
+    forest = chart(html, "chart-forest")["data"][0]
+    assert any(label.startswith("Diagnosis: ") for label in forest["y"])
+    assert any(label.startswith("Modality: ") for label in forest["y"])
+    assert all("too few to judge" in label for label in forest["y"])
+    assert "not evidence of cause" in html
     assert bars["≥50 % reduction"]["text"][0] == "1/4"
     km = chart(html, "chart-km")["data"]
     assert all(trace["type"] == "scatter" for trace in km)

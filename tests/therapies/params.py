@@ -17,6 +17,7 @@ BASE: dict[str, dict[str, Any]] = {
     },
     "rtms": {
         "site": "left_DLPFC",
+        "hemisphere": "left",
         "frequency_hz": 10,
         "intensity_pct_rmt": 80,
         "pulses": 1500,

@@ -31,7 +31,11 @@ def _all() -> list[tuple[Modality, Limit]]:
 
 
 def _direct() -> list[tuple[Modality, Limit]]:
-    return [(m, lim) for m, lim in _all() if not lim.allowed and lim.param in {p.key for p in m.params}]
+    return [
+        (m, lim)
+        for m, lim in _all()
+        if not lim.allowed and not lim.opposite_to and lim.param in {p.key for p in m.params}
+    ]
 
 
 def _derived() -> list[tuple[Modality, Limit]]:
@@ -163,6 +167,8 @@ def test_categorical_limit(therapist_client, patient, endpoint, modality, limit)
 
 
 def _over_value(modality: Modality, limit: Limit) -> Any:
+    if limit.opposite_to:
+        return "left"  # the same side as the pain of the `patient` fixture
     if limit.allowed:
         return next(c for c in modality.param(limit.param).choices if c not in limit.allowed)
     if modality.param(limit.param).kind == "integer":

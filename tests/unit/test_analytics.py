@@ -15,8 +15,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 from assessments.analytics import (
     MCID,
     adherence,
+    early_response,
     group_summary,
     kaplan_meier,
+    km_median,
+    median_ci,
+    median_dict,
     pain_outcomes,
     pain_outcomes_from_windows,
     rates,
@@ -26,7 +30,9 @@ from assessments.analytics import (
     time_to_response_weekly,
     weekly_trajectory,
     weekly_trajectory_of_means,
+    wilson_interval,
 )
+from tests.stats import rate_json
 
 NAN = np.nan
 
@@ -91,10 +97,10 @@ def test_responders_and_mcid_only_among_valid(pain):
 
 
 def test_pain_rates_exclude_invalid(pain):
-    assert rates(pain.responder30, pain.valid) == (3, 5, 60.0)
-    assert rates(pain.responder50, pain.valid) == (1, 5, 20.0)
-    assert rates(pain.mcid, pain.valid) == (3, 5, 60.0)
-    count, n, pct = rates(pain.responder30, np.zeros(N_PAIN, bool))
+    assert rates(pain.responder30, pain.valid)[:3] == (3, 5, 60.0)
+    assert rates(pain.responder50, pain.valid)[:3] == (1, 5, 20.0)
+    assert rates(pain.mcid, pain.valid)[:3] == (3, 5, 60.0)
+    count, n, pct, *_ = rates(pain.responder30, np.zeros(N_PAIN, bool))
     assert (count, n) == (0, 0)
     assert math.isnan(pct)
 
@@ -174,11 +180,7 @@ def test_empty_cohort():
     out = pain_outcomes(*cohort([]), 0)
     assert out.baseline.shape == (0,)
     assert rates(out.responder30, out.valid).n == 0
-    assert group_summary(np.array([], int), out, ["a"])[0]["responders30"] == {
-        "count": 0,
-        "n": 0,
-        "pct": None,
-    }
+    assert group_summary(np.array([], int), out, ["a"])[0]["responders30"] == rate_json(0, 0, None)
 
 
 # --- questionnaire change ------------------------------------------------------------
@@ -434,18 +436,18 @@ def test_group_summary(pain):
     # clbp: p0, p2, p4, p7 all valid; responders30 p0, p4; responders50 p0
     assert clbp["label"] == "clbp"
     assert (clbp["n"], clbp["n_valid"]) == (4, 4)
-    assert clbp["responders30"] == {"count": 2, "n": 4, "pct": 50.0}
-    assert clbp["responders50"] == {"count": 1, "n": 4, "pct": 25.0}
-    assert clbp["mcid"] == {"count": 2, "n": 4, "pct": 50.0}
+    assert clbp["responders30"] == rate_json(2, 4, 50.0)
+    assert clbp["responders50"] == rate_json(1, 4, 25.0)
+    assert clbp["mcid"] == rate_json(2, 4, 50.0)
     # pct changes -50, nan (baseline 0), -30, +8.33 -> median -30
-    assert clbp["median_pct_change"] == pytest.approx(-30)
+    assert clbp["median_pct_change"]["value"] == pytest.approx(-30)
     # changes -3.5, 1/3, -3, 1/3 -> median (-3 + 1/3) / 2
-    assert clbp["median_change"] == pytest.approx((-3 + 1 / 3) / 2)
+    assert clbp["median_change"]["value"] == pytest.approx((-3 + 1 / 3) / 2, abs=0.005)  # 2 decimals
     # neuropathic: p1, p3 invalid, p5 valid (-40 %, -2 points)
     assert (neuro["n"], neuro["n_valid"]) == (3, 1)
-    assert neuro["responders30"] == {"count": 1, "n": 1, "pct": 100.0}
-    assert neuro["responders50"] == {"count": 0, "n": 1, "pct": 0.0}
-    assert neuro["median_pct_change"] == pytest.approx(-40)
+    assert neuro["responders30"] == rate_json(1, 1, 100.0)
+    assert neuro["responders50"] == rate_json(0, 1, 0.0)
+    assert neuro["median_pct_change"]["value"] == pytest.approx(-40)
 
 
 def test_group_summary_membership_matrix_and_empty_group(pain):
@@ -453,12 +455,12 @@ def test_group_summary_membership_matrix_and_empty_group(pain):
     member[[0, 4, 5], 0] = True  # tDCS
     member[[0, 1, 7], 1] = True  # exercise (p0 in both)
     tdcs, exercise, nobody = group_summary(member, pain, ["tdcs", "exercise", "tens"])
-    assert tdcs["responders30"] == {"count": 3, "n": 3, "pct": 100.0}
-    assert tdcs["responders50"] == {"count": 1, "n": 3, "pct": 33.3}
+    assert tdcs["responders30"] == rate_json(3, 3, 100.0)
+    assert tdcs["responders50"] == rate_json(1, 3, 33.3)
     assert (exercise["n"], exercise["n_valid"]) == (3, 2)
-    assert exercise["responders30"] == {"count": 1, "n": 2, "pct": 50.0}
+    assert exercise["responders30"] == rate_json(1, 2, 50.0)
     assert nobody["n"] == 0
-    assert nobody["median_pct_change"] is None
+    assert nobody["median_pct_change"]["value"] is None
     assert nobody["mcid"]["pct"] is None
     with pytest.raises(ValueError, match="group indices"):
         group_summary(np.full(N_PAIN, 3), pain, ["a"])
@@ -606,3 +608,108 @@ def test_kaplan_meier_matches_product_limit_loop():
         expected.append(s)
     assert_allclose(km.times, np.unique(durations))
     assert_allclose(km.survival, expected)
+
+
+# --- uncertainty -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hits", "n", "low", "high"),
+    [
+        # Newcombe RG. Two-sided confidence intervals for the single proportion: comparison
+        # of seven methods. Stat Med 1998;17:857-872, Table II, method 3 (Wilson score).
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0000, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
+def test_wilson_interval_matches_newcombe_worked_examples(hits, n, low, high):
+    interval = wilson_interval(hits, n)
+    assert interval.low == pytest.approx(low, abs=5e-5)
+    assert interval.high == pytest.approx(high, abs=5e-5)
+
+
+def test_wilson_interval_edges():
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
+    assert wilson_interval(29, 29).high == 1.0
+    assert 0.0 < wilson_interval(29, 29).low < 1.0
+    with pytest.raises(ValueError):
+        wilson_interval(3, 2)
+
+
+def test_rates_carry_the_wilson_interval_in_percent():
+    rate = rates([True, True, False, False], [True] * 4)
+    assert (rate.low, rate.high) == pytest.approx((15.0, 85.0), abs=0.05)  # 2/4: 0.150-0.850
+
+
+@pytest.mark.parametrize("n", [2, 7, 8, 31])
+def test_median_ci_equals_a_resampling_bootstrap(n):
+    """The exact order-statistic draw has the distribution of medians of resampled
+    arrays: with many replicates both give the same percentile interval."""
+    rng = np.random.default_rng(n)
+    x = rng.normal(5.0, 2.0, size=n)
+    exact = median_ci(x, replicates=200_000)
+    resampled = np.median(x[rng.integers(0, n, size=(200_000, n))], axis=1)
+    low, high = np.quantile(resampled, (0.025, 0.975))
+    spread = x.max() - x.min()
+    assert exact.low == pytest.approx(low, abs=0.02 * spread)
+    assert exact.high == pytest.approx(high, abs=0.02 * spread)
+
+
+def test_median_ci_is_fixed_by_its_seed_and_contains_the_median():
+    x = np.arange(1.0, 101.0)
+    assert median_ci(x) == median_ci(x)
+    assert median_ci(x).low < np.median(x) < median_ci(x).high
+    assert median_ci([np.nan, 4.0]) == (4.0, 4.0)
+    assert all(math.isnan(v) for v in median_ci([]))
+
+
+def test_median_dict_marks_too_few():
+    assert median_dict(np.arange(9.0))["too_few"] is True
+    few = median_dict(np.arange(10.0))
+    assert few["too_few"] is False
+    assert few["value"] == 4.5
+    assert few["n"] == 10
+
+
+def test_km_median_and_its_interval():
+    # 10 patients, all respond at weeks 1..10: S crosses 0.5 at week 5.
+    km = kaplan_meier(np.arange(1.0, 11.0), np.ones(10, bool))
+    median, interval = km_median(km)
+    assert median == 5.0
+    # Brookmeyer-Crowley: first times the lower and the upper band reach 0.5.
+    assert interval.low == km.times[np.flatnonzero(km.ci_low <= 0.5)[0]]
+    assert interval.high == km.times[np.flatnonzero(km.ci_high <= 0.5)[0]]
+    assert interval.low <= median <= interval.high
+    never = kaplan_meier([1.0, 2.0, 3.0], [False, False, False])
+    assert all(math.isnan(v) for v in (km_median(never)[0], *km_median(never)[1]))
+
+
+def test_early_response_table_on_a_hand_built_cohort():
+    # (patient, week, mean). Baseline 8 for everyone.
+    #   p0: week 3 = 6.4 (-20 %), week 12 = 4 (-50 %)  -> early >=15, responder
+    #   p1: week 3 = 6.8 (-15 %), week 12 = 7 (-12.5 %) -> early >=15, not responder
+    #   p2: week 3 = 7.6 (-5 %),  week 12 = 5.6 (-30 %) -> not early, responder
+    #   p3: week 3 = 8.0 (0 %),   week 12 = 8 (0 %)     -> not early, not responder
+    #   p4: week 3 = 5.6 (-30 %), week 12 = 2 (-75 %)   -> early >=15 and >=30, responder
+    #   p5: no week 12 -> left out;  p6: baseline 0 -> left out
+    rows = [
+        *((p, 0, 8.0) for p in range(6)),
+        (0, 3, 6.4), (0, 12, 4.0),
+        (1, 3, 6.8), (1, 12, 7.0),
+        (2, 3, 7.6), (2, 12, 5.6),
+        (3, 3, 8.0), (3, 12, 8.0),
+        (4, 3, 5.6), (4, 12, 2.0),
+        (5, 3, 4.0),
+        (6, 0, 0.0), (6, 3, 0.0), (6, 12, 0.0),
+    ]  # fmt: skip
+    idx, week, mean = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    fifteen, thirty = early_response(idx.astype(int), week, mean, 7)
+    assert fifteen["early_pct"] == 15.0
+    assert (fifteen["early_respond"], fifteen["early_not_respond"]) == (2, 1)
+    assert (fifteen["not_early_respond"], fifteen["not_early_not_respond"]) == (1, 1)
+    assert fifteen["early"] == rate_json(2, 3, 66.7)
+    assert fifteen["not_early"] == rate_json(1, 2, 50.0)
+    assert (thirty["early_respond"], thirty["early_not_respond"]) == (1, 0)
+    assert (thirty["not_early_respond"], thirty["not_early_not_respond"]) == (2, 2)

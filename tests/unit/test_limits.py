@@ -17,6 +17,7 @@ from therapies.limits import (
     DREZ_CONTRAINDICATIONS,
     DREZ_FOLLOW_UP_ITEMS,
     FIRST_LINE_DRUGS,
+    HEMISPHERES,
     MODALITIES,
     CandidacyCheck,
     Check,
@@ -26,6 +27,7 @@ from therapies.limits import (
     check_parameters,
     drez_candidacy,
     get_modality,
+    opposite_side,
 )
 
 # A valid, within-limits parameter set for every modality.
@@ -39,6 +41,7 @@ BASE: dict[str, dict[str, object]] = {
     },
     "rtms": {
         "site": "left_DLPFC",
+        "hemisphere": "left",
         "frequency_hz": 10,
         "intensity_pct_rmt": 80,
         "pulses": 1500,
@@ -128,7 +131,11 @@ def _all_limits() -> list[tuple[Modality, Limit]]:
 
 
 def _direct_numeric() -> list[tuple[Modality, Limit]]:
-    return [(m, limit) for m, limit in _all_limits() if not limit.allowed and limit.param in {p.key for p in m.params}]
+    return [
+        (m, limit)
+        for m, limit in _all_limits()
+        if not limit.allowed and not limit.opposite_to and limit.param in {p.key for p in m.params}
+    ]
 
 
 def _derived() -> list[tuple[Modality, Limit]]:
@@ -240,6 +247,8 @@ def test_every_limit_is_consistent_with_its_schema(modality, limit):
         assert limit.when[1] in modality.param(limit.when[0]).choices
     if limit.allowed:
         assert set(limit.allowed) <= set(modality.param(limit.param).choices)
+    elif limit.opposite_to:
+        assert {"left", "right"} <= set(modality.param(limit.param).choices)
     elif limit.param in keys:
         param = modality.param(limit.param)
         # A safety limit must sit strictly inside the hard validity range,
@@ -628,3 +637,110 @@ def test_drez_referral_unknown_contraindication_is_an_error():
     check = check_parameters("drez_referral", {**BASE["drez_referral"], "contraindications": "pregnancy"})
     assert set(check.errors) == {"contraindications"}
     assert "pregnancy" in check.errors["contraindications"]
+
+
+# --- rTMS target side ---------------------------------------------------------------------
+
+RTMS_M1 = {**BASE["rtms"], "site": "M1"}
+
+
+@pytest.mark.parametrize(("pain", "expected"), [("left", "right"), ("right", "left")])
+def test_rtms_m1_opposite_the_pain_is_accepted(pain, expected):
+    check = check_parameters("rtms", {**RTMS_M1, "hemisphere": expected}, context={"affected_side": pain})
+    assert check.ok
+    assert check.params["hemisphere"] == expected
+
+
+@pytest.mark.parametrize(
+    ("pain", "hemisphere"),
+    [
+        ("left", "left"),
+        ("left", "bilateral"),
+        ("left", "midline"),
+        ("right", "right"),
+        ("right", "bilateral"),
+        ("right", "midline"),
+    ],
+)
+def test_rtms_m1_other_than_opposite_the_pain_is_an_overridable_violation(pain, hemisphere):
+    check = check_parameters("rtms", {**RTMS_M1, "hemisphere": hemisphere}, context={"affected_side": pain})
+    assert check.errors == {}
+    [violation] = check.violations
+    assert (violation.field, violation.code) == ("hemisphere", "m1_contralateral")
+    assert f"must be '{opposite_side(pain)}'" in violation.message
+    assert f"{pain}-sided" in violation.message
+    assert "Lefaucheur et al. 2020" in violation.message
+    assert "Level A" in violation.message
+
+
+@pytest.mark.parametrize("pain", ["bilateral", "none", None])
+@pytest.mark.parametrize("hemisphere", ["left", "right", "bilateral", "midline"])
+def test_rtms_side_is_a_free_documented_choice_without_one_sided_pain(pain, hemisphere):
+    context = None if pain is None else {"affected_side": pain}
+    check = check_parameters("rtms", {**RTMS_M1, "hemisphere": hemisphere}, context=context)
+    assert check.ok
+    assert check.params["hemisphere"] == hemisphere  # recorded as chosen
+
+
+def test_rtms_side_rule_is_for_m1_only():
+    check = check_parameters(
+        "rtms", {**RTMS_M1, "site": "other", "hemisphere": "left"}, context={"affected_side": "left"}
+    )
+    assert check.ok
+
+
+def test_rtms_left_dlpfc_is_left_whatever_the_pain():
+    ok = check_parameters("rtms", {**BASE["rtms"], "hemisphere": "left"}, context={"affected_side": "left"})
+    assert ok.ok
+    for hemisphere in ("right", "bilateral", "midline"):
+        check = check_parameters("rtms", {**BASE["rtms"], "hemisphere": hemisphere})
+        assert set(check.errors) == {"hemisphere"}
+        assert "left DLPFC" in check.errors["hemisphere"]
+        assert check.violations == ()
+
+
+@pytest.mark.parametrize("bad", [None, "", "Left", "both", 1, True])
+def test_rtms_hemisphere_is_required_and_named(bad):
+    params = {**RTMS_M1, "hemisphere": bad}
+    if bad is None:
+        del params["hemisphere"]
+    check = check_parameters("rtms", params, context={"affected_side": "left"})
+    assert set(check.errors) == {"hemisphere"}
+    assert check.errors["hemisphere"].startswith("hemisphere ")
+
+
+def test_opposite_side():
+    assert opposite_side("left") == "right"
+    assert opposite_side("right") == "left"
+    assert opposite_side("bilateral") is None
+    assert opposite_side("none") is None
+    assert HEMISPHERES == ("left", "right", "bilateral", "midline")
+    assert get_modality("rtms").param("hemisphere").choices == HEMISPHERES
+
+
+def test_rtms_side_limit_in_the_catalogue():
+    [limit] = [item for item in get_modality("rtms").as_dict()["limits"] if item["code"] == "m1_contralateral"]
+    assert limit["param"] == "hemisphere"
+    assert limit["opposite_to"] == "affected_side"
+    assert limit["when"] == {"param": "site", "equals": "M1"}
+    assert limit["maximum"] is None
+    assert "Lefaucheur et al. 2020" in limit["source"]
+    assert all(item["opposite_to"] is None for item in get_modality("tdcs").as_dict()["limits"])
+
+
+def test_rtms_evidence_follows_the_guideline():
+    evidence = get_modality("rtms").evidence
+    assert "contralateral to the painful side for neuropathic pain" in evidence.en
+    assert "Level A" in evidence.en
+    assert "fibromyalgia" in evidence.en
+    assert "no guideline level supports the left DLPFC for low back pain" in evidence.en
+    assert "clinic policy" in evidence.en
+    assert "纤维肌痛" in evidence.zh_hans
+    assert "本机构规定" in evidence.zh_hans
+
+
+@pytest.mark.parametrize("code", ["frequency", "intensity", "pulses"])
+def test_rtms_numeric_caps_are_marked_clinic_policy(code):
+    [limit] = [item for item in get_modality("rtms").limits if item.code == code]
+    assert limit.source.startswith("Clinic policy")
+    assert "Clinic" in limit.description.en

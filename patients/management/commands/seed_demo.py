@@ -1,4 +1,5 @@
-"""Seed the demo clinic, its three logins and a small cohort. Development only.
+"""Seed the demo clinic, its three logins, a small hand-made cohort and a synthetic one of
+real size (marked as synthetic). Development only.
 
 Safe to run again: existing demo rows are kept (nothing is duplicated), missing ones made.
 """
@@ -16,6 +17,8 @@ from django.db import transaction
 from patients.access import Actor
 from patients.models import CareTeamMember, Clinic, Patient, Role
 from patients.services import audit_event_record, consent_record, membership_grant
+
+DEFAULT_PATIENTS = 200
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo only; the command refuses to run with DEBUG off
 
@@ -41,15 +44,46 @@ COHORT: list[tuple[str, str, int, list[str], str, dt.date, str, str]] = [
 ]
 
 
+# What started each demo patient's pain (the case series' "trigger" column).
+TRIGGERS = {
+    "Demo Patient": "搬重物",
+    "Li Wei": "椎间盘突出",
+    "Zhang Min": "带状疱疹",
+    "Wang Fang": "2 型糖尿病",
+    "Chen Jie": "踝扭伤",
+    "Maria Keller": "wrist fracture",
+    "John Smith": "lifting",
+    "Liu Yang": "重复性手部劳动",
+}
+
+
 class Command(BaseCommand):
     help = "Create the demo clinic with demo-patient, demo-therapist and demo-manager (password 'demo')."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--synthetic",
+            type=int,
+            default=DEFAULT_PATIENTS,
+            help=f"Synthetic patients to add to the demo clinic once (default {DEFAULT_PATIENTS}; 0 for none).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_SEED_ALLOWED:
             raise CommandError("Refusing to seed demo logins with DEBUG off: demo passwords are public.")
         with transaction.atomic():
             created = self._seed()
-        self.stdout.write(self.style.SUCCESS(f"demo seed ready ({created} new patients)"))
+        synthetic = self._seed_synthetic(options["synthetic"]) if options["synthetic"] > 0 else 0
+        self.stdout.write(
+            self.style.SUCCESS(f"demo seed ready ({created} new patients, {synthetic} new synthetic patients)")
+        )
+
+    def _seed_synthetic(self, n_patients: int) -> int:
+        from assessments.synthetic import seed_synthetic
+
+        clinic = Clinic.objects.get(slug="demo")
+        therapist = get_user_model().objects.get(username="demo-therapist")
+        return seed_synthetic(clinic, therapist, n_patients=n_patients)
 
     def _user(self, username: str, **fields: Any) -> Any:
         user_model = get_user_model()
@@ -82,6 +116,7 @@ class Command(BaseCommand):
                     "diagnoses": diagnoses,
                     "affected_side": side,
                     "pain_onset": onset,
+                    "pain_trigger": TRIGGERS.get(name, ""),
                     "time_zone": tz,
                     "language": language,
                     "user": patient_user if index == 0 else None,

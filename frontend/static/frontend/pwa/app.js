@@ -489,6 +489,11 @@
     return planPromise;
   }
 
+  function planState(plan) {
+    return plan.status === "scheduled" ? t("plan_scheduled", { date: plan.start_date || "" })
+      : t("plan_ended", { date: plan.end_date || "" });
+  }
+
   function perWeek(n) { return n === 1 ? t("per_week_one") : t("per_week", { n: n }); }
 
   function componentName(component) {
@@ -499,11 +504,14 @@
     return loadPlan().then(function (result) {
       var list = $("exercise-list");
       list.textContent = "";
-      var components = result.plan ? (result.plan.components || []).filter(function (c) {
+      // Only a running plan has exercise to mark done (the server refuses days after its end).
+      var running = result.plan && (!result.plan.status || result.plan.status === "active");
+      var components = running ? (result.plan.components || []).filter(function (c) {
         return c.home === true || HOME_MODALITIES.indexOf(c.modality) !== -1;
       }) : [];
       if (!components.length) {
-        list.appendChild(el("li", { className: "muted", text: result.plan || result.missing ? t("exercise_none") : t("plan_unavailable") }));
+        list.appendChild(el("li", { className: "muted", text: result.plan && !running ? planState(result.plan) :
+          result.plan || result.missing ? t("exercise_none") : t("plan_unavailable") }));
         return;
       }
       var today = Q.localDate(new Date());
@@ -545,7 +553,8 @@
         return;
       }
       var plan = result.plan;
-      $("plan-meta").textContent = t("plan_version", { version: plan.version, date: plan.start_date || "" });
+      $("plan-meta").textContent = t("plan_version", { version: plan.version, date: plan.start_date || "" }) +
+        (plan.status && plan.status !== "active" ? " · " + planState(plan) : "");
       [["central", "lane_central"], ["peripheral", "lane_peripheral"]].forEach(function (pair) {
         var components = plan[pair[0]] || (plan.components || []).filter(function (c) { return c.layer === pair[0]; });
         var list = el("ul", { className: "lane-list" });
@@ -844,8 +853,8 @@
   }
 
   function applicable(item) {
-    // PHQ-9: the difficulty question is asked only if any problem was checked off.
-    if (wizard.code === "phq9" && item.key === "difficulty") {
+    // PHQ-9 and GAD-7: the difficulty question is asked only if any problem was checked off.
+    if ((wizard.code === "phq9" || wizard.code === "gad7") && item.key === "difficulty") {
       return Object.keys(wizard.answers).some(function (key) { return key !== "difficulty" && wizard.answers[key] > 0; });
     }
     return true;
@@ -853,8 +862,11 @@
   function visibleItems() { return wizard.items.filter(applicable); }
 
   /* The server's completeness rule (GET /api/v1/instruments/ "completion": which items may
-   * be skipped, and how many) applied before Save. Returns null, or {blocked | ask, text, index}:
-   * blocked = the clinic would refuse it; ask = accepted, but the patient is asked to finish. */
+   * be left out, and how many, for the entry to be scored) applied before Save. Returns null,
+   * or {blocked | ask, text, index}. blocked: sections skipped on purpose (optional items,
+   * the ODI's) beyond the rule, or a required answer the clinic cannot do without; ask: required
+   * questions left unanswered that the clinic would still take (PHQ-9), so the patient is asked
+   * to finish and may save as it is. */
   function completeness() {
     var instrument = instruments[wizard.code];
     var items = visibleItems();
@@ -865,7 +877,10 @@
       return 0;
     };
     if (rule && rule.items && rule.items.length) {
-      var skipped = rule.items.filter(function (key) { return answers[key] === undefined || answers[key] === null; });
+      var skipped = rule.items.filter(function (key) {
+        var item = items.filter(function (i) { return i.key === key; })[0];
+        return item && item.required === false && (answers[key] === undefined || answers[key] === null);
+      });
       if (skipped.length > rule.max_skipped) {
         return {
           blocked: true, index: indexOf(skipped[0]),
@@ -910,7 +925,7 @@
     }
     var item = items[wizard.index];
     var position = counted.indexOf(item);
-    // Optional follow-up items (PHQ-9 difficulty) are not counted in "3 / 9".
+    // Optional follow-up items (PHQ-9 / GAD-7 difficulty) are not counted in "3 / 9".
     $("q-count").textContent = position >= 0 ? t("progress_of", { current: position + 1, total: counted.length }) : "";
     $("q-bar").value = position >= 0 ? position / counted.length : 1;
     $("q-title").textContent = label(item.label);

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0004_nrs_weeks'),
+        ('assessments', '0005_alert_acknowledgement_action'),
     ]
 
     operations = [

@@ -10,6 +10,7 @@ from assessments.models import (
     Notification,
     PatientProtocol,
     Reminder,
+    WorseningEpisode,
 )
 
 
@@ -60,3 +61,18 @@ class ReminderAdmin(admin.ModelAdmin[Reminder]):
 
 admin.site.register(Delivery)
 admin.site.register(Notification)
+
+
+@admin.register(WorseningEpisode)
+class WorseningEpisodeAdmin(admin.ModelAdmin[WorseningEpisode]):
+    """Kept by the worsening-pain evaluation (``assessments.worsening``); read-only here."""
+
+    list_display = ("patient", "started_at", "ended_at", "baseline", "mean_at_start", "last_mean")
+    list_select_related = ("patient",)
+    readonly_fields = ("patient", "alert", "started_at", "ended_at", "day0", "baseline", "mean_at_start", "last_mean")
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

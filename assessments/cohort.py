@@ -4,7 +4,9 @@
 
 Day 0 of a patient is the start date of their rehab plan (the earliest ``start_date``
 over all plan versions, at 00:00 in the patient's time zone). A patient without a plan
-falls back to their first NRS entry. Everything pain-related is counted from day 0:
+falls back to their first NRS entry. Day 0, the baseline week and the current window are
+those of ``assessments.outcomes`` (the one definition; days are counted on the patient's
+wall clock). Everything pain-related is counted from day 0:
 
 - baseline = mean NRS over ``[day 0, day 0 + 7 d)``; current = mean NRS over the 7 days
   up to the last entry; both need >= 3 entries and the last entry must be >= 14 days
@@ -59,7 +61,8 @@ from django.utils.translation import gettext_lazy
 
 from assessments import analytics
 from assessments.models import Assessment, NrsSeries
-from assessments.nrs_weeks import RECENT_CELL, WEEK_CELL, day0_from
+from assessments.nrs_weeks import RECENT_CELL, WEEK_CELL
+from assessments.outcomes import day0_from, wall_clock
 from patients.access import Actor, visible_patients
 from patients.models import CareTeamMember, Diagnosis, Patient, Sex
 from patients.services import audit_list_record
@@ -97,6 +100,7 @@ _US_PER_S = 1_000_000
 _WINDOW_US = int(WINDOW_DAYS * 86_400 * _US_PER_S)
 _WEEK_US = 7 * 86_400 * _US_PER_S
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - the origin of wall-clock times
 _ONE_US = dt.timedelta(microseconds=1)
 UNASSIGNED = -1
 
@@ -255,6 +259,12 @@ def _epoch_us(value: dt.datetime) -> int:
     return (value - _EPOCH) // _ONE_US
 
 
+def _wall_us(value: dt.datetime, tz: zoneinfo.ZoneInfo) -> int:
+    """Microseconds since 1970 on the patient's wall clock (``outcomes.wall_clock``): the
+    windows and weeks are differences of these, so a local day is a day across DST."""
+    return (wall_clock(value, tz) - _NAIVE_EPOCH) // _ONE_US
+
+
 def _positions(patient_ids: IntArray, raw_ids: npt.ArrayLike) -> tuple[IntArray, BoolArray]:
     """Cohort positions of raw patient ids, and which of them are in the cohort."""
     raw = np.asarray(raw_ids, dtype=np.int64)
@@ -372,6 +382,7 @@ def cohort_arrays(
     patient_ids = np.array([row[0] for row in kept], dtype=np.int64)
     t0_us = np.array([_epoch_us(t) if t is not None else 0 for t in t0], dtype=np.int64)
     has_t0 = np.array([t is not None for t in t0], dtype=np.bool_)
+    zone_names = [row[6] for row in kept]
 
     therapist = np.full(n, UNASSIGNED, dtype=np.int64)
     labels: dict[int, str] = {}
@@ -397,11 +408,16 @@ def cohort_arrays(
         windows, weekly = _nrs_postgresql(
             patient_ids[has_t0],
             t0_us[has_t0],
+            [name for name, known in zip(zone_names, has_t0.tolist(), strict=True) if known],
             patient_ids,
             horizon_weeks,
         )
     else:
-        windows, weekly = _nrs_portable(qs, patient_ids, t0_us, has_t0, horizon_weeks)
+        t0_wall = np.array(
+            [_wall_us(t, tz_of[pk]) if t is not None else 0 for pk, t in zip(patient_ids.tolist(), t0, strict=True)],
+            dtype=np.int64,
+        )
+        windows, weekly = _nrs_portable(qs, patient_ids, t0_wall, has_t0, tz_of, horizon_weeks)
 
     scores = _scores(qs, patient_ids, ("thermal", *QUESTIONNAIRE_MCID))
 
@@ -446,7 +462,7 @@ def cohort_arrays(
 
 
 def _nrs_postgresql(
-    ids: IntArray, t0: IntArray, patient_ids: IntArray, horizon_weeks: int
+    ids: IntArray, t0: IntArray, zones: list[str], patient_ids: IntArray, horizon_weeks: int
 ) -> tuple[NrsWindows, WeeklyNrs]:
     """Both NRS reductions in PostgreSQL, from what captures keep (``NrsSeries``).
 
@@ -455,8 +471,9 @@ def _nrs_postgresql(
     ``< horizon`` when their day 0 is ``t0``; the baseline ``[t0, t0 + 7 d)`` is plan week
     0. Patients without an ``NrsSeries`` row have their window looked up over the series
     index, and those without current weeks have their weeks summed from the raw entries
-    over ``[t0, t0 + horizon)``. Interval arithmetic on timestamps is exact (microseconds),
-    and intervals are given in seconds so that daylight saving does not stretch a "day".
+    over ``[t0, t0 + horizon)``. Days and weeks are counted on the patient's wall clock
+    (``AT TIME ZONE``, ``assessments.outcomes``), a day wider range on the UTC timestamps
+    keeping the index usable.
     """
     n = patient_ids.size
     if ids.size == 0:
@@ -467,12 +484,13 @@ def _nrs_postgresql(
     # Day 0 as integer microseconds since 1970: exact, and cheap to send for 10^4 patients.
     # OFFSET 0 keeps the subquery from being inlined, so t0 is computed once per patient.
     cohort = (
-        "(SELECT u.pid, timestamptz 'epoch' + u.t0 * interval '1 microsecond' AS t0"
-        " FROM unnest(%(ids)s::bigint[], %(t0)s::bigint[]) AS u(pid, t0) OFFSET 0)"
+        "(SELECT u.pid, timestamptz 'epoch' + u.t0 * interval '1 microsecond' AS t0, u.tz"
+        " FROM unnest(%(ids)s::bigint[], %(t0)s::bigint[], %(tz)s::text[]) AS u(pid, t0, tz) OFFSET 0)"
     )
     kept_sql = f"""
         SELECT float8send(w.pid::float8)
-               || float8send(coalesce(date_part('epoch', s.last_at - w.t0), 'NaN')::float8)
+               || float8send(coalesce(date_part('epoch', (s.last_at AT TIME ZONE w.tz)
+                                                          - (w.t0 AT TIME ZONE w.tz)), 'NaN')::float8)
                || float8send((s.day0 IS NOT DISTINCT FROM w.t0)::int::float8)
                || float8send((length(s.recent) / {RECENT_CELL.itemsize})::float8)
                || substring(s.weeks || %(pad)s::bytea from 1 for %(tail)s) AS head,
@@ -481,7 +499,7 @@ def _nrs_postgresql(
     """  # noqa: S608 - the table name is ours, every value is a parameter
     # For patients without an NrsSeries row: the latest entry and the current window.
     lookup_sql = f"""
-        SELECT w.pid::float8, date_part('epoch', l.last - w.t0)::float8,
+        SELECT w.pid::float8, date_part('epoch', (l.last AT TIME ZONE w.tz) - (w.t0 AT TIME ZONE w.tz))::float8,
                c.total::float8, c.n::float8
         FROM {cohort} w
         CROSS JOIN LATERAL (
@@ -491,7 +509,8 @@ def _nrs_postgresql(
         CROSS JOIN LATERAL (
             SELECT coalesce(sum(a.total), 0) AS total, count(*) AS n FROM {table} a
             WHERE a.patient_id = w.pid AND a.instrument = 'nrs' AND a.total IS NOT NULL
-              AND a.recorded_at > l.last - %(window)s * interval '1 second'
+              AND a.recorded_at > l.last - (%(window)s + 1) * interval '1 day'
+              AND (a.recorded_at AT TIME ZONE w.tz) > (l.last AT TIME ZONE w.tz) - %(window)s * interval '1 day'
               AND a.recorded_at <= l.last AND a.recorded_at >= w.t0
         ) c
         WHERE l.last >= w.t0
@@ -500,18 +519,21 @@ def _nrs_postgresql(
     raw_sql = f"""
         SELECT w.pid::float8, g.week::float8, g.total::float8, g.n::float8
         FROM {cohort} w CROSS JOIN LATERAL (
-            SELECT floor(date_part('epoch', a.recorded_at - w.t0) / 604800)::int AS week,
+            SELECT floor(date_part('epoch', (a.recorded_at AT TIME ZONE w.tz)
+                                            - (w.t0 AT TIME ZONE w.tz)) / 604800)::int AS week,
                    sum(a.total) AS total, count(*) AS n
             FROM {table} a
             WHERE a.patient_id = w.pid AND a.instrument = 'nrs' AND a.total IS NOT NULL
-              AND a.recorded_at >= w.t0 AND a.recorded_at < w.t0 + %(horizon)s * interval '1 second'
+              AND a.recorded_at >= w.t0 AND a.recorded_at < w.t0 + (%(horizon)s + 86400) * interval '1 second'
+              AND (a.recorded_at AT TIME ZONE w.tz) < (w.t0 AT TIME ZONE w.tz) + %(horizon)s * interval '1 second'
             GROUP BY 1
         ) g
     """  # noqa: S608
     params = {
         "ids": _pg_array(ids),
         "t0": _pg_array(t0),
-        "window": WINDOW_DAYS * 86_400,
+        "tz": _pg_text_array(zones),
+        "window": WINDOW_DAYS,
         "horizon": horizon_weeks * 7 * 86_400,
         "pad": bytes(tail),
         "tail": tail,
@@ -555,12 +577,12 @@ def _nrs_postgresql(
     ]
     unknown = ~np.isin(ids, kept_ids)
     if unknown.any():
-        found = _fetch_matrix(lookup_sql, {**params, "ids": _pg_array(ids[unknown]), "t0": _pg_array(t0[unknown])}, 4)
+        found = _fetch_matrix(lookup_sql, _subset(params, ids, t0, zones, unknown), 4)
         found_pos, _known = _positions(patient_ids, found[:, 0].astype(np.int64))
         window_parts.append((found_pos, found[:, 1] / 86_400.0, found[:, 2], found[:, 3].astype(np.int64)))
     raw_ids = np.isin(ids, kept_ids[~fresh]) | unknown
     if raw_ids.any():
-        raw = _fetch_matrix(raw_sql, {**params, "ids": _pg_array(ids[raw_ids]), "t0": _pg_array(t0[raw_ids])}, 4)
+        raw = _fetch_matrix(raw_sql, _subset(params, ids, t0, zones, raw_ids), 4)
         raw_pos, _known = _positions(patient_ids, raw[:, 0].astype(np.int64))
         week_parts.append((raw_pos, raw[:, 1].astype(np.int64), raw[:, 2], raw[:, 3].astype(np.int64)))
     weekly = WeeklyNrs(*(np.concatenate([p[k] for p in week_parts]) for k in range(4)))
@@ -595,6 +617,20 @@ def _pg_array(values: IntArray) -> str:
     """An integer array as a PostgreSQL array literal (far cheaper to send than a list
     adapted element by element)."""
     return "{" + ",".join(map(str, values.tolist())) + "}"
+
+
+def _pg_text_array(values: Sequence[str]) -> str:
+    """Time zone names as a PostgreSQL array literal (each element quoted)."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def _subset(params: dict[str, Any], ids: IntArray, t0: IntArray, zones: list[str], mask: BoolArray) -> dict[str, Any]:
+    return {
+        **params,
+        "ids": _pg_array(ids[mask]),
+        "t0": _pg_array(t0[mask]),
+        "tz": _pg_text_array([z for z, keep in zip(zones, mask.tolist(), strict=True) if keep]),
+    }
 
 
 def _fetch_matrix(sql: str, params: dict[str, Any], width: int) -> FloatArray:
@@ -632,9 +668,11 @@ def _nrs_portable(
     patient_ids: IntArray,
     t0_us: IntArray,
     has_t0: BoolArray,
+    tz_of: dict[int, zoneinfo.ZoneInfo],
     horizon_weeks: int,
 ) -> tuple[NrsWindows, WeeklyNrs]:
-    """The same reductions as :func:`_nrs_postgresql`, in numpy over every NRS row."""
+    """The same reductions as :func:`_nrs_postgresql`, in numpy over every NRS row
+    (``t0_us``: day 0 on the patient's wall clock, :func:`_wall_us`)."""
     n = patient_ids.size
     if n == 0:  # filters left nobody: nothing to read
         return NrsWindows.from_parts(0, WeeklyNrs.empty(), *_no_current()), WeeklyNrs.empty()
@@ -644,7 +682,7 @@ def _nrs_portable(
         .values_list("patient_id", "recorded_at", "total")
     )
     raw_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    at_us = np.fromiter((_epoch_us(r[1]) for r in rows), dtype=np.int64, count=len(rows))
+    at_us = np.fromiter((_wall_us(r[1], tz_of[r[0]]) for r in rows), dtype=np.int64, count=len(rows))
     value = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
     pos, known = _positions(patient_ids, raw_ids)
     keep = known & has_t0[pos] if pos.size else known
@@ -1053,6 +1091,7 @@ def _summary(outcomes: CohortOutcomes) -> dict[str, Any]:
         "filters": outcomes.filters.as_dict(),
         "definitions": {
             "day0": "plan start (earliest version's start date, patient's time zone); first NRS entry without a plan",
+            "days": "calendar days on the patient's wall clock (a week across a daylight-saving change is 7 local days)",
             "window_days": WINDOW_DAYS,
             "min_entries": MIN_ENTRIES,
             "min_follow_up_days": 2 * WINDOW_DAYS,

@@ -330,3 +330,36 @@ class PushSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.endpoint[:60]
+
+
+class WorseningEpisode(models.Model):
+    """One stretch of worsening pain (``assessments.outcomes``): it starts when the 7-day
+    mean NRS first reaches baseline + 2 points, raises one WORSENING_PAIN alert, and ends
+    when the mean falls back below that. At most one open episode per patient."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="worsening_episodes")
+    alert = models.OneToOneField(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="episode")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    day0 = models.DateTimeField(help_text="Day 0 the baseline was counted from.")
+    baseline = models.FloatField(help_text="Mean NRS of the baseline week.")
+    mean_at_start = models.FloatField(help_text="7-day mean NRS when the episode started.")
+    last_mean = models.FloatField(null=True, blank=True, help_text="7-day mean NRS at the latest evaluation.")
+    last_evaluated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=models.Q(ended_at__isnull=True), name="worsening_episode_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "open" if self.ended_at is None else f"ended {self.ended_at:%Y-%m-%d}"
+        return f"worsening pain of patient {self.patient_id} from {self.started_at:%Y-%m-%d} ({state})"
+
+    @property
+    def excess(self) -> float | None:
+        """Points above the baseline at the latest evaluation."""
+        return None if self.last_mean is None else self.last_mean - self.baseline

@@ -1,16 +1,17 @@
 """Weekly NRS sums per patient, kept at write time for the cohort summary (issue #8).
 
 The cohort summary needs, per patient, the mean NRS of each plan week (week ``w`` is
-``[day 0 + 7w days, day 0 + 7w + 7 days)``, exact seconds). Reading a year of daily
+``[day 0 + 7w days, day 0 + 7w + 7 days)`` on the patient's wall clock). Reading a year of daily
 entries for thousands of patients to form them is what made the summary slow, so every
 capture adds its entry to its week here, in the capture's transaction
 (:func:`nrs_week_add`), and the summary reads one packed row per patient: the weeks are a
 small bytea on the patient's ``NrsSeries`` row (16 bytes a week, ``WEEK_CELL``), which
 PostgreSQL hands over whole instead of as one row per week.
 
-Day 0 is the earliest start date over the patient's plan versions, at 00:00 in the
-patient's time zone; without a plan it is the first NRS entry (:func:`day0_from`, the one
-definition, also used by ``assessments.cohort``). The weeks are stored with the day 0
+Day 0, the plan weeks and the current window are the ones of ``assessments.outcomes``
+(the one definition, also used by the cohort, the worklist and the worsening alert): the
+earliest plan start at 00:00 in the patient's time zone, else the first NRS entry, and
+weeks counted on the patient's wall clock. The weeks are stored with the day 0
 they count from (``NrsSeries``). When day 0 moves (a first plan, a plan version starting
 earlier, an earlier entry of a patient without a plan, a new time zone) the patient's
 weeks are rebuilt from the stored entries: at once for plans and entries
@@ -28,9 +29,9 @@ entry is counted exactly once whichever comes first.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -38,17 +39,14 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from assessments.analytics import DEFAULT_WINDOW_DAYS
 from assessments.models import Assessment, NrsSeries
+from assessments.outcomes import current_window, day0_from, week_index
 from patients.models import Patient
 from therapies.models import RehabPlan
 
 __all__ = [
-    "RECENT",
     "RECENT_CELL",
-    "WEEK",
     "WEEK_CELL",
-    "day0_from",
     "epoch_us",
     "nrs_week_add",
     "nrs_weeks_rebuild",
@@ -58,9 +56,6 @@ __all__ = [
     "weeks_decode",
 ]
 
-WEEK = dt.timedelta(weeks=1)
-#: The cohort's current window: the entries in (last - 7 d, last] are kept whole.
-RECENT = dt.timedelta(days=DEFAULT_WINDOW_DAYS)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _ONE_US = dt.timedelta(microseconds=1)
 CHUNK = 1000  # patients per rebuild transaction (and per IN list)
@@ -83,13 +78,13 @@ def epoch_us(value: dt.datetime) -> int:
     return (value - _EPOCH) // _ONE_US
 
 
-def _recent_add(blob: bytes | memoryview, at: dt.datetime, value: float, last: dt.datetime) -> bytes:
-    """Add an entry and drop what is no longer within (last - 7 d, last]."""
+def _recent_add(blob: bytes | memoryview, at: dt.datetime, value: float, last: dt.datetime, tz: ZoneInfo) -> bytes:
+    """Add an entry and drop what is no longer in the current window up to ``last``."""
     kept = recent_decode(blob)
     cells = np.zeros(kept.size + 1, dtype=RECENT_CELL)
     cells[:-1] = kept
     cells[-1] = (epoch_us(at), value)
-    return cells[cells["at_us"] > epoch_us(last - RECENT)].tobytes()
+    return cells[cells["at_us"] > epoch_us(current_window(last, tz).start)].tobytes()
 
 
 def weeks_decode(blob: bytes | memoryview | None) -> npt.NDArray[np.void]:
@@ -104,13 +99,6 @@ def _weeks_add(blob: bytes | memoryview, week: int, total: float) -> bytes:
     cells[week]["total"] += total
     cells[week]["n"] += 1
     return cells.tobytes()
-
-
-def day0_from(tz: zoneinfo.ZoneInfo, plan_start: dt.date | None, first_nrs: dt.datetime | None) -> dt.datetime | None:
-    """Day 0: plan start at local midnight, else the first NRS entry, else None."""
-    if plan_start is not None:
-        return dt.datetime.combine(plan_start, dt.time(), tzinfo=tz)
-    return first_nrs
 
 
 def nrs_week_add(assessment: Assessment) -> None:
@@ -131,14 +119,15 @@ def nrs_week_add(assessment: Assessment) -> None:
         _rebuild([patient_id])
         return
     _day0, _from_plan, last_at, weeks, recent = state
+    tz = ZoneInfo(assessment.patient.time_zone)
     changes: dict[str, object] = {}
     last = at if last_at is None or at > last_at else last_at
     if last != last_at:
         changes["last_at"] = last
-    if at > last - RECENT:  # within the current window (a late entry may be, too)
-        changes["recent"] = _recent_add(recent, at, assessment.total, last)
+    if at in current_window(last, tz):  # a late entry may be, too
+        changes["recent"] = _recent_add(recent, at, assessment.total, last, tz)
     if at >= day0:  # before plan start: in no plan week
-        changes["weeks"] = _weeks_add(weeks, (at - day0) // WEEK, assessment.total)
+        changes["weeks"] = _weeks_add(weeks, week_index(at, day0, tz), assessment.total)
     if changes:
         NrsSeries.objects.filter(patient_id=patient_id).update(**changes)
 
@@ -175,10 +164,15 @@ def _chunks(patient_ids: Iterable[int]) -> Iterator[list[int]]:
 
 def _day0s(patient_ids: Iterable[int]) -> dict[int, tuple[dt.datetime | None, bool]]:
     """Day 0 and whether it comes from a plan, for existing patients, in 2-3 queries."""
+    return {pk: (day0, from_plan) for pk, (day0, from_plan, _tz) in _day0s_and_zones(patient_ids).items()}
+
+
+def _day0s_and_zones(patient_ids: Iterable[int]) -> dict[int, tuple[dt.datetime | None, bool, ZoneInfo]]:
+    """Day 0, whether it comes from a plan, and the time zone, in 2-3 queries."""
     ids = list(patient_ids)
-    zones: dict[str, zoneinfo.ZoneInfo] = {}
+    zones: dict[str, ZoneInfo] = {}
     tz_of = {
-        pk: zones.get(name) or zones.setdefault(name, zoneinfo.ZoneInfo(name))
+        pk: zones.get(name) or zones.setdefault(name, ZoneInfo(name))
         for pk, name in Patient.objects.filter(pk__in=ids).values_list("pk", "time_zone")
     }
     starts: dict[int, dt.date] = dict(
@@ -198,7 +192,7 @@ def _day0s(patient_ids: Iterable[int]) -> dict[int, tuple[dt.datetime | None, bo
             .annotate(first=Min("recorded_at"))
             .values_list("patient_id", "first")
         )
-    return {pk: (day0_from(tz, starts.get(pk), first.get(pk)), pk in starts) for pk, tz in tz_of.items()}
+    return {pk: (day0_from(tz, starts.get(pk), first.get(pk)), pk in starts, tz) for pk, tz in tz_of.items()}
 
 
 @transaction.atomic
@@ -207,7 +201,7 @@ def _rebuild(patient_ids: list[int]) -> None:
     NrsSeries.objects.bulk_create([NrsSeries(patient_id=pk) for pk in patient_ids], ignore_conflicts=True)
     # Lock in id order (no deadlock between two rebuilds), then read: see the module doc.
     locked = list(NrsSeries.objects.select_for_update().filter(patient_id__in=patient_ids).order_by("patient_id"))
-    day0s = _day0s(patient_ids)
+    day0s = _day0s_and_zones(patient_ids)
     cells: dict[int, dict[int, list[float]]] = defaultdict(dict)
     rows = (
         Assessment.objects.filter(patient_id__in=patient_ids, instrument="nrs", total__isnull=False)
@@ -221,28 +215,29 @@ def _rebuild(patient_ids: list[int]) -> None:
             last[patient_id] = recorded_at
         if total is not None:
             entries[patient_id].append((recorded_at, total))
-        day0 = day0s[patient_id][0]
+        day0, _from_plan, tz = day0s[patient_id]
         if day0 is None or total is None or recorded_at < day0:
             continue
-        cell = cells[patient_id].setdefault((recorded_at - day0) // WEEK, [0.0, 0.0])
+        cell = cells[patient_id].setdefault(week_index(recorded_at, day0, tz), [0.0, 0.0])
         cell[0] += total
         cell[1] += 1
     now = timezone.now()
     for state in locked:
-        state.day0, state.day0_from_plan = day0s.get(state.patient_id, (None, False))
+        state.day0, state.day0_from_plan, tz = day0s.get(state.patient_id, (None, False, ZoneInfo("UTC")))
         state.last_at = last.get(state.patient_id)
         state.weeks = _weeks_pack(cells.get(state.patient_id, {}))
-        state.recent = _recent_pack(entries.get(state.patient_id, []), state.last_at)
+        state.recent = _recent_pack(entries.get(state.patient_id, []), state.last_at, tz)
         state.rebuilt_at = now
     NrsSeries.objects.bulk_update(
         locked, ["day0", "day0_from_plan", "last_at", "weeks", "recent", "rebuilt_at"], batch_size=CHUNK
     )
 
 
-def _recent_pack(entries: list[tuple[dt.datetime, float]], last: dt.datetime | None) -> bytes:
+def _recent_pack(entries: list[tuple[dt.datetime, float]], last: dt.datetime | None, tz: ZoneInfo) -> bytes:
     if last is None:
         return b""
-    return np.array([(epoch_us(at), value) for at, value in entries if at > last - RECENT], dtype=RECENT_CELL).tobytes()
+    window = current_window(last, tz)
+    return np.array([(epoch_us(at), value) for at, value in entries if at in window], dtype=RECENT_CELL).tobytes()
 
 
 def _weeks_pack(cells: dict[int, list[float]]) -> bytes:

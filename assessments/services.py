@@ -35,6 +35,7 @@ from assessments.instruments import (
 from assessments.models import Alert, AlertAction, AlertKind, Assessment, Severity, Source
 from assessments.nrs_weeks import nrs_week_add
 from assessments.schedules import is_late, is_too_far_in_future
+from assessments.worsening import worsening_after_record
 from config.errors import ConflictError, InvalidInput
 from patients.access import Actor
 from patients.models import Patient
@@ -404,6 +405,7 @@ def _store(
         detail=audit_detail,
     )
     nrs_week_add(assessment)
+    worsening_after_record(assessment, now=now)
     if not assessment.detail.get("incomplete"):
         # An unfinished questionnaire (a safety signal) does not answer the due one.
         _after_record(assessment)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from assessments import due, nrs_weeks, protocols, reminders
+from assessments import due, nrs_weeks, protocols, reminders, worsening
 from assessments.channels import TransientChannelError
 from config.celery import task
 
@@ -106,3 +106,23 @@ def nrs_weeks_refresh() -> None:
     rebuilt = nrs_weeks.nrs_weeks_refresh()
     if rebuilt:
         logger.info("nrs weeks: rebuilt %d patients", rebuilt)
+
+
+@task(name="assessments.worsening_evaluate_all")
+def worsening_evaluate_all(now: str | None = None) -> None:
+    """Hourly: fan the worsening-pain evaluation out over workers, in chunks of patients
+    (those who logged in the last week or have an open episode)."""
+    when = _now(now)
+    patient_ids = worsening.patients_to_evaluate(when)
+    for start in range(0, len(patient_ids), PLAN_CHUNK):
+        batch: Any = worsening_evaluate_batch
+        batch.delay(patient_ids[start : start + PLAN_CHUNK], when.isoformat())
+
+
+@task(name="assessments.worsening_evaluate_batch", idempotent=True)
+def worsening_evaluate_batch(patient_ids: list[int], now: str | None = None) -> None:
+    """Evaluate a chunk of patients (safe twice: one open episode per patient, one alert
+    per episode)."""
+    result = worsening.worsening_evaluate(patient_ids, now=_now(now))
+    if result.started or result.ended:
+        logger.info("worsening pain: %s", result)

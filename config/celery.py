@@ -44,6 +44,12 @@ app.conf.beat_schedule = {
         "task": "assessments.nrs_weeks_refresh",
         "schedule": crontab(minute=37),
     },
+    # Hourly: re-evaluate worsening pain, so a 7-day window that slides past old entries
+    # (a patient who stopped logging, or low days leaving it) starts or ends an episode.
+    "evaluate-worsening-pain": {
+        "task": "assessments.worsening_evaluate_all",
+        "schedule": crontab(minute=23),
+    },
 }
 
 P = ParamSpec("P")

@@ -9,6 +9,7 @@ under ./var, DEBUG on. Production sets DJANGO_DEBUG=false and real URLs.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "assessments",
     "therapies",
     "frontend",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -150,6 +154,46 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "frontend:login"
 LOGIN_REDIRECT_URL = "frontend:home"
 LOGOUT_REDIRECT_URL = "frontend:login"
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-ins of locked-out usernames and addresses before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# How many reverse proxies in front of Django append to X-Forwarded-For. 0: the header is
+# ignored and REMOTE_ADDR is the client (accounts/client_ip.py; sign-in throttling, API
+# throttles and the audit log all read the address from there).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
+# Password guessing (django-axes): lock a username, and separately an address, after this many
+# failed sign-ins on any login path (API token, /login/, admin), for the cool-off period. Every
+# attempt during the lock starts the cool-off again.
+AUTH_LOCKOUT_FAILURES = env_int("AUTH_LOCKOUT_FAILURES", 10)
+AUTH_LOCKOUT_COOLOFF_MINUTES = env_int("AUTH_LOCKOUT_COOLOFF_MINUTES", 15)
+if not 1 <= AUTH_LOCKOUT_FAILURES <= 10:
+    raise ImproperlyConfigured("AUTH_LOCKOUT_FAILURES must be between 1 and 10")
+if AUTH_LOCKOUT_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("AUTH_LOCKOUT_COOLOFF_MINUTES must be at least 1")
+AXES_FAILURE_LIMIT = AUTH_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=AUTH_LOCKOUT_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# A success must not wipe the address's failures: one valid account would otherwise reset the
+# counter an attacker runs up against others from the same address.
+AXES_RESET_ON_SUCCESS = False
+
+# API tokens: django-rest-knox's token format and hashing (64 hex characters, only the SHA-512
+# digest stored) in accounts.DeviceToken. Fixed lifetimes, no sliding renewal.
+AUTH_TOKEN_PATIENT_DAYS = env_int("AUTH_TOKEN_PATIENT_DAYS", 30)
+AUTH_TOKEN_STAFF_HOURS = env_int("AUTH_TOKEN_STAFF_HOURS", 12)
+AUTH_TOKEN_MAX_PER_USER = env_int("AUTH_TOKEN_MAX_PER_USER", 10)
+if AUTH_TOKEN_PATIENT_DAYS < 1 or AUTH_TOKEN_STAFF_HOURS < 1 or AUTH_TOKEN_MAX_PER_USER < 1:
+    raise ImproperlyConfigured(
+        "AUTH_TOKEN_PATIENT_DAYS, AUTH_TOKEN_STAFF_HOURS and AUTH_TOKEN_MAX_PER_USER must be >= 1"
+    )
 
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -203,6 +247,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env_str("AUTH_THROTTLE_RATE", "30/min")},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -19,7 +19,6 @@ import plotly.graph_objects as go
 DAY_MS = 86_400_000
 ROLLING_DAYS = 7
 ROLLING_MIN_DAYS = 3  # fewer diary days than this in a window: no mean is drawn there
-BASELINE_DAYS = 7
 EMPTY_HEIGHT = 170  # a chart with nothing to show yet stays small
 MEAN_POINTS = 400
 SESSION_MARKERS_MAX = (
@@ -190,25 +189,6 @@ def rolling_mean(
                 total, count = total - leaving, count - 1
         out.append(total / count if count >= min_days else None)
     return out
-
-
-def nrs_baseline(
-    entries: Sequence[tuple[dt.date, float]], *, plan_start: dt.date | None = None, days: int = BASELINE_DAYS
-) -> float | None:
-    """Mean NRS over the first ``days`` days of the diary after the plan started.
-
-    The window opens on the first entry on or after ``plan_start`` (with no plan, or no
-    entry since it started: the first entry at all) and lasts ``days`` calendar days. The
-    same rule is computed in SQL for the worklist (frontend.selectors.worklist_rows).
-    """
-    ordered = sorted(entries)
-    if not ordered:
-        return None
-    after = [entry for entry in ordered if plan_start is not None and entry[0] >= plan_start]
-    start = (after or ordered)[0][0]
-    end = start + dt.timedelta(days=days)
-    window = [value for day, value in ordered if start <= day < end]
-    return sum(window) / len(window)
 
 
 def nrs_figure(
@@ -521,14 +501,16 @@ def patient_progress_figure(
     nrs: Sequence[tuple[str, float]],
     vas: Sequence[tuple[str, float]],
     labels: Mapping[str, str],
+    baseline: float | None = None,
 ) -> dict[str, Any]:
     """A compact pain chart for a phone: NRS 0-10 (left axis) and VAS 0-100 mm (right axis).
 
     ``nrs`` / ``vas`` are ``(local time "YYYY-MM-DD HH:MM", value)`` pairs in time order;
     ``labels`` holds the translated trace and axis names (keys nrs, vas, goal).
     The two axes are scaled so 10 points and 100 mm line up. The dotted goal line is 30 %
-    below the first NRS entry, the IMMPACT threshold for a moderately important reduction
-    (Dworkin 2008). An empty figure (no traces) means there is nothing to plot yet.
+    below the pain ``baseline`` (the mean NRS of plan week 0, ``assessments.outcomes``), the
+    IMMPACT threshold for a moderately important reduction (Dworkin 2008); none without a
+    baseline. An empty figure (no traces) means there is nothing to plot yet.
     """
     fig = go.Figure()
     if nrs:
@@ -543,8 +525,7 @@ def patient_progress_figure(
                 hovertemplate="%{x}<br>%{y}<extra></extra>",
             )
         )
-        baseline = nrs[0][1]
-        if baseline > 0:
+        if baseline is not None and baseline > 0:
             goal = round(baseline * 0.7, 1)
             fig.add_trace(
                 go.Scatter(

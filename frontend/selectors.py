@@ -7,11 +7,13 @@ and the "need" rank that orders the list is a CASE over those annotations. The p
 page reads each series once (values lists, no model instances per point) and hands plain
 tuples to the pure figure builders in ``frontend.charts``.
 
-Clinical rules of the worklist (issue #7):
+Clinical rules of the worklist:
 - safety: an open (unacknowledged) safety alert (PHQ-9 item 9, severe adverse event);
-- worsening pain: the mean NRS of the last 7 days is >= 2 points above the baseline, the
-  mean NRS of the first 7 days of the diary after the plan started (or after the first
-  entry, with no plan). 2 points is the NRS MCID (assessments.instruments.nrs);
+- worsening pain: an open worsening-pain episode (``assessments.worsening``): the 7-day
+  mean NRS reached baseline + 2 points (the NRS MCID) and has not fallen back below it.
+  The pain figures shown (baseline week, 7-day mean, change) are those of
+  ``assessments.outcomes``, the definition the cohort summary and the alert use, read for
+  the listed rows in one more query;
 - missed logs: a due questionnaire missed in the last 7 days, or no NRS for 3 days from a
   patient who keeps a diary (has logged before or has an active protocol);
 - due clinic measurement: neuropathic / radiculopathy patients without a thermal reading
@@ -28,11 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
-    Avg,
     BooleanField,
     Case,
     Count,
-    DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
@@ -56,15 +56,16 @@ from assessments.models import (
     DueItem,
     DueStatus,
     PatientProtocol,
+    WorseningEpisode,
 )
+from assessments.outcomes import PainStatus
 from assessments.services import DN4_MERGE_WINDOW
+from assessments.worsening import DayZeroInputs, pain_statuses_of
 from patients.access import Action, visible_patients
 from patients.models import CareTeamMember, Diagnosis, Patient
 
 WORKLIST_LIMIT = 200
 WINDOW = dt.timedelta(days=7)
-BASELINE_WINDOW = dt.timedelta(days=7)
-WORSENING_POINTS = 2.0
 NO_DIARY_AFTER = dt.timedelta(days=3)
 THERMAL_EVERY = dt.timedelta(days=28)
 CHART_HISTORY = dt.timedelta(days=2 * 366)
@@ -98,21 +99,13 @@ def _count(qs: QuerySet[Any]) -> Coalesce:
     )
 
 
-def _mean(qs: QuerySet[Any]) -> Subquery:
-    return Subquery(
-        qs.order_by().values("patient_id").annotate(m=Avg("total")).values("m")[:1],
-        output_field=FloatField(),
-    )
-
-
 def need_annotations(now: dt.datetime) -> dict[str, Any]:
     """Per-patient annotations behind the worklist; each is one correlated subquery."""
     from therapies.models import RehabPlan
 
     nrs = Assessment.objects.filter(patient_id=OuterRef("pk"), instrument="nrs", total__isnull=False)
     open_alerts = Alert.objects.filter(patient_id=OuterRef("pk"), acknowledged_at__isnull=True)
-    baseline_from = OuterRef("baseline_from")
-    baseline_until = ExpressionWrapper(OuterRef("baseline_from") + Value(BASELINE_WINDOW), output_field=DateTimeField())
+    open_episode = WorseningEpisode.objects.filter(patient_id=OuterRef("pk"), ended_at__isnull=True)
     return {
         "safety_open": _count(open_alerts.filter(kind__in=SAFETY_KINDS)),
         "alerts_open": _count(open_alerts),
@@ -120,17 +113,11 @@ def need_annotations(now: dt.datetime) -> dict[str, Any]:
             RehabPlan.objects.filter(patient_id=OuterRef("pk")).order_by("start_date").values("start_date")[:1]
         ),
         "first_nrs_at": Subquery(nrs.order_by("recorded_at").values("recorded_at")[:1]),
-        "baseline_from": Coalesce(
-            Subquery(
-                nrs.filter(recorded_at__date__gte=OuterRef("plan_start"))
-                .order_by("recorded_at")
-                .values("recorded_at")[:1]
-            ),
-            F("first_nrs_at"),
+        "worsening_open": Exists(open_episode),
+        "worsening_excess": Subquery(
+            open_episode.annotate(above=F("last_mean") - F("baseline")).values("above")[:1],
+            output_field=FloatField(),
         ),
-        "pain_baseline": _mean(nrs.filter(recorded_at__gte=baseline_from, recorded_at__lt=baseline_until)),
-        "pain_recent": _mean(nrs.filter(recorded_at__gte=now - WINDOW)),
-        "pain_delta": ExpressionWrapper(F("pain_recent") - F("pain_baseline"), output_field=FloatField()),
         "last_nrs_at": Subquery(nrs.order_by("-recorded_at").values("recorded_at")[:1]),
         "last_nrs": Subquery(
             nrs.order_by("-recorded_at", "-id").values("total")[:1],
@@ -174,7 +161,7 @@ def need_annotations(now: dt.datetime) -> dict[str, Any]:
 def _need_rank(now: dt.datetime) -> Case:
     return Case(
         When(safety_open__gt=0, then=Value(NEED_RANK[NEED_SAFETY])),
-        When(pain_delta__gte=WORSENING_POINTS, then=Value(NEED_RANK[NEED_WORSENING])),
+        When(worsening_open=True, then=Value(NEED_RANK[NEED_WORSENING])),
         When(missed_due__gt=0, then=Value(NEED_RANK[NEED_MISSED])),
         When(
             Q(keeps_diary=True) & (Q(last_nrs_at__isnull=True) | Q(last_nrs_at__lt=now - NO_DIARY_AFTER)),
@@ -234,14 +221,34 @@ def worklist_rows(
     rows = list(
         qs.order_by(
             F("need_rank").asc(),
-            F("pain_delta").desc(nulls_last=True),
+            F("worsening_excess").desc(nulls_last=True),
             "display_name",
             "id",
         )[:limit]
     )
+    statuses = pain_statuses_of(
+        [_day0_inputs(row, getattr(row, "plan_start", None), getattr(row, "first_nrs_at", None)) for row in rows],
+        now=now,
+    )
     for row in rows:
         row.need = NEED_CODE[row.need_rank]  # type: ignore[attr-defined]
+        for key, value in _pain_facts(statuses[row.pk]).items():
+            setattr(row, key, value)
     return rows
+
+
+def _day0_inputs(patient: Patient, plan_start: dt.date | None, first_nrs_at: dt.datetime | None) -> DayZeroInputs:
+    return DayZeroInputs(patient.pk, patient.time_zone, plan_start, first_nrs_at)
+
+
+def _pain_facts(status: PainStatus) -> dict[str, Any]:
+    """The pain figures the worklist and the patient page show (``assessments.outcomes``)."""
+    return {
+        "pain_status": status,
+        "pain_baseline": status.baseline_mean,
+        "pain_recent": status.current_mean,
+        "pain_delta": status.delta,
+    }
 
 
 def worklist_safety_alerts(patient_ids: Iterable[int]) -> list[Alert]:
@@ -303,10 +310,8 @@ def patient_page(user: Any, patient: Patient, *, now: dt.datetime | None = None)
             "safety_open",
             "alerts_open",
             "plan_start",
-            "baseline_from",
-            "pain_baseline",
-            "pain_recent",
-            "pain_delta",
+            "first_nrs_at",
+            "worsening_open",
             "last_nrs_at",
             "last_nrs",
             "missed_due",
@@ -318,6 +323,9 @@ def patient_page(user: Any, patient: Patient, *, now: dt.datetime | None = None)
         .first()
     )
     facts: dict[str, Any] = dict(found) if found else {}
+    if found:
+        inputs = _day0_inputs(patient, facts["plan_start"], facts["first_nrs_at"])
+        facts.update(_pain_facts(pain_statuses_of([inputs], now=now)[patient.pk]))
     rows = (
         Assessment.objects.filter(
             patient=patient,
@@ -393,9 +401,9 @@ def alert_history(patient: Patient, *, limit: int = ALERT_HISTORY_LIMIT) -> list
 HEADER_FACTS = (
     "safety_open",
     "alerts_open",
-    "pain_baseline",
-    "pain_recent",
-    "pain_delta",
+    "plan_start",
+    "first_nrs_at",
+    "worsening_open",
     "last_nrs_at",
     "last_nrs",
     "need_rank",
@@ -403,10 +411,14 @@ HEADER_FACTS = (
 
 
 def patient_need(user: Any, patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The header facts of the patient page (need status, pain figures): one query."""
+    """The header facts of the patient page (need status, pain figures): two queries, the
+    need annotations and the pain windows (``assessments.outcomes``)."""
     now = now or timezone.now()
     found = annotated_patients(user, now=now).filter(pk=patient.pk).values(*HEADER_FACTS).first()
     facts: dict[str, Any] = dict(found) if found else {}
+    if found:
+        inputs = _day0_inputs(patient, facts["plan_start"], facts["first_nrs_at"])
+        facts.update(_pain_facts(pain_statuses_of([inputs], now=now)[patient.pk]))
     return {**facts, "need": NEED_CODE.get(facts.get("need_rank", NEED_RANK[NEED_NONE]), NEED_NONE)}
 
 

@@ -60,11 +60,11 @@ class Actor:
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+        from accounts.client_ip import client_ip
+
         return cls(
             user=request.user,
-            ip=ip or None,
+            ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             method=request.method or "",
             path=request.get_full_path()[:500],

@@ -1,4 +1,4 @@
-"""REST API: token, me, patients, care team, consent. One APIView per operation."""
+"""REST API: me, patients, care team, consent. One APIView per operation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -60,26 +59,6 @@ def get_patient(
         )
     except PatientNotFound as exc:
         raise NotFound("No such patient.") from exc
-
-
-class TokenView(ObtainAuthToken):
-    """POST username + password → {"token": ...}; throttled against guessing."""
-
-    throttle_scope = "auth"
-
-    def get_throttles(self) -> list[Any]:
-        from rest_framework.throttling import ScopedRateThrottle
-
-        return [ScopedRateThrottle()]
-
-    @extend_schema(
-        request=inline_serializer(
-            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
-        ),
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
 
 
 class MeApi(APIView):

@@ -177,6 +177,11 @@ def patient_update(*, actor: Actor, patient: Patient, data: dict[str, Any]) -> P
     audit_event_record(
         actor=actor, action="update", object_type="patient", patient=patient, detail={"changes": changes}
     )
+    if "is_active" in changes and not patient.is_active and patient.user_id is not None:
+        # A discharged patient's phone keeps no way in.
+        from accounts.services import user_tokens_revoke_all
+
+        user_tokens_revoke_all(actor=actor, user_id=patient.user_id, reason="patient_deactivated")
     return patient
 
 

@@ -5,7 +5,6 @@ from django.urls import path
 from patients import api
 
 urlpatterns = [
-    path("auth/token/", api.TokenView.as_view(), name="auth-token"),
     path("me/", api.MeApi.as_view(), name="me"),
     path("patients/", api.PatientListCreateApi.as_view(), name="patient-list"),
     path("patients/<int:patient_id>/", api.PatientDetailApi.as_view(), name="patient-detail"),

@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import DeviceToken, password_fingerprint
+from accounts.services import token_lifetime
 from tests.factories import make_clinic, make_patient, make_staff, make_user
 
 
@@ -61,8 +62,10 @@ def foreign_patient(other_clinic: Any) -> Any:
 def client_for(user: Any) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _created = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, key = DeviceToken.objects.issue(
+            user=user, lifetime=token_lifetime(user), password_fingerprint=password_fingerprint(user)
+        )
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

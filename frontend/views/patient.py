@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from assessments.selectors import assessment_series
+from assessments.worsening import pain_statuses
 from frontend.charts import patient_progress_figure
 from patients.access import Actor, PatientNotFound, own_patient_id, patient_get_for
 from patients.models import Patient
@@ -66,6 +67,7 @@ def _progress(patient: Patient) -> dict[str, Any]:
     return patient_progress_figure(
         nrs=series["nrs"],
         vas=series["vas"],
+        baseline=pain_statuses([patient.pk])[patient.pk].baseline_mean,
         labels={
             "nrs": _("Pain 0-10 (NRS)"),
             "vas": _("Pain line, mm (VAS)"),

@@ -608,8 +608,12 @@ def test_query_count_does_not_grow_with_the_cohort(clinic, manager, therapist, s
 )
 def test_postgresql_and_portable_reductions_agree(clinic, manager, start):
     rng = random.Random(8)
+    zones = {}
     for k in range(12):
-        patient = make_patient(clinic, diagnoses=["clbp"])
+        # A third of them where clocks change: days and weeks are counted on the wall clock.
+        zone = "Europe/Berlin" if k % 3 == 0 else "Asia/Shanghai"
+        patient = make_patient(clinic, diagnoses=["clbp"], time_zone=zone)
+        zones[patient.pk] = zoneinfo.ZoneInfo(zone)
         if k % 4:
             make_plan(patient, start + dt.timedelta(days=k))
         rows = []
@@ -636,10 +640,11 @@ def test_postgresql_and_portable_reductions_agree(clinic, manager, start):
         .distinct("patient_id")
     )
     for i, pk in enumerate(ids.tolist()):
-        t = local(plans[pk], 0, 0) if pk in plans else first.get(pk)
+        tz = zones[pk]
+        t = dt.datetime.combine(plans[pk], dt.time(), tzinfo=tz) if pk in plans else first.get(pk)
         if t is not None:
-            t0_us[i], has_t0[i] = cohort_module._epoch_us(t), True
-    portable_windows, portable_weekly = cohort_module._nrs_portable(qs, ids, t0_us, has_t0, 26)
+            t0_us[i], has_t0[i] = cohort_module._wall_us(t, tz), True
+    portable_windows, portable_weekly = cohort_module._nrs_portable(qs, ids, t0_us, has_t0, zones, 26)
 
     def assert_same_windows(mine: Any, theirs: Any) -> None:
         for name in ("baseline_total", "n_baseline", "current_total", "n_current"):

@@ -255,3 +255,26 @@ def test_the_command_recounts_after_a_load_that_bypassed_captures(clinic: Any, n
     assert_weeks_match(patient)
     call_command("nrs_weeks_rebuild", str(patient.pk + 1000), stdout=io.StringIO())  # no such patient: nothing to do
     assert not NrsSeries.objects.filter(patient_id=patient.pk + 1000).exists()
+
+
+def test_weeks_are_counted_on_the_wall_clock_across_a_clock_change(clinic: Any) -> None:
+    from assessments.outcomes import week_index
+
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    patient = make_patient(clinic, time_zone="Europe/Berlin")
+    plan(patient, dt.date(2026, 10, 20))  # clocks go back on Sunday 25 October
+    day0 = dt.datetime.combine(dt.date(2026, 10, 20), dt.time(), tzinfo=berlin)
+    last_minutes = dt.datetime(2026, 10, 26, 23, 30, tzinfo=berlin)  # 168.5 h after day 0
+    moments = [day0, dt.datetime(2026, 10, 25, 2, 30, tzinfo=berlin), last_minutes]
+    moments += [dt.datetime(2026, 10, 27, 0, 30, tzinfo=berlin), dt.datetime(2026, 11, 2, 23, 59, tzinfo=berlin)]
+    for at in moments:
+        capture(patient, at, 4)
+    assert (last_minutes - day0.astimezone(dt.UTC)) // WEEK == 1  # elapsed time would say week 1
+    state_day0, weeks = stored(patient)
+    assert state_day0 == day0
+    assert weeks == {0: (12.0, 3), 1: (8.0, 2)}
+    assert [week_index(at, day0, berlin) for at in moments] == [0, 0, 0, 1, 1]
+    # A rebuild counts the same.
+    NrsSeries.objects.filter(patient=patient).update(day0=None, weeks=b"")
+    assert nrs_weeks_sync([patient.pk]) == 1
+    assert stored(patient) == (day0, {0: (12.0, 3), 1: (8.0, 2)})

@@ -131,14 +131,13 @@ def test_cohort_ignores_the_incomplete_odi(clinic, manager, therapist, patient, 
     assert row["mcid_odi"] == "1"
 
 
-def test_fhir_export_has_no_value_for_the_incomplete_odi(patient_client, patient):
+def test_fhir_export_has_no_total_for_the_incomplete_odi(patient_client, patient):
+    """An unscored ODI goes out as an in-progress response with no total Observation."""
     created = _odi(patient_client, patient, INCOMPLETE).json()
     bundle = patient_client.get(f"/api/v1/patients/{patient.pk}/fhir/")
     assert bundle.status_code == 200
-    [observation] = [
-        entry["resource"]
-        for entry in bundle.json()["entry"]
-        if entry["resource"]["resourceType"] == "Observation" and entry["resource"]["id"] == f"obs-{created['id']}"
-    ]
-    assert "valueQuantity" not in observation
-    assert "interpretation" not in observation
+    resources = [entry["resource"] for entry in bundle.json()["entry"]]
+    ids = {r["id"] for r in resources}
+    assert f"obs-{created['id']}" not in ids
+    [response] = [r for r in resources if r["id"] == f"qr-{created['id']}"]
+    assert response["status"] == "in-progress"

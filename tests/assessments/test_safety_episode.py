@@ -56,7 +56,7 @@ def test_incomplete_phq9_is_stored_unscored(patient_client: APIClient, patient: 
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["total"] is None
-    assert data["band"] == ""
+    assert data["band"] is None
     assert data["detail"]["incomplete"] is True
     assert data["flags"] == []
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from assessments.models import Alert, Assessment, DueItem, DueStatus, Source
 from assessments.services import assessment_record
+from assessments.worsening import worsening_evaluate
 from patients.access import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff
@@ -232,6 +233,8 @@ def cohort(clinic, therapist):
     p["safety"] = make_patient(clinic, therapists=(therapist,), display_name="E Safety", diagnoses=["clbp"])
     nrs_days(p["safety"], {1: 2})
     record(p["safety"], "phq9", {f"item{i}": 1 for i in range(1, 10)})
+    # The entries above bypass the capture service; the periodic evaluation catches them up.
+    worsening_evaluate([patient.pk for patient in p.values()])
     return p
 
 
@@ -270,6 +273,7 @@ def test_worsening_is_two_points_above_the_first_week_after_plan_start(therapist
     below_two = patient("Below two", 5.9, plan_days_ago=41)
     # no plan: baseline is the first week of entries (9), so 6 is no worsening
     no_plan = patient("No plan", 6)
+    worsening_evaluate([exactly_two.pk, below_two.pk, no_plan.pk])
     by_id = needs_by_id(client_for(therapist).get("/clinic/"))
     assert by_id[exactly_two.pk] == "worsening"
     assert by_id[below_two.pk] == "none"
@@ -372,8 +376,10 @@ def test_worklist_search_and_filters_answer_htmx_with_the_rows_partial(therapist
 # Query budgets
 # -----------------------------------------------------------------------------
 
-WORKLIST_QUERIES = 7  # session, user, memberships, own patient, the worklist, audit insert, alerts panel
-PATIENT_PAGE_QUERIES = 14  # + access fetch, audit, facts, series, alerts, care team, plan (2), versions, sessions
+WORKLIST_QUERIES = 8  # session, user, memberships, own patient, the worklist, pain windows, audit, alerts panel
+PATIENT_PAGE_QUERIES = (
+    15  # + access fetch, audit, facts, pain windows, series, alerts, care team, plan (2), versions, sessions
+)
 
 
 def _worklist_cohort(clinic: Any, therapist: Any, n: int) -> None:

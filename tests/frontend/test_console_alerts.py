@@ -19,7 +19,7 @@ from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff
 from therapies.services import patient_today
 
-STATUS_QUERIES = 7  # session, user, own patient, memberships, access fetch, audit insert, header facts
+STATUS_QUERIES = 8  # session, user, own patient, memberships, access fetch, audit insert, header facts, pain windows
 HISTORY_QUERIES = 7  # session, user, own patient, memberships, access fetch, audit insert, alert history
 
 

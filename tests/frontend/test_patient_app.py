@@ -71,9 +71,9 @@ def test_app_renders_for_the_patient(patient):
 @pytest.mark.django_db
 def test_app_page_query_budget(patient, django_assert_num_queries):
     client = _client_for(patient.user)
-    # session, user, own patient id, patient + clinic, audit insert, NRS, VAS (the patient's
-    # own record needs no staff-membership lookup)
-    with django_assert_num_queries(7):
+    # session, user, own patient id, patient + clinic, audit insert, NRS, VAS, the baseline's
+    # day 0 and its week's entries (the patient's own record needs no staff-membership lookup)
+    with django_assert_num_queries(9):
         assert client.get("/app/").status_code == 200
 
 
@@ -122,7 +122,7 @@ def test_progress_is_the_patients_own_pain_series(patient, other_patient):
     figure = response.json()
     nrs, goal, vas = figure["data"]
     assert nrs["y"] == [7, 6, 4]  # time order, and not the other patient's 9
-    assert goal["y"] == [4.9, 4.9]  # 30 % below the first entry
+    assert goal["y"] == [4.0, 4.0]  # 30 % below the baseline week's mean (7 + 6 + 4) / 3
     assert vas["y"] == [55.0]
     assert vas["yaxis"] == "y2"
     # Shown in the patient's time zone (Asia/Shanghai in the factories).
@@ -135,7 +135,7 @@ def test_progress_figure_is_small_and_pure():
     empty = patient_progress_figure(nrs=[], vas=[], labels={})
     assert empty["data"] == []
     assert "yaxis2" not in empty["layout"]
-    figure = patient_progress_figure(nrs=[("2026-01-01 09:00", 0.0)], vas=[], labels={"nrs": "Pain"})
+    figure = patient_progress_figure(nrs=[("2026-01-01 09:00", 0.0)], vas=[], labels={"nrs": "Pain"}, baseline=0.0)
     assert [trace["name"] for trace in figure["data"]] == ["Pain"]  # no goal line below a zero baseline
     assert len(json.dumps(figure)) < 2000
 

@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from patients.models import AuditEvent, CareTeamMember, Patient
+from tests.conftest import client_for
 from tests.factories import PASSWORD
 
 
@@ -250,7 +251,10 @@ def test_discharge_keeps_the_record_readable_and_reactivatable(
         "client_uuid": "0b8a5f6e-1c2d-4e3f-9a0b-1c2d3e4f5a6b",
     }
     assert therapist_client.post(f"{url}assessments/", entry, format="json").status_code == 404
-    assert patient_client.post(f"{url}assessments/", entry, format="json").status_code == 404
-    assert patient_client.get("/api/v1/me/").json()["patient_id"] is None
+    # Discharge signs the patient's phone out; signed in again, they no longer own a record.
+    assert patient_client.post(f"{url}assessments/", entry, format="json").status_code == 401
+    signed_in_again = client_for(patient.user)
+    assert signed_in_again.post(f"{url}assessments/", entry, format="json").status_code == 404
+    assert signed_in_again.get("/api/v1/me/").json()["patient_id"] is None
     assert therapist_client.patch(url, {"is_active": True}, format="json").json()["is_active"] is True
     assert therapist_client.post(f"{url}assessments/", entry, format="json").status_code == 201

@@ -182,6 +182,12 @@ class Instrument:
     sources: tuple[str, ...]
     scorer: Scorer
     instructions: Text | None = None
+    # Items that may be left unanswered (skipped or null), up to ``max_skipped`` of them, and
+    # the entry is still scored; beyond that it is stored unscored (``total`` None) or refused.
+    # Empty: every ``required`` item must be answered. Served so that a client applies the
+    # scorer's completeness rule before it sends an entry.
+    skippable: tuple[str, ...] = ()
+    max_skipped: int = 0
 
     def __post_init__(self) -> None:
         # Fail at import time rather than mis-banding a patient at run time.
@@ -195,6 +201,8 @@ class Instrument:
         for lower, upper in zip(self.bands, self.bands[1:], strict=False):
             if not (lower.low <= lower.high < upper.low <= upper.high):
                 raise ValueError(f"{self.code}: bands {lower.code!r} and {upper.code!r} are out of order")
+        if not set(self.skippable) <= set(keys) or not 0 <= self.max_skipped <= len(self.skippable):
+            raise ValueError(f"{self.code}: skippable items must be item keys, max_skipped at most their number")
 
     def score(self, answers: object) -> Result:
         """Validate and score decoded JSON ``answers``; raise :class:`AnswerError`."""
@@ -229,4 +237,5 @@ class Instrument:
             "loinc": {"panel": self.loinc_panel, "total": self.loinc_total},
             "higher_is_worse": self.higher_is_worse,
             "sources": list(self.sources),
+            "completion": {"items": list(self.skippable), "max_skipped": self.max_skipped} if self.skippable else None,
         }

@@ -172,6 +172,8 @@ ODI = Instrument(
     ),
     loinc_panel=None,
     loinc_total=None,
+    skippable=SECTION_KEYS,
+    max_skipped=MAX_MISSING,
     higher_is_worse=True,
     sources=(
         "Fairbank JC, Pynsent PB. The Oswestry Disability Index. Spine 2000;25(22):2940-52.",

@@ -205,6 +205,8 @@ PHQ9 = Instrument(
     ),
     loinc_panel="44249-1",
     loinc_total="44261-6",
+    skippable=ITEM_KEYS,
+    max_skipped=MAX_PRORATED_MISSING,
     higher_is_worse=True,
     sources=(
         "Kroenke K, Spitzer RL, Williams JB. The PHQ-9: validity of a brief depression severity measure. "

@@ -7,7 +7,12 @@ What these prove, in a real browser with the real service worker and IndexedDB:
    reach the server), survive a reload served from the service worker's cache, and arrive
    exactly once each when the network comes back;
 3. a whole PHQ-9 answered one item per screen with "n / 9" progress and Back;
-4. PHQ-9 item 9 > 0 shows the crisis resources at once, with the network off.
+4. PHQ-9 item 9 > 0 shows the crisis resources at once, with the network off, and is
+   queued at once as its own entry, which the finished questionnaire supersedes;
+5. an abandoned PHQ-9 after item 9 still reaches the therapist's worklist as a safety
+   alert, and resumes where the patient left off;
+6. entries the server refuses stay on the phone as "needs correction", with the reason in
+   the patient's language, and are corrected and re-sent, or discarded on purpose.
 Screenshots land in tests/e2e/screenshots/.
 """
 
@@ -21,7 +26,7 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from assessments.models import Assessment
+from assessments.models import Alert, Assessment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -66,12 +71,19 @@ def visible(browser, selector):
 
 
 def click(browser, selector):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    element = browser.find_element(By.CSS_SELECTOR, selector)
-    js(browser, "arguments[0].scrollIntoView({block: 'center'});", element)
-    element.click()
-    return element
+    # Lists the app redraws after a sync can replace the element between finding and clicking it.
+    for _attempt in range(5):
+        try:
+            element = browser.find_element(By.CSS_SELECTOR, selector)
+            js(browser, "arguments[0].scrollIntoView({block: 'center'});", element)
+            element.click()
+            return element
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    raise AssertionError(f"{selector} kept being replaced")
 
 
 def go(browser, hash_):
@@ -334,21 +346,32 @@ def test_item9_shows_crisis_resources_offline(browser, network, live_server, pwa
     assert js(browser, "return navigator.onLine;") is False
     screenshot("09-phq9-crisis-offline")
     # The patient can still finish; the answer waits on the phone and raises the flag on arrival.
+    # The answer itself is queued at once, as its own entry.
+    wait_for(lambda: queue_states(browser) == ["queued"], message="item-9 signal queued")
+    signal = run_async(browser, "window.RehabApp.list().then(function (rows) { return rows[0]; })")
+    assert signal["body"]["answers"] == {"item9": 1}
+    assert signal["role"] == "safety"
     click(browser, "#q-options .next")
     # Item 9 counts as a problem checked off, so the optional difficulty question follows; skip it.
     wait_for(lambda: visible(browser, "#q-skip"), message="difficulty question")
     click(browser, "#q-skip")
     wait_for(lambda: visible(browser, "#q-save"), message="review")
     click(browser, "#q-save")
-    wait_for(lambda: queue_states(browser) == ["queued"], message="queued offline")
+    wait_for(lambda: queue_states(browser) == ["queued", "queued"], message="queued offline")
+    final = run_async(browser, "window.RehabApp.list().then(function (rows) { return rows[0]; })")
+    assert final["body"]["supersedes"] == signal["client_uuid"]
     assert visible(browser, "#crisis")  # stays until the patient closes it
     assert Assessment.objects.count() == 0
     set_offline(browser, network, False)
-    wait_for(lambda: Assessment.objects.filter(instrument="phq9").count() == 1, timeout=20, message="PHQ-9 synced")
-    phq9 = db(lambda: Assessment.objects.get(instrument="phq9"))
+    wait_for(lambda: queue_states(browser) == ["synced", "synced"], timeout=20, message="both synced")
+    rows = db(lambda: list(Assessment.objects.filter(instrument="phq9").order_by("recorded_at", "id")))
+    assert [str(a.client_uuid) for a in rows] == [signal["client_uuid"], final["client_uuid"]]
+    phq9 = rows[1]
     assert phq9.flags == ["suicidal_ideation"]
     assert phq9.total == 1
     assert phq9.answers["difficulty"] is None
+    assert phq9.supersedes_id == rows[0].pk  # one episode ...
+    assert db(Alert.objects.filter(patient=pwa_patient, kind="suicidal_ideation").count) == 1  # ... one alert
 
 
 def test_progress_plan_settings_and_chinese(browser, live_server, pwa_patient, sign_in, screenshot):
@@ -532,9 +555,371 @@ def test_rejected_entry_keeps_its_reason_and_a_lost_answer_is_not_stored_twice(
         ),
         message="reason shown",
     )
-    assert "score" in reason
+    assert reason.startswith("The answer to"), reason
+    assert reason.endswith("was not accepted."), reason
     js(browser, "document.getElementById('queue-list').scrollIntoView();")
     screenshot("15-rejected-entry")
-    # Only the patient removes a rejected entry; it is never re-sent.
-    click(browser, ".queue-item[data-state=rejected] button")
+    # Only the patient removes a rejected entry, after confirming; it is never re-sent.
+    click(browser, ".queue-item[data-state=rejected] button.discard")
+    wait_for(lambda: visible(browser, ".queue-item[data-state=rejected] .discard-yes"), message="confirm")
+    click(browser, ".queue-item[data-state=rejected] .discard-yes")
     wait_for(lambda: queue_states(browser) == ["synced"], message="rejected entry removed")
+
+
+PHONE_390 = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+
+
+def phone_390(browser):
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE_390)
+
+
+def switch_language(browser, lang):
+    browser.add_cookie({"name": "django_language", "value": lang, "path": "/"})
+    browser.refresh()
+    wait_for(lambda: js(browser, "return document.documentElement.lang;") == lang, message=f"page in {lang}")
+    wait_for(lambda: js(browser, "return !!window.RehabApp"), message="app after language switch")
+
+
+def text_of(browser, selector):
+    return js(browser, "var n = document.querySelector(arguments[0]); return n ? n.innerText : null;", selector)
+
+
+def phq9_draft(browser, patient_pk):
+    return js(browser, f"return JSON.parse(localStorage.getItem('rehab-draft:{patient_pk}:phq9') || 'null');")
+
+
+def test_abandoned_item9_reaches_the_worklist_and_resumes(browser, live_server, pwa_patient, sign_in, screenshot):
+    phone_390(browser)
+    sign_in("e2e-patient")
+    go(browser, "#q/phq9")
+    first_eight = [1, 0, 2, 1, 0, 1, 1, 0]
+    for index, value in enumerate(first_eight):
+        wait_for(lambda index=index: q_count(browser) == f"{index + 1} / 9", message=f"item {index + 1}")
+        answer_option(browser, value)
+    wait_for(lambda: q_count(browser) == "9 / 9", message="item 9")
+    answer_option(browser, 2)  # "More than half the days"
+    wait_for(lambda: visible(browser, "#crisis"), timeout=2, message="crisis resources")
+    screenshot("20-item9-crisis")
+
+    # The patient leaves the questionnaire unfinished: taps "Today".
+    click(browser, "nav.tabbar a[data-tab=today]")
+    wait_for(lambda: js(browser, "return location.hash;") == "#today", message="today")
+    # The item-9 answer reaches the clinic on its own, and raises the alert there.
+    signal = wait_for(lambda: Assessment.objects.filter(instrument="phq9").first(), message="item-9 signal stored")
+    assert {key for key, value in signal.answers.items() if value is not None} == {"item9"}
+    assert signal.answers["item9"] == 2
+    assert signal.flags == ["suicidal_ideation"]
+    assert signal.total is None
+    alert = wait_for(
+        lambda: Alert.objects.filter(patient=pwa_patient, kind="suicidal_ideation").first(), message="alert raised"
+    )
+    assert alert.acknowledged_at is None
+    wait_for(lambda: queue_states(browser) == ["synced"], message="signal shown as sent")
+    # The answers stay on the phone; Today says the PHQ-9 is started, not done.
+    draft = phq9_draft(browser, pwa_patient.pk)
+    assert draft["answers"] == {f"item{i + 1}": v for i, v in enumerate([*first_eight, 2])}
+    assert draft["safety"]["uuid"] == str(signal.client_uuid)
+    js(browser, "document.querySelector('details.more').open = true;")
+    meta = wait_for(
+        lambda: text_of(browser, "#other-list [data-instrument=phq9] .task-meta"), message="PHQ-9 marked started"
+    )
+    assert "9 of 9 answered" in meta, meta
+    js(
+        browser,
+        "document.getElementById('crisis-close').click(); document.querySelector('details.more').scrollIntoView();",
+    )
+    screenshot("21-today-phq9-started")
+
+    # Reopening offers to carry on, and carries on at the next item (the difficulty question).
+    go(browser, "#q/phq9")
+    wait_for(lambda: visible(browser, "#q-resume .resume"), message="resume offered")
+    assert "9 of 9 answered" in text_of(browser, "#q-resume")
+    screenshot("22-phq9-resume")
+    # The same offer in Chinese (the answers are kept across the page reload).
+    switch_language(browser, "zh-hans")
+    go(browser, "#q/phq9")
+    wait_for(lambda: visible(browser, "#q-resume .resume"), message="resume offered in Chinese")
+    assert "已回答 9 / 9 题" in text_of(browser, "#q-resume")
+    screenshot("22b-phq9-resume-zh")
+    switch_language(browser, "en")
+    go(browser, "#q/phq9")
+    wait_for(lambda: visible(browser, "#q-resume .resume"), message="resume offered again")
+    click(browser, "#q-resume .resume")
+    wait_for(
+        lambda: js(browser, "return document.getElementById('q-title').textContent;").startswith("If you checked off"),
+        message="resumed at the difficulty question",
+    )
+    answer_option(browser, 2)
+    wait_for(lambda: visible(browser, "#q-save"), message="review")
+    assert q_count(browser) == "9 / 9"
+    click(browser, "#q-save")
+    wait_for(lambda: Assessment.objects.filter(instrument="phq9").count() == 2, message="finished PHQ-9 stored")
+    final = db(lambda: Assessment.objects.filter(instrument="phq9").exclude(pk=signal.pk).get())
+    assert final.total == sum(first_eight) + 2
+    assert final.answers["difficulty"] == 2
+    assert final.supersedes_id == signal.pk
+    # One episode, one alert; the draft is gone.
+    assert db(Alert.objects.filter(patient=pwa_patient, kind="suicidal_ideation").count) == 1
+    assert phq9_draft(browser, pwa_patient.pk) is None
+    wait_for(lambda: queue_states(browser) == ["synced", "synced"], message="both sent")
+
+    # The therapist on the care team sees the alert on the worklist.
+    from selenium.webdriver.common.by import By
+
+    browser.delete_all_cookies()
+    browser.get(f"{live_server.url}/login/?next=/clinic/")
+    browser.find_element(By.ID, "id_username").send_keys("e2e-therapist")
+    from tests.factories import PASSWORD
+
+    browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit].primary").click()
+    wait_for(lambda: "/clinic/" in browser.current_url, message="worklist")
+    panel = wait_for(lambda: text_of(browser, ".alert-panel"), message="safety alert panel")
+    assert "Li Hua" in panel
+    screenshot("23-worklist-safety-alert")
+
+
+def test_refused_entries_need_correction_then_fixed_or_discarded(
+    browser, network, live_server, pwa_patient, sign_in, screenshot
+):
+    phone_390(browser)
+    sign_in("e2e-patient")
+    until_controlled(browser)
+    set_offline(browser, network, True)
+    pk = pwa_patient.pk
+    # Queued on the phone while offline, as a faulty client or a phone clock gone wrong would:
+    # a PHQ-9 with an answer no option has, an NRS dated 25 years ago, an NRS of 11.
+    bad_phq9 = run_async(
+        browser,
+        f"RehabQueue.enqueue({pk}, 'assessment', {{instrument: 'phq9', answers: {{item1: 1, item2: 1, item3: 7, "
+        "item4: 0, item5: 0, item6: 0, item7: 0, item8: 0, item9: 0}}, {label: 'Mood (PHQ-9)'})",
+    )
+    old_nrs = run_async(
+        browser,
+        f"RehabQueue.enqueue({pk}, 'assessment', {{instrument: 'nrs', answers: {{score: 4, recall: 'now'}}}}, "
+        "{label: 'Pain 0-10: 4'}).then(function (row) { row.body.recorded_at = '2001-05-01T09:00:00.000+08:00'; "
+        "return RehabQueue.put([row]).then(function () { return row; }); })",
+    )
+    nrs_11 = run_async(
+        browser,
+        f"RehabQueue.enqueue({pk}, 'assessment', {{instrument: 'nrs', answers: {{score: 11}}}}, {{label: 'NRS 11'}})",
+    )
+    set_offline(browser, network, False)
+    wait_for(lambda: queue_states(browser) == ["rejected"] * 3, timeout=20, message="three refused")
+    assert db(Assessment.objects.count) == 0
+    go(browser, "#today")
+    # The toast speaks of correction, never of "will be sent when online".
+    toast = wait_for(lambda: text_of(browser, "#toast"), message="toast")
+    assert "need correction" in toast, toast
+    assert "online" not in toast, toast
+
+    def row(uuid_, part=""):
+        return f".queue-item[data-uuid='{uuid_}'] {part}".strip()
+
+    wait_for(lambda: visible(browser, row(bad_phq9["client_uuid"], ".queue-reason")), message="reasons shown")
+    assert text_of(browser, row(bad_phq9["client_uuid"], ".badge")) == "Needs correction"
+    assert text_of(browser, row(bad_phq9["client_uuid"], ".queue-reason")) == (
+        "The answer to “Trouble falling or staying asleep, or sleeping too much” was not accepted."
+    )
+    assert text_of(browser, row(old_nrs["client_uuid"], ".queue-reason")).startswith(
+        "The date or time of this entry was not accepted."
+    )
+    assert small_targets(browser) == []
+    js(browser, "document.getElementById('queue-list').scrollIntoView();")
+    screenshot("24-needs-correction")
+
+    # The same list in Chinese: the reasons are the patient's language too.
+    switch_language(browser, "zh-hans")
+    wait_for(lambda: visible(browser, row(bad_phq9["client_uuid"], ".queue-reason")), message="reasons in Chinese")
+    assert text_of(browser, row(bad_phq9["client_uuid"], ".badge")) == "需要更正"
+    assert "未被接受" in text_of(browser, row(bad_phq9["client_uuid"], ".queue-reason"))
+    assert "日期或时间" in text_of(browser, row(old_nrs["client_uuid"], ".queue-reason"))
+    js(browser, "document.getElementById('queue-list').scrollIntoView();")
+    screenshot("25-needs-correction-zh")
+
+    # Correct the PHQ-9: the form opens prefilled, at the refused answer.
+    click(browser, row(bad_phq9["client_uuid"], "a.fix"))
+    wait_for(lambda: q_count(browser) == "3 / 9", message="the refused item")
+    assert visible(browser, "[data-screen=questionnaire] .fixing-note")
+    screenshot("26-fix-phq9-zh")
+    answer_option(browser, 1)
+    # Everything else was kept: straight on to the difficulty question, then the review.
+    wait_for(lambda: q_count(browser) == "", message="difficulty question")
+    click(browser, "#q-skip")
+    wait_for(lambda: visible(browser, "#q-save"), message="review")
+    click(browser, "#q-save")
+    wait_for(lambda: Assessment.objects.filter(instrument="phq9").count() == 1, message="corrected PHQ-9 stored")
+    phq9 = db(lambda: Assessment.objects.get(instrument="phq9"))
+    assert phq9.answers["item3"] == 1
+    assert phq9.total == 3
+    assert str(phq9.client_uuid) != bad_phq9["client_uuid"]
+
+    # Correct the NRS: prefilled with its score, recorded as of now.
+    go(browser, "#today")
+    wait_for(lambda: visible(browser, row(old_nrs["client_uuid"], "a.fix")), message="NRS fix link")
+    click(browser, row(old_nrs["client_uuid"], "a.fix"))
+    wait_for(lambda: visible(browser, "#nrs-grid"), message="NRS form")
+    assert js(browser, "return document.querySelector('.nrs-btn[aria-pressed=true]').dataset.value;") == "4"
+    assert visible(browser, "[data-screen=nrs] .fixing-note")
+    click(browser, "#nrs-save")
+    wait_for(lambda: Assessment.objects.filter(instrument="nrs").count() == 1, message="corrected NRS stored")
+    nrs = db(lambda: Assessment.objects.get(instrument="nrs"))
+    assert nrs.total == 4
+    assert abs((timezone.now() - nrs.recorded_at).total_seconds()) < 120
+
+    # Discard the NRS of 11, on purpose: a confirmation first, "keep" keeps it.
+    go(browser, "#today")
+    wait_for(lambda: visible(browser, row(nrs_11["client_uuid"], "button.discard")), message="discard button")
+    click(browser, row(nrs_11["client_uuid"], "button.discard"))
+    wait_for(lambda: visible(browser, row(nrs_11["client_uuid"], ".discard-no")), message="confirmation")
+    click(browser, row(nrs_11["client_uuid"], ".discard-no"))
+    wait_for(lambda: visible(browser, row(nrs_11["client_uuid"], "button.discard")), message="kept")
+    click(browser, row(nrs_11["client_uuid"], "button.discard"))
+    wait_for(lambda: visible(browser, row(nrs_11["client_uuid"], ".discard-yes")), message="confirmation again")
+    js(browser, "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});", row(nrs_11["client_uuid"]))
+    screenshot("27-discard-confirm-zh")
+    click(browser, row(nrs_11["client_uuid"], ".discard-yes"))
+    wait_for(lambda: "rejected" not in queue_states(browser), message="nothing left to correct")
+    assert sorted(queue_states(browser)) == ["synced", "synced"]
+    assert db(Assessment.objects.count) == 2
+    # "My entries" lists what the clinic holds, from the server.
+    wait_for(
+        lambda: (
+            js(browser, "return document.querySelectorAll('#queue-list .queue-item[data-state=synced]').length;") == 2
+        ),
+        message="two sent entries listed",
+    )
+    # That list is kept for offline reading, and forgotten at sign-out.
+    recent = run_async(browser, f"RehabQueue.getMeta('recent:{pk}')")
+    assert sorted(entry["body"]["instrument"] for entry in recent) == ["nrs", "phq9"]
+    run_async(browser, "RehabQueue.forgetRecent()")
+    assert run_async(browser, f"RehabQueue.getMeta('recent:{pk}')") is None
+
+
+def test_odi_with_too_many_skipped_sections_is_blocked_with_the_reason(
+    browser, live_server, pwa_patient, sign_in, screenshot
+):
+    phone_390(browser)
+    sign_in("e2e-patient")
+    go(browser, "#q/odi")
+    wait_for(lambda: q_count(browser) == "1 / 10", message="ODI 1 / 10")
+    for index in range(10):
+        wait_for(lambda index=index: q_count(browser) == f"{index + 1} / 10", message=f"section {index + 1}")
+        if index < 3:
+            click(browser, "#q-skip")
+        else:
+            answer_option(browser, 1)
+    wait_for(lambda: visible(browser, "#q-problem"), message="the reason Save is blocked")
+    problem = text_of(browser, "#q-problem")
+    assert problem.startswith("3 questions are skipped; at most"), problem
+    assert not visible(browser, "#q-save")
+    screenshot("28-odi-blocked")
+    # "Answer them" goes to a skipped section; once enough are answered, Save comes back.
+    for _round in range(3):
+        if not visible(browser, "#q-problem"):
+            break
+        click(browser, "#q-goto")
+        wait_for(lambda: visible(browser, "#q-options .option"), message="a skipped section")
+        answer_option(browser, 2)
+        wait_for(lambda: visible(browser, "#q-review"), message="back to the review")
+    assert not visible(browser, "#q-problem")
+    click(browser, "#q-save")
+    odi = wait_for(lambda: Assessment.objects.filter(instrument="odi").first(), message="ODI stored")
+    assert 1 <= len(odi.detail["skipped"]) <= 2
+    assert Alert.objects.count() == 0
+
+
+def test_changing_item9_queues_another_signal_only_from_zero(browser, network, live_server, pwa_patient, sign_in):
+    sign_in("e2e-patient")
+    go(browser, "#q/phq9")
+    wait_for(lambda: q_count(browser) == "1 / 9", message="PHQ-9 loaded")
+    set_offline(browser, network, True)  # nothing reaches the server: the queue is what is checked
+    for index in range(8):
+        wait_for(lambda index=index: q_count(browser) == f"{index + 1} / 9", message=f"item {index + 1}")
+        answer_option(browser, 0)
+    wait_for(lambda: q_count(browser) == "9 / 9", message="item 9")
+
+    def signals():
+        return run_async(
+            browser,
+            "window.RehabApp.list().then(function (rows) { return rows.filter(function (r) { return r.role === 'safety'; })"
+            ".map(function (r) { return [r.client_uuid, r.body.answers.item9]; }); })",
+        )
+
+    answer_option(browser, 1)
+    wait_for(lambda: len(signals()) == 1, message="first signal")
+    answer_option(browser, 3)  # 1 -> 3: the same episode, nothing more to send
+    time.sleep(0.5)
+    assert [value for _uuid, value in signals()] == [1]
+    answer_option(browser, 0)  # 3 -> 0: moves on (no problem checked off, so straight to the review)
+    wait_for(lambda: visible(browser, "#q-save"), message="review")
+    click(browser, "#q-back")
+    wait_for(lambda: q_count(browser) == "9 / 9", message="back at item 9")
+    answer_option(browser, 2)  # 0 -> 2: a new answer above 0, sent again
+    wait_for(lambda: len(signals()) == 2, message="second signal")
+    latest = sorted(signals(), key=lambda pair: pair[1])[-1]
+    assert latest[1] == 2
+    click(browser, "#q-options .next")
+    wait_for(lambda: visible(browser, "#q-skip"), message="difficulty question")
+    click(browser, "#q-skip")
+    wait_for(lambda: visible(browser, "#q-save"), message="review")
+    click(browser, "#q-save")
+    wait_for(lambda: len(queue_states(browser)) == 3, message="finished entry queued")
+    final = run_async(
+        browser,
+        "window.RehabApp.list().then(function (rows) { return rows.filter(function (r) { return !r.role; })[0]; })",
+    )
+    assert final["body"]["answers"]["item9"] == 2
+    assert final["body"]["supersedes"] == latest[0]
+
+
+def test_entries_and_done_today_come_from_the_clinic(browser, live_server, pwa_patient, sign_in, screenshot):
+    """Entries this phone never held (another phone, the clinic) are listed and count as done."""
+    from assessments.models import DueItem, DueStatus
+
+    now = timezone.now()
+    gad7 = Assessment.objects.create(
+        patient=pwa_patient,
+        instrument="gad7",
+        answers={f"item{n}": 1 for n in range(1, 8)},
+        total=7,
+        band="mild",
+        recorded_at=now - dt.timedelta(minutes=30),
+        client_uuid=uuid.uuid4(),
+    )
+    DueItem.objects.create(
+        patient=pwa_patient,
+        instrument="gad7",
+        due_at=now - dt.timedelta(hours=2),
+        closes_at=now + dt.timedelta(hours=10),
+        local_date=timezone.localdate(now, timezone=dt.timezone(dt.timedelta(hours=8))),
+        status=DueStatus.COMPLETED,
+        completed_by=gad7,
+    )
+    Assessment.objects.create(
+        patient=pwa_patient,
+        instrument="nrs",
+        answers={"score": 5, "recall": "now"},
+        total=5,
+        band="moderate",
+        recorded_at=now - dt.timedelta(minutes=10),
+        client_uuid=uuid.uuid4(),
+    )
+    phone_390(browser)
+    sign_in("e2e-patient")
+    wait_for(
+        lambda: js(browser, "return document.querySelectorAll('#queue-list [data-source=server]').length;") == 2,
+        message="the clinic's entries listed",
+    )
+    assert queue_states(browser) == []  # none of them came from this phone
+    labels = js(
+        browser,
+        "return Array.prototype.map.call(document.querySelectorAll('#queue-list .queue-label'), "
+        "function (n) { return n.textContent; });",
+    )
+    assert labels == ["Pain 0-10: 5", "Worry and anxiety (GAD-7): 7"]
+    wait_for(
+        lambda: text_of(browser, "#due-list [data-instrument=gad7] .task-meta") == "Done today", message="GAD-7 done"
+    )
+    assert text_of(browser, "#due-list [data-instrument=nrs] .task-meta") == "Done today"
+    screenshot("29-today-from-the-clinic")

@@ -208,3 +208,63 @@ def test_rendered_app_loads_nothing_from_other_hosts(patient):
     html = _client_for(patient.user).get("/app/").content.decode()
     for attr in re.findall(r'(?:src|href)="([^"]+)"', html):
         assert attr.startswith(("/", "#", "tel:")), attr
+
+
+@pytest.mark.django_db
+def test_every_app_string_has_a_chinese_translation(patient):
+    client = _client_for(patient.user)
+    english = _config(client.get("/app/").content.decode())["strings"]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = _config(client.get("/app/").content.decode())["strings"]
+    assert set(chinese) == set(english)
+    same = sorted(key for key in english if chinese[key] == english[key])
+    assert same == ["progress_of"], same  # "%(current)s / %(total)s" reads the same
+    # A refused entry "needs correction", in the patient's language, never "will be sent".
+    assert english["state_rejected"] == "Needs correction"
+    assert chinese["state_rejected"] == "需要更正"
+    assert "online" not in english["saved_rejected"]
+    for key in ("reason_answer", "draft_meta", "too_many_skipped", "sync_rejected"):
+        placeholders = sorted(re.findall(r"%\(\w+\)s", english[key]))
+        assert sorted(re.findall(r"%\(\w+\)s", chinese[key])) == placeholders, key
+
+
+@pytest.mark.django_db
+def test_my_entries_and_done_today_are_read_from_the_server(patient, other_patient):
+    """The app's "My entries" reads the patient's own assessment list and "Done today" the
+    due items, completed ones included; both only the patient's own."""
+    from assessments.models import DueItem, DueStatus
+    from assessments.services import assessment_record
+    from patients.access import Actor
+
+    now = timezone.now()
+    DueItem.objects.create(
+        patient=patient,
+        instrument="gad7",
+        due_at=now - dt.timedelta(hours=1),
+        closes_at=now + dt.timedelta(hours=12),
+        local_date=now.astimezone(dt.timezone(dt.timedelta(hours=8))).date(),
+    )
+    entry = uuid.uuid4()
+    assessment_record(
+        actor=Actor(user=patient.user),
+        patient=patient,
+        instrument="gad7",
+        answers={f"item{n}": 1 for n in range(1, 8)},
+        recorded_at=now,
+        client_uuid=entry,
+        source="patient",
+    )
+    client = _client_for(patient.user)
+    config = _config(client.get("/app/").content.decode())
+    url = config["urls"]["assessments"]
+    assert url == f"/api/v1/patients/{patient.pk}/assessments/"
+    since = (now - dt.timedelta(days=14)).isoformat()
+    listed = client.get(url, {"since": since})
+    assert listed.status_code == 200
+    (row,) = listed.json()["results"]
+    assert row["client_uuid"] == str(entry)
+    assert {"instrument", "answers", "total", "recorded_at", "completes"} <= set(row)
+    due = client.get(config["urls"]["due"]).json()
+    assert [(item["instrument"], item["status"]) for item in due["items"]] == [("gad7", DueStatus.COMPLETED)]
+    # Another patient's list is not reachable from this login.
+    assert client.get(f"/api/v1/patients/{other_patient.pk}/assessments/").status_code == 404

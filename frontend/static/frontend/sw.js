@@ -13,7 +13,7 @@
  */
 "use strict";
 
-var VERSION = "v1";
+var VERSION = "v2";
 var SHELL_CACHE = "rehab-shell-" + VERSION;
 var DATA_CACHE = "rehab-data-" + VERSION;
 var APP_URL = "/app/";
@@ -132,7 +132,11 @@ self.addEventListener("message", function (event) {
         .map(function (u) { return cache.match(u).then(function (hit) { return hit || precache(cache, u); }); }));
     }));
   } else if (data.type === "sign-out") {
-    event.waitUntil(Promise.all([caches.delete(DATA_CACHE), caches.open(SHELL_CACHE).then(function (c) { return c.delete(APP_URL); })]));
+    event.waitUntil(Promise.all([
+      caches.delete(DATA_CACHE),
+      caches.open(SHELL_CACHE).then(function (c) { return c.delete(APP_URL); }),
+      self.RehabQueue.forgetRecent().catch(function () {})
+    ]));
   } else if (data.type === "sync") {
     event.waitUntil(syncQueue().catch(function () {}));
   }

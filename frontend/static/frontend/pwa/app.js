@@ -18,6 +18,7 @@
   var instrumentsPromise = null;
   var planPromise = null;
   var entries = [];
+  var serverEntries = null;  // the patient's recent entries as the clinic holds them (GET assessments)
 
   function $(id) { return document.getElementById(id); }
   function t(key, params) {
@@ -131,6 +132,7 @@
     var parts = (location.hash.replace(/^#/, "") || "today").split("/");
     switch (parts[0]) {
       case "log": if (parts[1] === "vas") startVas(); else startNrs(); break;
+      case "fix": startFix(parts[1]); break;
       case "q": startQuestionnaire(parts[1]); break;
       case "progress": showProgress(); break;
       case "plan": showPlan(); break;
@@ -155,7 +157,8 @@
     }).then(function (summary) {
       syncing = null;
       if (summary.auth) toast(t("sign_in_again"));
-      if (summary.sent) { refreshProgress(); loadDue(); }
+      else if (summary.rejected && reason !== "save") toast(rejectedText(summary.rejected));
+      if (summary.sent) { refreshProgress(); loadDue(); loadServerEntries(); }
       scheduleRetry(summary);
       return renderQueue().then(function () { return summary; });
     }, function () {
@@ -183,14 +186,21 @@
     }).catch(function () { return false; });
   }
 
+  /* Queue an entry (extra.replaces: the refused entry it corrects) and try to send it.
+   * extra.quiet: no toast (the item-9 signal, sent while the crisis panel shows). */
   function save(kind, body, extra) {
-    return Q.enqueue(patient, kind, body, extra).then(function (row) {
+    extra = extra || {};
+    var stored = extra.replaces ? Q.replace(extra.replaces, patient, kind, body, extra) : Q.enqueue(patient, kind, body, extra);
+    return stored.then(function (row) {
+      if (extra.onQueued) extra.onQueued(row);
       return renderQueue().then(function () {
         requestBackgroundSync();
-        if (!navigator.onLine) { toast(t("saved_queued")); return row; }
+        if (!navigator.onLine) { if (!extra.quiet) toast(t("saved_queued")); return row; }
         return syncNow("save").then(function () {
-          var stored = entries.filter(function (e) { return e.client_uuid === row.client_uuid; })[0];
-          toast(stored && stored.state === "synced" ? t("saved_sent") : t("saved_queued"));
+          var now = entries.filter(function (e) { return e.client_uuid === row.client_uuid; })[0];
+          // Never "will be sent" for an entry the server refused: it waits for the patient.
+          var message = now && now.state === "synced" ? "saved_sent" : (now && now.state === "rejected" ? "saved_rejected" : "saved_queued");
+          if (!extra.quiet || message === "saved_rejected") toast(t(message));
           return row;
         });
       });
@@ -202,6 +212,7 @@
   function renderQueue() {
     return Q.list(patient).then(function (rows) {
       entries = rows;
+      var shown = mergedEntries();
       var list = $("queue-list");
       list.textContent = "";
       var waiting = rows.filter(function (r) { return r.state === "queued"; }).length;
@@ -209,31 +220,169 @@
       var summary = [];
       if (waiting) summary.push(waiting + " × " + t("state_queued"));
       if (rejected) summary.push(rejected + " × " + t("state_rejected"));
-      $("queue-summary").textContent = rows.length ? summary.join(" · ") : t("no_entries");
+      $("queue-summary").textContent = shown.length ? summary.join(" · ") : t("no_entries");
       $("sync-now").hidden = !waiting;
-      rows.slice(0, 30).forEach(function (row) {
-        var item = el("li", { className: "queue-item", "data-state": row.state, "data-uuid": row.client_uuid }, [
+      shown.slice(0, 30).forEach(function (row) {
+        var item = el("li", { className: "queue-item", "data-state": row.state, "data-uuid": row.client_uuid, "data-source": row.server ? "server" : "phone" }, [
           el("div", { className: "queue-main" }, [
-            el("span", { className: "queue-label", text: row.label || row.body.instrument || "" }),
+            el("span", { className: "queue-label", text: entryLabel(row) }),
             el("span", { className: "queue-time muted", text: timeText(row.created_at) })
           ]),
           el("span", { className: "badge " + STATE_CLASS[row.state], text: t("state_" + row.state) })
         ]);
-        if (row.state === "rejected") {
-          item.appendChild(el("p", { className: "queue-reason", text: row.reason || t("reason_unknown") }));
-          item.appendChild(el("button", { type: "button", className: "secondary small", text: t("dismiss"), onclick: function () {
-            Q.remove(row.client_uuid).then(renderQueue);
-          } }));
-        }
+        if (row.state === "rejected") appendCorrection(item, row);
         list.appendChild(item);
       });
       markDoneToday();
     });
   }
 
+  function rejectedText(count) { return count === 1 ? t("sync_rejected_one") : t("sync_rejected", { count: count }); }
+
+  /* A refused entry: why, in the patient's language, and the two ways out, both on purpose.
+   * An open "Discard?" question survives the list being redrawn by a sync. */
+  var confirming = {};
+  function appendCorrection(item, row) {
+    item.appendChild(el("p", { className: "queue-reason", text: reasonFor(row) }));
+    if (row.safety_alert === "raised") item.appendChild(el("p", { className: "queue-note", text: t("safety_alert_raised") }));
+    if (row.reason) {
+      item.appendChild(el("details", { className: "queue-detail" }, [
+        el("summary", { text: t("reason_detail") }), el("p", { text: row.reason })
+      ]));
+    }
+    var buttons = el("div", { className: "queue-actions" });
+    if (fixable(row)) {
+      buttons.appendChild(el("a", { className: "primary small fix", href: "#fix/" + row.client_uuid, text: t("fix") }));
+    }
+    buttons.appendChild(el("button", { type: "button", className: "secondary small discard", text: t("discard"), onclick: function () {
+      confirming[row.client_uuid] = true;
+      renderQueue();
+    } }));
+    if (!confirming[row.client_uuid]) { item.appendChild(buttons); return; }
+    item.appendChild(el("div", { className: "queue-confirm", role: "alert" }, [
+      el("p", { text: t("discard_confirm") }),
+      el("div", { className: "queue-actions" }, [
+        el("button", { type: "button", className: "danger small discard-yes", text: t("discard_yes"), onclick: function () {
+          delete confirming[row.client_uuid];
+          Q.remove(row.client_uuid).then(renderQueue);
+        } }),
+        el("button", { type: "button", className: "secondary small discard-no", text: t("keep"), onclick: function () {
+          delete confirming[row.client_uuid];
+          renderQueue();
+        } })
+      ])
+    ]));
+  }
+
+  /* #fix/<client_uuid>: the refused entry's form, prefilled; Save queues the correction in its place. */
+  function startFix(uuid) {
+    Promise.all([Q.list(patient), loadInstruments()]).then(function (loaded) {
+      var row = loaded[0].filter(function (r) { return r.client_uuid === uuid && r.state === "rejected"; })[0];
+      if (!row || !fixable(row)) { go("#today"); return; }
+      // Where the server raised the item-9 alert for the refused entry, the correction names
+      // it, so that the two count as one safety episode (one alert).
+      var episode = row.body.supersedes || (row.safety_alert === "raised" ? row.client_uuid : null);
+      var fix = { uuid: uuid, answers: row.body.answers || {}, supersedes: episode, reason: reasonFor(row) };
+      var code = row.body.instrument;
+      if (code === "nrs") startNrs(fix);
+      else if (code === "vas") startVas(fix);
+      else startQuestionnaire(code, fix);
+    });
+  }
+
+  function fixable(row) {
+    return row.kind === "assessment" && !!row.body && ["nrs", "vas", "phq9", "gad7", "odi", "dn4"].indexOf(row.body.instrument) !== -1;
+  }
+
+  /* The server's field errors ({"recorded_at": [...], "answers": {"item3": "..."}}) as one
+   * sentence in the patient's language; the server's own words stay under "Details". */
+  function reasonFor(row) {
+    var errors = row.errors;
+    if (!errors || typeof errors !== "object") return t("reason_unknown");
+    if (errors.recorded_at) return t("reason_recorded_at");
+    if (errors.patient) return t("reason_patient");
+    if (errors.instrument) return t("reason_instrument");
+    var answers = errors.answers;
+    if (answers && typeof answers === "object" && !Array.isArray(answers)) {
+      var keys = Object.keys(answers).filter(function (key) { return key !== "__all__" && key !== "non_field_errors"; });
+      var code = row.body && row.body.instrument;
+      if (keys.length) {
+        var item = itemOf(code, keys[0]);
+        return t("reason_answer", { item: item ? label(item.label) : keys[0] });
+      }
+      return t("reason_incomplete");
+    }
+    if (answers) return t("reason_incomplete");
+    return t("reason_unknown");
+  }
+
+  /* "My entries": the clinic's list of the patient's recent entries (any device, and what
+   * the clinic entered) merged with what this phone still holds: queued, refused, and sent
+   * rows the server list does not cover (home exercise, or the list not loaded yet). */
+  function mergedEntries() {
+    var local = entries.slice();
+    if (!serverEntries) return local;
+    var seen = {};
+    local.forEach(function (row) { seen[row.client_uuid] = true; });
+    var fromServer = serverEntries.filter(function (row) { return !seen[row.client_uuid]; });
+    return local.concat(fromServer).sort(function (a, b) { return b.created_at - a.created_at; });
+  }
+
+  /* An entry's name in the language the app shows now (not the one it was saved in). */
+  function entryLabel(row) {
+    if (row.kind !== "assessment" || !row.body) return row.label || "";
+    var code = row.body.instrument;
+    var answers = row.body.answers || {};
+    if (code === "nrs" && answers.score !== undefined) return t("entry_nrs", { value: answers.score });
+    if (code === "vas" && answers.score_mm !== undefined) return t("entry_vas", { value: answers.score_mm });
+    if (isItem9Signal(code, answers)) return t("entry_item9");
+    var name = code ? instrumentName(code) : row.label;
+    return row.total === null || row.total === undefined ? name : t("entry_total", { name: name, total: row.total });
+  }
+
+  function isItem9Signal(code, answers) {
+    return code === "phq9" && !!answers && Object.keys(answers).filter(function (key) {
+      return answers[key] !== null && answers[key] !== undefined;
+    }).join() === "item9";
+  }
+
+  var ENTRIES_DAYS = 14;
+  function loadServerEntries() {
+    if (!urls.assessments) return Promise.resolve(null);
+    var since = Q.isoWithOffset(new Date(Date.now() - ENTRIES_DAYS * 24 * 3600 * 1000));
+    return getJson(urls.assessments + "?since=" + encodeURIComponent(since)).then(function (data) {
+      var list = Array.isArray(data) ? data : (data.results || []);
+      // A finished PHQ-9 takes the place of the item-9 signal it completes.
+      var completed = {};
+      list.forEach(function (entry) {
+        if (entry.completes) completed[entry.completes] = true;
+        if (entry.supersedes) completed[entry.supersedes] = true;
+      });
+      serverEntries = list.filter(function (entry) { return !completed[entry.id] && !completed[entry.client_uuid]; }).map(function (entry) {
+        return {
+          client_uuid: entry.client_uuid,
+          kind: "assessment",
+          body: { instrument: entry.instrument, answers: entry.answers },
+          total: entry.total,
+          state: "synced",
+          server: true,
+          created_at: Date.parse(entry.recorded_at)
+        };
+      });
+      return Q.setMeta("recent:" + patient, serverEntries).catch(function () {});
+    }).catch(function () {
+      // Offline: the last list this phone saw.
+      if (serverEntries) return null;
+      return Q.getMeta("recent:" + patient).then(function (rows) { if (rows && !serverEntries) serverEntries = rows; }).catch(function () {});
+    }).then(renderQueue);
+  }
+
   function todayEntries() {
     var today = Q.localDate(new Date());
-    return entries.filter(function (row) { return Q.localDate(new Date(row.created_at)) === today && row.state !== "rejected"; });
+    return mergedEntries().filter(function (row) {
+      return Q.localDate(new Date(row.created_at)) === today && row.state !== "rejected" && row.role !== "safety" &&
+        !(row.kind === "assessment" && isItem9Signal(row.body.instrument, row.body.answers));
+    });
   }
 
   /* ------------------------------------------------------------------ today */
@@ -247,7 +396,8 @@
   function loadDue() {
     return getJson(urls.due).then(function (data) {
       var rows = Array.isArray(data) ? data : (data.results || data.items || data.due || []);
-      renderDue(rows.filter(function (row) { return !row.status || row.status === "pending"; }));
+      // Completed items stay listed as "Done today": the clinic knows, whichever phone sent it.
+      renderDue(rows.filter(function (row) { return !row.status || row.status === "pending" || row.status === "completed"; }));
     }).catch(function () {
       // No reminders API (404) or offline with nothing cached: the pain diary is always open.
       if (!dueLoaded) $("nothing-due").hidden = true;
@@ -286,14 +436,14 @@
       else if (closes && !isNaN(closes)) meta += " · " + t("due_until", { time: clock(closes) });
       if (code === "nrs" || code === "vas") {
         var slot = document.querySelector("[data-due-meta='" + code + "']");
-        if (slot) slot.textContent = meta;
+        if (slot) { slot.textContent = meta; slot.dataset.base = meta; }
         return;
       }
       questionnaires += 1;
       var other = document.querySelector("#other-list [data-instrument='" + code + "']");
       if (other) other.parentNode.hidden = true;
       list.appendChild(el("li", { "data-due": code }, [
-        el("a", { className: "task task-due", href: "#q/" + code, "data-instrument": code }, [
+        el("a", { className: "task task-due", href: "#q/" + code, "data-instrument": code, "data-completed": row.status === "completed" ? "true" : null }, [
           el("span", { className: "task-name", text: friendlyName(code) || label(row.name) || instrumentName(code) }),
           el("span", { className: "task-meta", "data-due-meta": code, text: meta })
         ])
@@ -306,11 +456,22 @@
   function markDoneToday() {
     var done = {};
     todayEntries().forEach(function (row) { if (row.kind === "assessment") done[row.body.instrument] = true; });
-    Array.prototype.forEach.call(document.querySelectorAll("#due-list [data-instrument]"), function (link) {
+    Array.prototype.forEach.call(document.querySelectorAll("#due-list [data-instrument], #other-list [data-instrument]"), function (link) {
       var code = link.dataset.instrument;
-      link.classList.toggle("task-done", !!done[code]);
+      var draft = loadDraft(code);
       var meta = link.querySelector(".task-meta");
-      if (meta && done[code]) meta.textContent = t("done_today");
+      if (!meta && draft) { meta = el("span", { className: "task-meta" }); link.appendChild(meta); }
+      if (!meta) return;
+      if (meta.dataset.base === undefined) meta.dataset.base = meta.textContent;
+      var isDone = !draft && (!!done[code] || link.dataset.completed === "true");
+      link.classList.toggle("task-done", isDone);
+      link.classList.toggle("task-draft", !!draft);
+      if (draft) meta.textContent = t("draft_meta", { count: draftCount(draft), total: draftTotal(code) });
+      else if (isDone) meta.textContent = t("done_today");
+      else meta.textContent = meta.dataset.base;
+      // An unfinished questionnaire is not hidden under "Other questionnaires" (once per page).
+      var more = link.closest("details");
+      if (draft && more && !more.dataset.openedForDraft) { more.open = true; more.dataset.openedForDraft = "1"; }
     });
     renderExercises();
   }
@@ -417,12 +578,30 @@
 
   /* ------------------------------------------------------------------ NRS */
 
+  /* The note over a form reopened to correct a refused entry. */
+  function showFixing(name, fix) {
+    var screen = screens[name];
+    var note = screen.querySelector(".fixing-note");
+    if (!note) { note = el("p", { className: "fixing-note", role: "note" }); screen.insertBefore(note, screen.firstChild); }
+    note.hidden = !fix;
+    note.textContent = fix ? t("fixing", { reason: fix.reason }) : "";
+  }
+
   var nrsValue = null;
-  function startNrs() {
+  var nrsFix = null;
+  function startNrs(fix) {
     show("nrs", "today");
+    nrsFix = fix || null;
+    showFixing("nrs", nrsFix);
     nrsValue = null;
     $("nrs-save").disabled = true;
     Array.prototype.forEach.call(document.querySelectorAll(".nrs-btn"), function (b) { b.setAttribute("aria-pressed", "false"); });
+    if (nrsFix) {
+      var score = nrsFix.answers.score;
+      var button = document.querySelector(".nrs-btn[data-value='" + score + "']");
+      if (typeof score === "number" && button) { nrsValue = score; button.setAttribute("aria-pressed", "true"); $("nrs-save").disabled = false; }
+      if ($("nrs-recall").querySelector("option[value='" + nrsFix.answers.recall + "']")) $("nrs-recall").value = nrsFix.answers.recall;
+    }
     loadInstruments().then(function () {
       var score = itemOf("nrs", "score");
       if (!score) return;
@@ -442,8 +621,9 @@
     if (nrsValue === null) { toast(t("nrs_pick")); return; }
     var value = nrsValue;
     $("nrs-save").disabled = true;
-    save("assessment", { instrument: "nrs", answers: { score: value, recall: $("nrs-recall").value } }, { label: t("entry_nrs", { value: value }) })
-      .then(function () { go("#today"); });
+    save("assessment", { instrument: "nrs", answers: { score: value, recall: $("nrs-recall").value } }, {
+      label: t("entry_nrs", { value: value }), replaces: nrsFix && nrsFix.uuid
+    }).then(function () { go("#today"); });
   });
 
   /* ------------------------------------------------------------------ VAS: no preselected mark */
@@ -464,14 +644,19 @@
     var line = track.querySelector(".vas-line").getBoundingClientRect();
     setVas((event.clientX - line.left) / line.width * 100);
   }
-  function startVas() {
+  var vasFix = null;
+  function startVas(fix) {
     show("vas", "today");
+    vasFix = fix || null;
+    showFixing("vas", vasFix);
     vasValue = null;
     thumb.hidden = true;
     track.removeAttribute("aria-valuenow");
     track.setAttribute("aria-valuetext", track.dataset.unset || track.getAttribute("aria-valuetext"));
     $("vas-hint").textContent = t("vas_hint");
     $("vas-save").disabled = true;
+    var mm = vasFix && vasFix.answers.score_mm;
+    if (typeof mm === "number" && mm >= 0 && mm <= 100) setVas(mm);
     loadInstruments().then(function () {
       var item = itemOf("vas", "score_mm");
       if (item) $("vas-question").textContent = label(item.label);
@@ -502,8 +687,9 @@
     if (vasValue === null) return;
     var value = vasValue;
     $("vas-save").disabled = true;
-    save("assessment", { instrument: "vas", answers: { score_mm: value } }, { label: t("entry_vas", { value: value }) })
-      .then(function () { go("#today"); });
+    save("assessment", { instrument: "vas", answers: { score_mm: value } }, {
+      label: t("entry_vas", { value: value }), replaces: vasFix && vasFix.uuid
+    }).then(function () { go("#today"); });
   });
 
   /* ------------------------------------------------------------------ questionnaires, one item per screen */
@@ -518,24 +704,152 @@
     });
   }
 
-  function startQuestionnaire(code) {
-    show("questionnaire", "today");
+  /* The items "n / N" counts: the required ones, or all of them where every item may be
+   * skipped (ODI sections). Optional follow-ups (PHQ-9 difficulty) are not counted. */
+  function scoredItems(code) {
+    var items = wizardItems(code);
+    var required = items.filter(function (item) { return item.required !== false; });
+    return required.length ? required : items;
+  }
+
+  /* ---------------- drafts: an unfinished questionnaire stays on this phone until saved or discarded */
+
+  function draftKey(code) { return "rehab-draft:" + patient + ":" + code; }
+  function loadDraft(code) {
+    try {
+      var draft = JSON.parse(window.localStorage.getItem(draftKey(code)) || "null");
+      return draft && draft.answers && (draftCount(draft) > 0 || draft.safety) ? draft : null;
+    } catch (e) { return null; }
+  }
+  function storeDraft(w) {
+    if (!w || w.fixing) return;
+    try {
+      window.localStorage.setItem(draftKey(w.code), JSON.stringify({
+        answers: w.answers, skipped: w.skipped, started_at: w.started_at, updated_at: Date.now(),
+        safety: w.safety, item9_last: w.item9_last
+      }));
+    } catch (e) { /* storage full or blocked: the answers stay in memory for this visit */ }
+  }
+  function clearDraft(code) {
+    try { window.localStorage.removeItem(draftKey(code)); } catch (e) { /* nothing kept, nothing to clear */ }
+  }
+  function draftCount(draft) {
+    return Object.keys(draft.answers).filter(function (key) {
+      return key !== "difficulty" && draft.answers[key] !== null && draft.answers[key] !== undefined;
+    }).length;
+  }
+  function draftTotal(code) { return instruments && instruments[code] ? scoredItems(code).length : "…"; }
+  // Keep the draft if the app is hidden or closed mid-answer (it is also written on every answer).
+  window.addEventListener("pagehide", function () { storeDraft(wizard); });
+
+  function newWizard(code, answers) {
+    return {
+      code: code, items: wizardItems(code), index: 0, answers: answers || {}, skipped: {},
+      started_at: Date.now(), safety: null, item9_last: undefined, fixing: null, supersedes: null
+    };
+  }
+
+  /* Where to carry on: the first item neither answered nor skipped on purpose, else the review. */
+  function firstToAnswer() {
+    var items = visibleItems();
+    for (var i = 0; i < items.length; i += 1) {
+      if (wizard.answers[items[i].key] === undefined && !wizard.skipped[items[i].key]) return i;
+    }
+    return items.length;
+  }
+
+  function resetQuestionScreen() {
     $("q-options").textContent = "";
+    $("q-options").hidden = false;
     $("q-title").textContent = "";
+    $("q-count").textContent = "";
+    $("q-bar").value = 0;
+    $("q-review").hidden = true;
+    $("q-resume").hidden = true;
+    $("q-resume").textContent = "";
+    $("q-save").hidden = true;
+    $("q-skip").hidden = true;
+  }
+
+  function startQuestionnaire(code, fix) {
+    show("questionnaire", "today");
+    wizard = null;
+    resetQuestionScreen();
+    showFixing("questionnaire", fix);
     loadInstruments().then(function () {
       if (!instruments || !instruments[code]) {
         $("q-title").textContent = t("instruments_missing");
-        $("q-count").textContent = "";
-        $("q-save").hidden = true;
-        $("q-skip").hidden = true;
         return;
       }
       var instrument = instruments[code];
-      wizard = { code: code, items: wizardItems(code), index: 0, answers: {} };
       $("q-name").textContent = instrumentName(code);
       $("q-instructions").textContent = label(instrument.instructions);
+      if (fix) {
+        // Reopened to correct a refused entry: its answers, minus the values no option has.
+        var answers = {};
+        var items = wizardItems(code);
+        Object.keys(fix.answers || {}).forEach(function (key) {
+          var item = items.filter(function (i) { return i.key === key; })[0];
+          var value = fix.answers[key];
+          if (item && (value === null ? item.nullable : item.options.some(function (o) { return o.value === value; }))) answers[key] = value;
+        });
+        wizard = newWizard(code, answers);
+        wizard.fixing = fix.uuid;
+        wizard.supersedes = fix.supersedes;
+        wizard.item9_last = answers.item9;
+        wizard.index = firstToAnswer();
+        renderItem();
+        return;
+      }
+      var draft = loadDraft(code);
+      if (draft) { offerResume(code, draft); return; }
+      wizard = newWizard(code);
       renderItem();
     });
+  }
+
+  function offerResume(code, draft) {
+    var box = $("q-resume");
+    box.textContent = "";
+    box.hidden = false;
+    $("q-options").hidden = true;
+    $("q-instructions").hidden = true;
+    $("q-title").textContent = t("draft_title");
+    var total = scoredItems(code).length;
+    $("q-count").textContent = t("progress_of", { current: draftCount(draft), total: total });
+    $("q-bar").value = total ? Math.min(1, draftCount(draft) / total) : 0;
+    box.appendChild(el("p", { text: t("draft_started", { time: timeText(draft.started_at), count: draftCount(draft), total: total }) }));
+    var buttons = el("div", { className: "options" }, [
+      el("button", { type: "button", className: "primary resume", text: t("draft_resume"), onclick: function () {
+        box.hidden = true;
+        wizard = newWizard(code, draft.answers);
+        wizard.skipped = draft.skipped || {};
+        wizard.started_at = draft.started_at || Date.now();
+        wizard.safety = draft.safety || null;
+        wizard.item9_last = draft.item9_last;
+        wizard.index = firstToAnswer();
+        renderItem();
+      } }),
+      el("button", { type: "button", className: "secondary restart", text: t("draft_discard"), onclick: function () {
+        buttons.hidden = true;
+        box.appendChild(el("div", { className: "queue-confirm", role: "alert" }, [
+          el("p", { text: t("draft_discard_confirm") }),
+          draft.safety ? el("p", { className: "muted", text: t("draft_discard_safety") }) : null,
+          el("div", { className: "options" }, [
+            el("button", { type: "button", className: "danger discard-yes", text: t("discard_yes"), onclick: function () {
+              clearDraft(code);
+              markDoneToday();
+              box.hidden = true;
+              wizard = newWizard(code);
+              renderItem();
+            } }),
+            el("button", { type: "button", className: "secondary discard-no", text: t("keep"), onclick: function () { offerResume(code, draft); } })
+          ])
+        ]));
+      } })
+    ]);
+    box.appendChild(buttons);
+    focusTitle();
   }
 
   function applicable(item) {
@@ -546,12 +860,46 @@
     return true;
   }
   function visibleItems() { return wizard.items.filter(applicable); }
-  function countedItems() { return wizard.items.filter(function (item) { return item.required !== false; }); }
+
+  /* The server's completeness rule (GET /api/v1/instruments/ "completion": which items may
+   * be left out, and how many, for the entry to be scored) applied before Save. Returns null,
+   * or {blocked | ask, text, index}. blocked: sections skipped on purpose (optional items,
+   * the ODI's) beyond the rule, or a required answer the clinic cannot do without; ask: required
+   * questions left unanswered that the clinic would still take (PHQ-9), so the patient is asked
+   * to finish and may save as it is. */
+  function completeness() {
+    var instrument = instruments[wizard.code];
+    var items = visibleItems();
+    var answers = wizard.answers;
+    var rule = instrument.completion;
+    var indexOf = function (key) {
+      for (var i = 0; i < items.length; i += 1) if (items[i].key === key) return i;
+      return 0;
+    };
+    if (rule && rule.items && rule.items.length) {
+      var skipped = rule.items.filter(function (key) {
+        var item = items.filter(function (i) { return i.key === key; })[0];
+        return item && item.required === false && (answers[key] === undefined || answers[key] === null);
+      });
+      if (skipped.length > rule.max_skipped) {
+        return {
+          blocked: true, index: indexOf(skipped[0]),
+          text: t("too_many_skipped", { count: skipped.length, max: rule.max_skipped, need: skipped.length - rule.max_skipped })
+        };
+      }
+    }
+    var missing = items.filter(function (item) { return item.required !== false && answers[item.key] === undefined; });
+    if (!missing.length) return null;
+    var skippable = rule && rule.items ? rule.items : [];
+    var accepted = missing.every(function (item) { return skippable.indexOf(item.key) !== -1; });
+    if (accepted) return { ask: true, index: items.indexOf(missing[0]), text: t("incomplete_ask", { count: missing.length }) };
+    return { blocked: true, index: items.indexOf(missing[0]), text: t("missing_required", { n: scoredItems(wizard.code).indexOf(missing[0]) + 1 }) };
+  }
 
   function renderItem() {
     var items = visibleItems();
     var review = wizard.index >= items.length;
-    var counted = countedItems();
+    var counted = scoredItems(wizard.code).filter(applicable);
     var options = $("q-options");
     options.textContent = "";
     $("q-review").hidden = !review;
@@ -560,12 +908,18 @@
     $("q-instructions").hidden = review || wizard.index > 0;
     if (review) {
       var answered = counted.filter(function (item) { return wizard.answers[item.key] !== undefined && wizard.answers[item.key] !== null; }).length;
-      $("q-title").textContent = t("review_title");
-      $("q-review-text").textContent = t("review_text") + " " + t("answered_count", { count: answered, total: counted.length });
-      $("q-count").textContent = t("progress_of", { current: counted.length, total: counted.length });
-      $("q-bar").value = 1;
+      var check = completeness();
+      $("q-title").textContent = t(check ? (check.blocked ? "review_blocked" : "review_unanswered") : "review_title");
+      $("q-review-text").textContent = (check ? "" : t("review_text") + " ") + t("answered_count", { count: answered, total: counted.length });
+      $("q-problem").hidden = !check;
+      $("q-problem").textContent = check ? check.text : "";
+      $("q-goto").hidden = !check;
+      $("q-count").textContent = t("progress_of", { current: answered, total: counted.length });
+      $("q-bar").value = counted.length ? answered / counted.length : 1;
       $("q-skip").hidden = true;
-      $("q-save").disabled = false;
+      $("q-save").disabled = !!(check && check.blocked);
+      $("q-save").hidden = !!(check && check.blocked);
+      $("q-save").textContent = check && check.ask ? t("save_anyway") : t("save");
       focusTitle();
       return;
     }
@@ -605,48 +959,89 @@
 
   function choose(item, value) {
     wizard.answers[item.key] = value;
+    delete wizard.skipped[item.key];
     Array.prototype.forEach.call($("q-options").querySelectorAll(".option"), function (button) {
       button.setAttribute("aria-pressed", String(button.dataset.value === JSON.stringify(value)));
     });
-    if (wizard.code === "phq9" && item.key === "item9" && value > 0) {
-      // Safety first: show the crisis resources now, from the page itself (no network),
-      // and wait for the patient to move on.
-      showCrisis();
-      if (!$("q-options").querySelector(".next")) {
-        $("q-options").appendChild(el("button", { type: "button", className: "primary next", text: t("next"), onclick: function () { advance(); } }));
+    if (wizard.code === "phq9" && item.key === "item9") {
+      var previous = wizard.item9_last;
+      wizard.item9_last = value;
+      if (value > 0) {
+        sendItem9Signal(wizard, value, previous);
+        storeDraft(wizard);
+        // Safety first: show the crisis resources now, from the page itself (no network),
+        // and wait for the patient to move on.
+        showCrisis();
+        if (!$("q-options").querySelector(".next")) {
+          $("q-options").appendChild(el("button", { type: "button", className: "primary next", text: t("next"), onclick: function () { advance(); } }));
+        }
+        return;
       }
-      return;
     }
+    storeDraft(wizard);
     setTimeout(advance, 180);
+  }
+
+  /* A nonzero item 9 is queued as its own PHQ-9 entry ({"item9": n}) the moment it is
+   * given, so the care team is told even if the questionnaire is never finished; the
+   * finished entry names it in "supersedes" (one episode, one alert). One signal per
+   * episode: a changed answer queues another only when it goes from 0 to nonzero. */
+  function sendItem9Signal(w, value, previous) {
+    if (w.safety && previous !== 0) return;
+    var uuid = Q.newUuid();
+    w.safety = { uuid: uuid };
+    save("assessment", { instrument: "phq9", answers: { item9: value } }, {
+      client_uuid: uuid, label: t("entry_item9"), role: "safety", quiet: true
+    }).then(function () { if (wizard === w) storeDraft(w); });
   }
 
   function advance() {
     if (!wizard) return;
-    wizard.index += 1;
+    // Correcting a refused entry, or sent back from the review to a missing answer: straight
+    // on to the next answer still missing, else the review.
+    var next = wizard.fixing || wizard.revisit ? firstToAnswer() : 0;
+    wizard.index = next > wizard.index ? next : wizard.index + 1;
     renderItem();
   }
 
   $("q-back").addEventListener("click", function () {
     if (!wizard || wizard.index === 0) { go("#today"); return; }
-    wizard.index -= 1;
+    wizard.index = Math.min(wizard.index, visibleItems().length) - 1;
     renderItem();
   });
   $("q-skip").addEventListener("click", function () {
     var item = visibleItems()[wizard.index];
     if (item.nullable && item.required !== false) wizard.answers[item.key] = null;
     else delete wizard.answers[item.key];
+    wizard.skipped[item.key] = true;
+    storeDraft(wizard);
     advance();
+  });
+  $("q-goto").addEventListener("click", function () {
+    var check = wizard && completeness();
+    if (!check) return;
+    wizard.index = check.index;
+    wizard.revisit = true;
+    renderItem();
   });
   $("q-save").addEventListener("click", function () {
     if (!wizard) return;
+    var check = completeness();
+    if (check && check.blocked) return;
     var answers = {};
     visibleItems().forEach(function (item) {
       if (wizard.answers[item.key] !== undefined) answers[item.key] = wizard.answers[item.key];
     });
-    var code = wizard.code;
+    var w = wizard;
+    var code = w.code;
     wizard = null;
     $("q-save").disabled = true;
-    save("assessment", { instrument: code, answers: answers }, { label: instrumentName(code) }).then(function () { go("#today"); });
+    save("assessment", { instrument: code, answers: answers }, {
+      label: instrumentName(code),
+      supersedes: (w.safety && w.safety.uuid) || w.supersedes,
+      replaces: w.fixing,
+      onQueued: function () { if (!w.fixing) clearDraft(code); }
+    }).then(function () { go("#today"); });
   });
 
   /* ------------------------------------------------------------------ crisis resources */
@@ -806,6 +1201,7 @@
     syncNow("online");
     loadPlan(true).then(renderExercises);
     loadDue();
+    loadServerEntries();
   });
   $("sync-now").addEventListener("click", function () { syncNow("button"); });
 
@@ -832,7 +1228,9 @@
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data && event.data.type === "queue-changed") {
         renderQueue();
-        if (event.data.summary && event.data.summary.sent) { refreshProgress(); loadDue(); }
+        var summary = event.data.summary || {};
+        if (summary.sent) { refreshProgress(); loadDue(); loadServerEntries(); }
+        if (summary.rejected) toast(rejectedText(summary.rejected));
       }
     });
   }
@@ -848,8 +1246,9 @@
     renderNetwork(false);
     route();
     registerServiceWorker();
-    loadInstruments();
+    loadInstruments().then(markDoneToday);
     loadDue();
+    loadServerEntries();
     if (navigator.onLine) syncNow("open"); else renderQueue();
   });
   window.RehabApp = { sync: syncNow, list: function () { return Q.list(patient); } };

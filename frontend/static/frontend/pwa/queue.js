@@ -69,6 +69,16 @@
     return tx(META, "readwrite", function (s) { s.put(value, key); });
   }
 
+  /* Forget the copies of the clinic's lists kept for offline reading ("recent:<patient>"),
+   * at sign-out; the queue itself stays until it is sent. */
+  function forgetRecent() {
+    return tx(META, "readwrite", function (s) {
+      return promisify(s.getAllKeys()).then(function (keys) {
+        (keys || []).forEach(function (key) { if (String(key).indexOf("recent:") === 0) s.delete(key); });
+      });
+    });
+  }
+
   function listEntries(patient) {
     return tx(STORE, "readonly", function (s) {
       return promisify(s.index("patient").getAll(patient));
@@ -111,26 +121,48 @@
     return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
   }
 
-  /* Queue an entry. kind "assessment": body {instrument, answers}; kind "home_exercise":
-   * body {component, done, ...} and url. Returns the stored row. */
-  function enqueue(patient, kind, body, extra) {
+  function newRow(patient, kind, body, extra) {
+    extra = extra || {};
     var now = new Date();
     var row = {
-      client_uuid: newUuid(),
+      client_uuid: extra.client_uuid || newUuid(),
       patient: patient,
       kind: kind,
       body: body,
-      url: (extra && extra.url) || null,
-      label: (extra && extra.label) || "",
+      url: extra.url || null,
+      label: extra.label || "",
+      // "safety": the PHQ-9 item-9 signal sent the moment it is answered.
+      role: extra.role || "",
       state: "queued",
       reason: "",
+      errors: null,
       created_at: now.getTime(),
       updated_at: now.getTime()
     };
     body.client_uuid = row.client_uuid;
     if (kind === "assessment") body.recorded_at = isoWithOffset(now);
+    if (kind === "assessment" && extra.supersedes) body.supersedes = extra.supersedes;
     if (kind === "home_exercise" && !body.date) body.date = localDate(now);
+    return row;
+  }
+
+  /* Queue an entry. kind "assessment": body {instrument, answers}; kind "home_exercise":
+   * body {component, done, ...} and url. extra: {url, label, role, supersedes}.
+   * Returns the stored row. */
+  function enqueue(patient, kind, body, extra) {
+    var row = newRow(patient, kind, body, extra);
     return putEntries([row]).then(function () { return row; });
+  }
+
+  /* A corrected entry takes the place of a refused one in one transaction, so the
+   * phone never holds both nor neither. The correction is a new entry (own client_uuid,
+   * recorded now): the refused one was never stored by the server. */
+  function replace(oldUuid, patient, kind, body, extra) {
+    var row = newRow(patient, kind, body, extra);
+    return tx(STORE, "readwrite", function (s) {
+      s.put(row);
+      if (oldUuid && oldUuid !== row.client_uuid) s.delete(oldUuid);
+    }).then(function () { return row; });
   }
 
   function reasonText(errors) {
@@ -190,9 +222,12 @@
           summary.pending = queued.length;
           var chain = Promise.all(stale.map(function (r) { return removeEntry(r.client_uuid); }));
 
-          function finish(row, state, reason) {
+          function finish(row, state, reason, errors, safetyAlert) {
             row.state = state;
             row.reason = reason || "";
+            row.errors = errors || null;
+            // The server raised the item-9 alert although it refused the rest of the entry.
+            row.safety_alert = safetyAlert || "";
             row.updated_at = Date.now();
             if (state === "synced") { summary.sent += 1; summary.pending -= 1; }
             if (state === "rejected") { summary.rejected += 1; summary.pending -= 1; }
@@ -212,7 +247,9 @@
                   var result = byUuid[row.client_uuid];
                   if (!result) return;
                   if (result.status === "created" || result.status === "duplicate") finish(row, "synced");
-                  else if (result.status === "rejected") finish(row, "rejected", reasonText(result.errors));
+                  else if (result.status === "rejected") {
+                    finish(row, "rejected", result.reason || reasonText(result.errors), result.errors, result.safety_alert);
+                  }
                 });
                 return putEntries(batch);
               });
@@ -226,7 +263,7 @@
               if (response.status === 200 || response.status === 201) { finish(row, "synced"); return putEntries([row]); }
               if (response.status === 400 || response.status === 409 || response.status === 422) {
                 return response.json().catch(function () { return null; }).then(function (body) {
-                  finish(row, "rejected", httpReason(response, body));
+                  finish(row, "rejected", httpReason(response, body), body && typeof body === "object" ? (body.errors || body) : null);
                   return putEntries([row]);
                 });
               }
@@ -254,9 +291,13 @@
     setMeta: setMeta,
     list: listEntries,
     enqueue: enqueue,
+    replace: replace,
     remove: removeEntry,
+    put: putEntries,
+    forgetRecent: forgetRecent,
     sync: sync,
     reasonText: reasonText,
+    newUuid: newUuid,
     isoWithOffset: isoWithOffset,
     localDate: localDate
   };

@@ -1,6 +1,5 @@
 """Cohort outcomes for clinic managers: the one selector that feeds the numpy engine
-(``assessments.analytics``) and the service that turns its results into the summary
-(issue #8).
+(``assessments.analytics``) and the service that turns its results into the summary.
 
 Day 0 of a patient is the start date of their rehab plan (the earliest ``start_date``
 over all plan versions, at 00:00 in the patient's time zone). A patient without a plan

@@ -1,4 +1,4 @@
-"""Weekly NRS sums per patient, kept at write time for the cohort summary (issue #8).
+"""Weekly NRS sums per patient, kept at write time for the cohort summary.
 
 The cohort summary needs, per patient, the mean NRS of each plan week (week ``w`` is
 ``[day 0 + 7w days, day 0 + 7w + 7 days)`` on the patient's wall clock). Reading a year of daily

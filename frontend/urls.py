@@ -21,7 +21,7 @@ urlpatterns = [
     path("app/progress/", patient.patient_progress, name="patient-progress"),
     path("patients/<int:patient_id>/plan/", plan.plan_page, name="plan"),
 ]
-# --- therapist console (issue #7) ---
+# --- therapist console ---
 urlpatterns += [
     path("clinic/patients/<int:patient_id>/thermal/", therapist.thermal_record, name="clinic-thermal"),
     path("clinic/patients/<int:patient_id>/dn4/", therapist.dn4_record, name="clinic-dn4"),

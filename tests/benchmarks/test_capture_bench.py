@@ -1,4 +1,4 @@
-"""Full-stack NRS capture throughput vs raw single-row INSERTs, in one run (issue #3).
+"""Full-stack NRS capture throughput vs raw single-row INSERTs, in one run.
 
 PostgreSQL only. Starts gunicorn against the pytest test database, drives it with 8
 concurrent keep-alive clients POSTing NRS entries (each its own client_uuid), then measures

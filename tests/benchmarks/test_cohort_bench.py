@@ -1,4 +1,4 @@
-"""Cohort summary at clinic scale vs a naive per-patient ORM loop (issue #8).
+"""Cohort summary at clinic scale vs a naive per-patient ORM loop.
 
 PostgreSQL only (skips elsewhere). 5,000 patients with a plan each and 365 daily NRS
 entries (1,825,000 rows, loaded with COPY, then the weekly NRS sums recounted as after

@@ -1,4 +1,4 @@
-"""Claiming and enqueueing 100k due reminders (issue #5). PostgreSQL + Redis only.
+"""Claiming and enqueueing 100k due reminders. PostgreSQL + Redis only.
 
 Two dispatchers run at once (as two workers' beat-triggered runs would), each claiming
 with ``FOR UPDATE SKIP LOCKED`` + conditional update and publishing ``reminder_send``

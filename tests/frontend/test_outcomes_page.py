@@ -1,4 +1,4 @@
-"""The cohort outcomes dashboard at /clinic/outcomes/ (issue #8)."""
+"""The cohort outcomes dashboard at /clinic/outcomes/."""
 
 from __future__ import annotations
 

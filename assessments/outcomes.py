@@ -25,6 +25,12 @@ above the baseline, with >= 3 entries in each window, once the baseline week is 
 episode starts when the rule first holds and ends when the current mean (again on >= 3
 entries) falls back below the threshold; too few entries decide nothing, so an episode
 stays open while the patient is not logging.
+
+The slow-start mark (information for the therapist, not an alert): in plan weeks 3-4 the
+current 7-day mean is less than ``SLOW_START_PCT`` (15 %) below the baseline, both on >= 3
+entries. In the clinic's own data (the outcomes page's early-response table) such patients
+rarely reach a 30 % reduction by week 12; early improvement predicting later response in
+chronic pain: Farrar et al. 2001, as above.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ __all__ = [
     "is_worsening",
     "pain_status",
     "shift_days",
+    "slow_start",
     "wall_clock",
     "week_index",
     "window_mean",
@@ -62,6 +69,8 @@ WINDOW_DAYS = int(DEFAULT_WINDOW_DAYS)
 MIN_ENTRIES = DEFAULT_MIN_ENTRIES
 WORSENING_POINTS = MCID["nrs"]
 _WEEK = dt.timedelta(days=7)
+SLOW_START_WEEKS = (3, 4)
+SLOW_START_PCT = 15.0
 # Comparisons of means with the threshold keep a hair of slack for float sums.
 _EPS = 1e-9
 
@@ -190,6 +199,19 @@ class PainStatus:
         if not self.baseline.enough or not self.current.enough:
             return False
         return not is_worsening(self.baseline, self.current)
+
+
+def slow_start(status: PainStatus, tz: ZoneInfo) -> bool:
+    """The slow-start mark (module docstring): plan week 3 or 4 at the anchor, and the
+    current mean less than 15 % below a baseline above 0, both on >= 3 entries."""
+    if status.day0 is None or not (status.baseline.enough and status.current.enough):
+        return False
+    if week_index(status.anchor, status.day0, tz) not in SLOW_START_WEEKS:
+        return False
+    baseline, current = status.baseline.mean, status.current.mean
+    if baseline is None or current is None or baseline <= 0:
+        return False
+    return 100.0 * (baseline - current) / baseline < SLOW_START_PCT - _EPS
 
 
 def pain_status(

@@ -58,7 +58,7 @@ from assessments.models import (
     PatientProtocol,
     WorseningEpisode,
 )
-from assessments.outcomes import PainStatus
+from assessments.outcomes import PainStatus, slow_start
 from assessments.services import DN4_MERGE_WINDOW
 from assessments.worsening import DayZeroInputs, pain_statuses_of
 from patients.access import Action, visible_patients
@@ -232,7 +232,7 @@ def worklist_rows(
     )
     for row in rows:
         row.need = NEED_CODE[row.need_rank]  # type: ignore[attr-defined]
-        for key, value in _pain_facts(statuses[row.pk]).items():
+        for key, value in _pain_facts(statuses[row.pk], row.time_zone).items():
             setattr(row, key, value)
     return rows
 
@@ -241,13 +241,14 @@ def _day0_inputs(patient: Patient, plan_start: dt.date | None, first_nrs_at: dt.
     return DayZeroInputs(patient.pk, patient.time_zone, plan_start, first_nrs_at)
 
 
-def _pain_facts(status: PainStatus) -> dict[str, Any]:
+def _pain_facts(status: PainStatus, tz: str) -> dict[str, Any]:
     """The pain figures the worklist and the patient page show (``assessments.outcomes``)."""
     return {
         "pain_status": status,
         "pain_baseline": status.baseline_mean,
         "pain_recent": status.current_mean,
         "pain_delta": status.delta,
+        "slow_start": slow_start(status, zoneinfo.ZoneInfo(tz)),
     }
 
 
@@ -325,7 +326,7 @@ def patient_page(user: Any, patient: Patient, *, now: dt.datetime | None = None)
     facts: dict[str, Any] = dict(found) if found else {}
     if found:
         inputs = _day0_inputs(patient, facts["plan_start"], facts["first_nrs_at"])
-        facts.update(_pain_facts(pain_statuses_of([inputs], now=now)[patient.pk]))
+        facts.update(_pain_facts(pain_statuses_of([inputs], now=now)[patient.pk], patient.time_zone))
     rows = (
         Assessment.objects.filter(
             patient=patient,
@@ -418,7 +419,7 @@ def patient_need(user: Any, patient: Patient, *, now: dt.datetime | None = None)
     facts: dict[str, Any] = dict(found) if found else {}
     if found:
         inputs = _day0_inputs(patient, facts["plan_start"], facts["first_nrs_at"])
-        facts.update(_pain_facts(pain_statuses_of([inputs], now=now)[patient.pk]))
+        facts.update(_pain_facts(pain_statuses_of([inputs], now=now)[patient.pk], patient.time_zone))
     return {**facts, "need": NEED_CODE.get(facts.get("need_rank", NEED_RANK[NEED_NONE]), NEED_NONE)}
 
 

@@ -16,6 +16,7 @@ from assessments.outcomes import (
     episode_step,
     is_worsening,
     pain_status,
+    slow_start,
     week_index,
     window_mean,
 )
@@ -183,3 +184,34 @@ def test_episode_steps():
     assert episode_step(low, open_episode=False) is Episode.NONE
     assert episode_step(sparse, open_episode=True) is Episode.NONE  # not logging keeps it open
     assert episode_step(sparse, open_episode=False) is Episode.NONE
+
+
+# --- the slow-start mark -----------------------------------------------------------------------
+
+
+def _course(week3_scores: list[float], *, anchor_day: int, baseline: float = 8.0) -> tuple[bool, float]:
+    """Baseline week at ``baseline`` (3 entries), then the given scores on the 3 days before
+    the anchor day; returns (slow_start, current mean)."""
+    day0 = at(SHANGHAI, 2026, 3, 1)
+    entries = [(day0 + dt.timedelta(days=d, hours=20), baseline) for d in (0, 2, 4)]
+    entries += [
+        (day0 + dt.timedelta(days=anchor_day - k, hours=8), score) for k, score in enumerate(week3_scores, start=1)
+    ]
+    status = pain_status(entries, tz=SHANGHAI, day0=day0, anchor=day0 + dt.timedelta(days=anchor_day, hours=12))
+    return slow_start(status, SHANGHAI), status.current_mean or 0.0
+
+
+@pytest.mark.parametrize(
+    ("scores", "anchor_day", "expected"),
+    [
+        ([7.0, 7.0, 7.0], 24, True),  # week 3, -12.5 %
+        ([7.0, 7.0, 6.4], 24, False),  # week 3, -15.8 %: improving enough
+        ([6.8, 6.8, 6.8], 24, False),  # exactly -15 % is not slow
+        ([8.0, 8.0, 9.0], 31, True),  # week 4, worse than baseline
+        ([7.0, 7.0, 7.0], 17, False),  # week 2: too early to tell
+        ([7.0, 7.0, 7.0], 38, False),  # week 5: past the mark's weeks
+        ([7.0, 7.0], 24, False),  # two entries decide nothing
+    ],
+)
+def test_slow_start_mark(scores, anchor_day, expected):
+    assert _course(scores, anchor_day=anchor_day)[0] is expected

@@ -713,3 +713,33 @@ def test_early_response_table_on_a_hand_built_cohort():
     assert fifteen["not_early"] == rate_json(1, 2, 50.0)
     assert (thirty["early_respond"], thirty["early_not_respond"]) == (1, 0)
     assert (thirty["not_early_respond"], thirty["not_early_not_respond"]) == (2, 2)
+
+
+def test_kaplan_meier_greenwood_matches_the_6mp_worked_example():
+    """The 6-MP arm of Freireich et al. (Blood 1963;21:699-716), 21 patients, times to
+    relapse in weeks (censored marked False): the textbook worked example of the
+    product-limit estimate with Greenwood standard errors (Klein & Moeschberger, Survival
+    Analysis, 2nd ed. 2003, ch. 4): S = 0.857, 0.807, 0.753, 0.690, 0.627, 0.538, 0.448 at
+    weeks 6, 7, 10, 13, 16, 22, 23, with standard errors 0.076, 0.087, 0.096, 0.107, 0.114,
+    0.128, 0.135."""
+    relapse = [6, 6, 6, 7, 10, 13, 16, 22, 23]
+    censored = [6, 9, 10, 11, 17, 19, 20, 25, 32, 32, 34, 35]
+    durations = np.array(relapse + censored, dtype=float)
+    events = np.array([True] * len(relapse) + [False] * len(censored))
+    expected_s = {6: 0.857, 7: 0.807, 10: 0.753, 13: 0.690, 16: 0.627, 22: 0.538, 23: 0.448}
+    expected_se = {6: 0.076, 7: 0.087, 10: 0.096, 13: 0.107, 16: 0.114, 22: 0.128, 23: 0.135}
+    z = 1.959963984540054
+    km = kaplan_meier(durations, events, ci_method="linear")
+    for week, s in expected_s.items():
+        i = int(np.flatnonzero(km.times == week)[0])
+        assert km.survival[i] == pytest.approx(s, abs=5e-4)
+        # The lower bound: the linear interval is clipped at 1 above.
+        assert (km.survival[i] - km.ci_low[i]) / z == pytest.approx(expected_se[week], abs=5e-4)
+    # The default log-log band from the same Greenwood variance (Kalbfleisch & Prentice 1980).
+    log_log = kaplan_meier(durations, events)
+    i = int(np.flatnonzero(log_log.times == 6)[0])
+    s, se = expected_s[6], expected_se[6]
+    half = z * se / (s * abs(math.log(s)))
+    assert (log_log.ci_low[i], log_log.ci_high[i]) == pytest.approx(
+        (s ** math.exp(half), s ** math.exp(-half)), abs=2e-3
+    )

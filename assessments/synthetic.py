@@ -47,6 +47,8 @@ NAMESPACE = uuid.UUID("0c6e1a52-7d1b-4f4e-a7a8-5b9f3e1d2c00")
 DEFAULT_PATIENTS = 200
 DEFAULT_MONTHS = 18
 MAX_FOLLOW_UP_DAYS = 26 * 7
+# A synthetic patient whose diary ended longer ago than this is discharged.
+DISCHARGE_AFTER = dt.timedelta(days=21)
 
 # Diagnosis mix of a pain rehabilitation clinic, and each diagnosis's mean share of pain
 # relief by week 12 without central stimulation (the patient's own effect varies around it).
@@ -108,6 +110,7 @@ def seed_synthetic(
         sessions: list[TherapySession] = []
         logs: list[HomeExerciseLog] = []
         span_days = months * 30
+        discharged: list[int] = []
         for patient in patients:
             start = (now - dt.timedelta(days=14 + int(rng.integers(0, span_days)))).astimezone(
                 ZoneInfo(patient.time_zone)
@@ -117,9 +120,23 @@ def seed_synthetic(
             assessments += story.diary()
             sessions += story.sessions(components)
             logs += story.home_logs(components)
+            if story.last_day < now.astimezone(story.zone).date() - DISCHARGE_AFTER:
+                discharged.append(patient.pk)
         Assessment.objects.bulk_create(assessments, batch_size=2000)
         TherapySession.objects.bulk_create(sessions, batch_size=2000)
         HomeExerciseLog.objects.bulk_create(logs, batch_size=2000)
+        # Courses that ended (or were abandoned) weeks ago are discharged, as a clinic would:
+        # their records stay in the outcomes, and the worklist shows the patients in care.
+        Patient.objects.filter(pk__in=discharged).update(is_active=False, updated_at=now)
+        for patient_id in discharged:
+            audit_event_record(
+                actor=actor,
+                action="update",
+                object_type="patient",
+                patient_id=patient_id,
+                clinic_id=clinic.pk,
+                detail={"changes": {"is_active": [True, False]}, "synthetic": True},
+            )
     nrs_weeks_rebuild([p.pk for p in patients])
     return len(patients)
 
@@ -215,6 +232,10 @@ class _Story:
         self.baseline = float(np.clip(rng.normal(7.0, 1.1), 4.0, 10.0))
         self.tau_weeks = float(rng.uniform(2.0, 5.0))
         self._relief: float | None = None
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.days)
 
     @property
     def relief(self) -> float:

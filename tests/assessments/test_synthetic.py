@@ -79,3 +79,18 @@ def test_patient_csv_says_which_rows_are_synthetic(synthetic, clinic):
     lines = client.get("/api/v1/cohort/outcomes.csv").content.decode("utf-8-sig").splitlines()
     assert lines[0].endswith(",synthetic")
     assert all(line.endswith(",1") for line in lines[1:])
+
+
+def test_finished_courses_are_discharged_and_leave_the_worklist(synthetic, clinic):
+    from frontend.selectors import WorklistFilters, worklist_rows
+
+    patients = synthetic["patients"]
+    discharged = [p for p in patients if not p.is_active]
+    active = [p for p in patients if p.is_active]
+    assert discharged
+    assert active
+    listed = {row.pk for row in worklist_rows(synthetic["therapist"], WorklistFilters(), now=NOW)}
+    assert listed == {p.pk for p in active}
+    for patient in discharged:  # nothing logged in the last three weeks
+        last = Assessment.objects.filter(patient=patient, instrument="nrs").latest("recorded_at").recorded_at
+        assert NOW - last > dt.timedelta(days=20)

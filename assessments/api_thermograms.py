@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import MultiPartParser
@@ -121,7 +121,12 @@ class ThermogramCreateApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": InputSerializer},
-        responses={201: ThermogramOutputSerializer, 200: ThermogramOutputSerializer},
+        responses={
+            201: ThermogramOutputSerializer,
+            200: ThermogramOutputSerializer,
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="The client_uuid is used by another record."),
+            413: OpenApiResponse(OpenApiTypes.OBJECT, description="The file is larger than THERMOGRAM_MAX_BYTES."),
+        },
     )
     def post(self, request: Request, patient_id: int) -> Response:
         patient = get_patient(request, patient_id, Action.CLINICAL, audit="")

@@ -328,6 +328,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # "left"/"right" of a body side (a thermogram's image_left_is, a reading's affected side).
+    "ENUM_NAME_OVERRIDES": {"BodySideEnum": "assessments.models.ImageSide"},
     # Self-hosted Swagger UI: no CDN, in line with the offline-first front end.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

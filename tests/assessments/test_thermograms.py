@@ -220,3 +220,16 @@ def test_region_colder_than_skin_is_400(therapist_client: Any, patient: Any) -> 
     assert response.status_code == 400
     assert "rois[0].left_c" in str(response.json()["answers"])
     assert not Assessment.objects.exists()
+
+
+def test_client_uuid_of_another_patients_thermogram_conflicts(
+    api_client_for: Any, therapist_client: Any, patient: Any, clinic: Any, therapist: Any
+) -> None:
+    from tests.factories import make_patient
+
+    second = make_patient(clinic, therapists=(therapist,))
+    first = _upload(therapist_client, patient, csv_bytes(body())).json()
+    response = _upload(therapist_client, second, csv_bytes(body()), client_uuid=first["client_uuid"])
+    assert response.status_code == 409
+    assert "client_uuid" in response.json()
+    assert Thermogram.objects.count() == 1

@@ -48,7 +48,7 @@ class ThermogramOutputSerializer(serializers.Serializer[Thermogram]):
     id = serializers.IntegerField()
     patient = serializers.IntegerField(source="patient_id")
     client_uuid = serializers.UUIDField()
-    kind = serializers.CharField(help_text='"csv" or "tiff"')
+    kind = serializers.CharField(help_text='"flir" (FLIR radiometric JPEG), "csv" or "tiff"')
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     min_c = serializers.FloatField()
@@ -68,11 +68,12 @@ class ThermogramOutputSerializer(serializers.Serializer[Thermogram]):
 class ThermogramCreateApi(APIView):
     """Upload a radiometric thermogram (multipart).
 
-    ``image``: a temperature matrix as CSV (degC per pixel; comma, semicolon or tab separated;
-    decimal point, or decimal comma with semicolon/tab separators; header lines are skipped),
-    or a 16-bit radiometric TIFF in centi-kelvin (or ``scale``/``offset``: degC = raw * scale
-    + offset), or a 32-bit float TIFF in degC. FLIR radiometric JPEGs are refused (400) with
-    advice to export the matrix. Limits: ``THERMOGRAM_MAX_BYTES`` (default 32 MiB, else 413),
+    ``image``: a FLIR radiometric JPEG (converted with the camera's recorded calibration), a
+    temperature matrix as CSV (degC per pixel; comma, semicolon or tab separated; decimal
+    point, or decimal comma with semicolon/tab separators; header lines are skipped), a
+    16-bit radiometric TIFF in centi-kelvin (or ``scale``/``offset``: degC = raw * scale +
+    offset), or a 32-bit float TIFF in degC. Unknown or damaged files: 400 naming the problem
+    under ``image``. Limits: ``THERMOGRAM_MAX_BYTES`` (default 32 MiB, else 413),
     8 x 8 to 4,000,000 pixels, every value a number between -40 and 150 degC.
     """
 

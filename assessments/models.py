@@ -380,7 +380,7 @@ class ImageSide(models.TextChoices):
 
 def _thermogram_path(instance: Thermogram, filename: str) -> str:
     # The stored name carries no part of the uploaded name (it may hold the patient's name).
-    suffix = ".tiff" if instance.kind == "tiff" else ".csv"
+    suffix = {"tiff": ".tiff", "flir": ".jpg"}.get(instance.kind, ".csv")
     return f"thermograms/{instance.patient_id}/{instance.client_uuid}{suffix}"
 
 
@@ -391,7 +391,7 @@ class Thermogram(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="thermograms")
     client_uuid = models.UUIDField(unique=True)
     original = models.FileField(upload_to=_thermogram_path, max_length=200)
-    kind = models.CharField(max_length=8, help_text='"csv" or "tiff".')
+    kind = models.CharField(max_length=8, help_text='"csv", "tiff" or "flir" (FLIR radiometric JPEG).')
     scale = models.FloatField(null=True, blank=True, help_text="TIFF only: degC = raw * scale + offset.")
     offset = models.FloatField(null=True, blank=True)
     sha256 = models.CharField(max_length=64)

@@ -8,10 +8,10 @@ Formats read (:func:`read_matrix`):
   with a decimal point or (with semicolon or tab separators) a decimal comma; header lines
   before the matrix are skipped;
 - a 16-bit radiometric TIFF, in centi-kelvin unless a scale is given (degC = raw * scale +
-  offset), or a 32-bit float TIFF holding degC.
-
-FLIR radiometric JPEGs are recognised and refused with a message telling the user to export
-the matrix: their raw sensor values need the camera's Planck constants to become degC.
+  offset), or a 32-bit float TIFF holding degC;
+- a FLIR radiometric JPEG: the raw sensor values in the FFF records of its APP1 segments,
+  turned into degC with the camera's Planck constants, emissivity, distance and atmosphere
+  as recorded by the camera (read with ``flyr``, a pure-Python FLIR reader).
 
 Regions of interest are mirrored across a vertical midline (:func:`mirrored_statistics`):
 clinics compare a region with the same region on the other side of the body (Ring EF,
@@ -43,9 +43,9 @@ KELVIN = 273.15
 CENTI_KELVIN_SCALE = 0.01
 CENTI_KELVIN_OFFSET = -KELVIN
 
-FLIR_JPEG_MESSAGE = (
-    "FLIR radiometric JPEG is not supported yet: export the temperature matrix as CSV "
-    "(FLIR Tools / Research Studio: Export > CSV) or as a radiometric TIFF and upload that."
+NOT_RADIOMETRIC_JPEG = (
+    "The JPEG holds no FLIR radiometric data (an ordinary photo, or a FLIR picture saved without "
+    "its thermal data): upload the camera's original radiometric JPEG or export the temperature matrix as CSV."
 )
 
 
@@ -55,7 +55,7 @@ class ThermogramError(ValueError):
 
 @dataclass(frozen=True)
 class ParsedThermogram:
-    kind: str  # "csv" | "tiff"
+    kind: str  # "csv" | "tiff" | "flir"
     matrix: Matrix  # degC, shape (height, width)
 
     @property
@@ -91,8 +91,10 @@ def read_matrix(data: bytes, *, scale: float | None = None, offset: float | None
         raise ThermogramError("The file is empty.")
     kind = sniff(data)
     if kind == "jpeg":
-        raise ThermogramError(FLIR_JPEG_MESSAGE)
-    if kind == "tiff":
+        if scale is not None or offset is not None:
+            raise ThermogramError("A FLIR JPEG carries its own calibration; scale and offset apply to TIFF images.")
+        matrix = _read_flir_jpeg(data)
+    elif kind == "tiff":
         matrix = _read_tiff(data, scale, offset)
     elif kind == "text":
         if scale is not None or offset is not None:
@@ -101,7 +103,7 @@ def read_matrix(data: bytes, *, scale: float | None = None, offset: float | None
     else:
         raise ThermogramError("Unknown file type: upload a temperature matrix (CSV) or a 16-bit radiometric TIFF.")
     _check_matrix(matrix)
-    return ParsedThermogram(kind="tiff" if kind == "tiff" else "csv", matrix=matrix)
+    return ParsedThermogram(kind={"jpeg": "flir", "tiff": "tiff"}.get(kind, "csv"), matrix=matrix)
 
 
 def _check_size(width: int, height: int) -> None:
@@ -202,6 +204,56 @@ def _matrix_start(lines: list[str]) -> tuple[int, str]:
         f"No temperature matrix found: expected rows of at least {MIN_SIDE} numbers separated by comma, semicolon "
         f"or tab, after at most {MAX_HEADER_LINES} header lines."
     )
+
+
+def _read_flir_jpeg(data: bytes) -> Matrix:
+    """The camera's raw counts, decoded here with numpy (flyr's own decoder loops in Python),
+    and flyr's conversion to temperature with the camera's recorded calibration."""
+    from flyr.records import RecordIndex, extract_flir_app1, parse_flir_records  # type: ignore[import-untyped]
+    from flyr.thermal import parse_camera_info  # type: ignore[import-untyped]
+    from flyr.thermogram import FlyrThermogram  # type: ignore[import-untyped]
+
+    if b"FLIR\x00" not in data[:0x20000]:
+        raise ThermogramError(NOT_RADIOMETRIC_JPEG)
+    try:
+        app1 = extract_flir_app1(io.BytesIO(data))
+        records = parse_flir_records(app1)
+        raw_record = records.get(RecordIndex.RAW_DATA.value)
+        camera_record = records.get(RecordIndex.CAMERA_INFO.value)
+        if raw_record is None or camera_record is None:
+            raise ThermogramError(NOT_RADIOMETRIC_JPEG)
+        raw = _flir_raw_counts(app1, raw_record[2], raw_record[3])
+        celsius = FlyrThermogram(raw, parse_camera_info(app1, camera_record)).celsius
+    except ThermogramError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of the reader on untrusted bytes is a damaged file
+        raise ThermogramError(f"The FLIR JPEG is truncated or corrupt ({type(exc).__name__}: {exc}).") from None
+    return np.asarray(celsius, dtype=np.float64)
+
+
+def _flir_raw_counts(app1: io.BytesIO, offset: int, length: int) -> npt.NDArray[np.uint16]:
+    # RawData record: 2 bytes, width and height (little-endian 16 bit), the counts at +32
+    # as little-endian 16 bit or as a PNG whose samples are byte-swapped.
+    app1.seek(offset + 2)
+    header = app1.read(4)
+    if len(header) < 4:
+        raise ThermogramError("The FLIR JPEG is truncated (its thermal data ends early).")
+    width, height = int.from_bytes(header[:2], "little"), int.from_bytes(header[2:], "little")
+    _check_size(width, height)
+    app1.seek(offset + 32)
+    payload = app1.read(max(0, length - 32))
+    if payload[:4] == b"\x89PNG":
+        from PIL import Image
+
+        with Image.open(io.BytesIO(payload)) as image:
+            if image.size != (width, height):
+                raise ThermogramError("The FLIR JPEG's thermal image does not match its stated size.")
+            counts = np.asarray(image).astype(np.uint16).byteswap()
+    else:
+        if len(payload) < width * height * 2:
+            raise ThermogramError("The FLIR JPEG is truncated (its thermal data ends early).")
+        counts = np.frombuffer(payload[: width * height * 2], dtype="<u2").reshape(height, width).astype(np.uint16)
+    return counts
 
 
 def _read_tiff(data: bytes, scale: float | None, offset: float | None) -> Matrix:

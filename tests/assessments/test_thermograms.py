@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assessments.models import Assessment, Thermogram, ThermogramReading
 from patients.models import AuditEvent
-from tests.thermo_images import MIDLINE, body, csv_bytes, tiff_bytes
+from tests.thermo_images import MIDLINE, body, csv_bytes, flir_jpeg_bytes, tiff_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +71,9 @@ def test_tiff_upload_and_default_side_for_anterior_view(therapist_client: Any, p
 @pytest.mark.parametrize(
     ("data", "fields", "field", "message"),
     [
-        (b"\xff\xd8\xff\xe0JFIF" + b"\x00" * 64, {}, "image", "FLIR radiometric JPEG is not supported yet"),
+        (b"\xff\xd8\xff\xe0JFIF" + b"\x00" * 64, {}, "image", "holds no FLIR radiometric data"),
+        (flir_jpeg_bytes(body())[:2500], {}, "image", "The FLIR JPEG is truncated"),
+        (flir_jpeg_bytes(body()), {"scale": "0.01", "offset": "0"}, "image", "carries its own calibration"),
         (b"GIF89a\x00\x00", {}, "image", "Unknown file type"),
         (csv_bytes(body()).replace(b"24.00", b"nan", 1), {}, "image", "NaN"),
         (csv_bytes(body() + 273.15), {}, "image", "not plausible"),
@@ -233,3 +235,25 @@ def test_client_uuid_of_another_patients_thermogram_conflicts(
     assert response.status_code == 409
     assert "client_uuid" in response.json()
     assert Thermogram.objects.count() == 1
+
+
+def test_upload_larger_than_the_json_body_limit(therapist_client: Any, patient: Any, settings: Any) -> None:
+    import numpy as np
+
+    matrix = np.full((600, 800), 30.25)
+    data = csv_bytes(matrix, separator=";", decimal=",")
+    assert len(data) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = _upload(therapist_client, patient, data)
+    assert response.status_code == 201, response.content[:300]
+    assert (response.json()["width"], response.json()["height"]) == (800, 600)
+
+
+def test_flir_jpeg_end_to_end(therapist_client: Any, patient: Any) -> None:
+    uploaded = _upload(therapist_client, patient, flir_jpeg_bytes(body(), png=True), name="FLIR0042.jpg")
+    assert uploaded.status_code == 201, uploaded.json()
+    assert uploaded.json()["kind"] == "flir"
+    assert Thermogram.objects.get().original.name.endswith(".jpg")
+    result = _measure(therapist_client, patient, uploaded.json()["id"], affected_side="right").json()
+    assert result["answers"]["rois"] == [{"region": "L5 dermatome", "left_c": 31.0, "right_c": 32.5}]
+    assert result["detail"]["rois"][0]["delta_c"] == 1.5
+    assert result["flags"] == ["thermal_asymmetry"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from assessments import thermography as t
-from tests.thermo_images import HEIGHT, MIDLINE, WIDTH, body, csv_bytes, tiff_bytes
+from tests.thermo_images import HEIGHT, MIDLINE, WIDTH, body, csv_bytes, flir_jpeg_bytes, tiff_bytes
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,30 @@ def test_tiff_with_given_scale():
     np.testing.assert_allclose(parsed.matrix, 32.0)
 
 
+@pytest.mark.parametrize("png", [False, True])
+def test_flir_radiometric_jpeg(png):
+    parsed = t.read_matrix(flir_jpeg_bytes(body(), png=png))
+    assert parsed.kind == "flir"
+    assert (parsed.width, parsed.height) == (WIDTH, HEIGHT)
+    # One raw count is about 0.01 degC at skin temperature: rounding to counts costs < 0.005.
+    np.testing.assert_allclose(parsed.matrix, body(), atol=0.005)
+
+
+def test_flir_jpeg_size_is_checked_before_decoding(monkeypatch):
+    monkeypatch.setattr(t, "MAX_PIXELS", 1000)
+    with pytest.raises(t.ThermogramError, match="at most 1000"):
+        t.read_matrix(flir_jpeg_bytes(body()))
+
+
+def test_ordinary_jpeg_is_not_radiometric():
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32)).save(out, format="JPEG")
+    with pytest.raises(t.ThermogramError, match="holds no FLIR radiometric data"):
+        t.read_matrix(out.getvalue())
+
+
 def test_float_tiff_holds_celsius():
     from PIL import Image
 
@@ -59,7 +83,8 @@ def test_float_tiff_holds_celsius():
     ("data", "message"),
     [
         (b"", "empty"),
-        (b"\xff\xd8\xff\xe1" + b"FLIR\x00" * 20, "FLIR radiometric JPEG is not supported yet"),
+        (b"\xff\xd8\xff\xe0JFIF\x00" * 20, "holds no FLIR radiometric data"),
+        (flir_jpeg_bytes(body())[:3000], "The FLIR JPEG is truncated"),
         (b"%PDF-1.7\x00\x01\x02", "Unknown file type"),
         (b"hello world\nnot a matrix\n", "No temperature matrix found"),
         (csv_bytes(body())[:-40], "Line 48 of the file has 58 values; the matrix rows above have 64"),

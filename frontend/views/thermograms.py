@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from assessments.instruments.thermal import ACCLIMATISATION_MAX_MIN, AMBIENT_MAX_C, AMBIENT_MIN_C
 from assessments.models import ImageSide, Thermogram, ThermogramView
@@ -145,8 +145,14 @@ def thermogram_page(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def thermogram_rois(request: HttpRequest, patient_id: int, thermogram_id: int) -> HttpResponse:
+    """POST measures the regions; GET (a reload after a refused form) goes back to the page."""
+    if request.method == "GET":
+        patient = _patient(request, patient_id, audit="")
+        if thermogram_get(patient, thermogram_id) is None:
+            raise Http404
+        return redirect(reverse("frontend:clinic-thermograms", args=[patient.pk]) + f"#thermogram-{thermogram_id}")
     patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
     thermogram = thermogram_get(patient, thermogram_id)
     if thermogram is None:

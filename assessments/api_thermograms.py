@@ -195,6 +195,13 @@ class ThermogramRoisApi(APIView):
         y = serializers.IntegerField(min_value=0, max_value=100000)
         w = serializers.IntegerField(min_value=1, max_value=100000)
         h = serializers.IntegerField(min_value=1, max_value=100000)
+        upper_normal_c = serializers.FloatField(
+            required=False,
+            min_value=0.0,
+            max_value=5.0,
+            help_text="Upper normal |delta T| for this region (degC). Default from the region's name: forehead 0.54, "
+            "leg 0.67, foot 1.00 (Uematsu 1988, mean + 2 SD); above it the region is marked above_normal_asymmetry.",
+        )
 
     class InputSerializer(serializers.Serializer[Any]):
         midline_x = serializers.FloatField(min_value=0, max_value=100000)

@@ -149,6 +149,22 @@ class RegionInput:
     y: int
     w: int
     h: int
+    upper_normal_c: float | None = None
+
+
+def _normal_asymmetry(region: RegionInput, delta_c: float) -> dict[str, Any]:
+    if region.upper_normal_c is not None:
+        site, limit = "given", region.upper_normal_c
+    else:
+        found = thermography.upper_normal(region.region)
+        if found is None:
+            return {"upper_normal_c": None, "above_normal_asymmetry": None}
+        site, limit = found
+    return {
+        "upper_normal_c": limit,
+        "upper_normal_site": site,
+        "above_normal_asymmetry": abs(delta_c) > limit,
+    }
 
 
 def _reading_uuid(
@@ -160,7 +176,7 @@ def _reading_uuid(
             "thermogram": str(thermogram.client_uuid),
             "midline_x": midline_x,
             "affected_side": affected_side,
-            "rois": [[r.region, r.x, r.y, r.w, r.h] for r in regions],
+            "rois": [[r.region, r.x, r.y, r.w, r.h, r.upper_normal_c] for r in regions],
         },
         sort_keys=True,
     )
@@ -203,12 +219,14 @@ def thermogram_measure(
     for region in regions:
         rect = thermography.Rect(region.x, region.y, region.w, region.h)
         pair = thermography.mirrored_statistics(matrix, rect, midline_x, thermogram.image_left_is)
-        rois.append(
-            {"region": region.region, "left_c": round(pair.left.mean_c, 2), "right_c": round(pair.right.mean_c, 2)}
-        )
+        left_c, right_c = round(pair.left.mean_c, 2), round(pair.right.mean_c, 2)
+        rois.append({"region": region.region, "left_c": left_c, "right_c": right_c})
+        delta_c = round(left_c - right_c if affected_side == "left" else right_c - left_c, 2)
         measured.append(
             {
                 "region": region.region,
+                "delta_c": delta_c,
+                **_normal_asymmetry(region, delta_c),
                 "drawn": vars(pair.drawn),
                 "mirror": vars(pair.mirror),
                 "left": {"rect": vars(pair.left_rect), **pair.left.as_dict()},

@@ -379,6 +379,30 @@ def mirrored_statistics(matrix: Matrix, rect: Rect, midline_x: float, image_left
     )
 
 
+# --- Normal asymmetry per region ---------------------------------------------------------
+
+# Left-right differences in healthy adults (Uematsu S, Edwin DH, Jankel WR, Kozikowski J,
+# Trattner M. Quantification of thermal asymmetry. Part 1: Normal values and
+# reproducibility. J Neurosurg 1988;69(4):552-5): |delta T| 0.18 +/- 0.18 degC on the forehead,
+# 0.27 +/- 0.20 on the leg, 0.38 +/- 0.31 on the foot. The upper normal here is mean + 2 SD.
+# A reading above it is marked "above normal asymmetry"; the CRPS-level flag stays at 1.0 degC.
+# Matched on the region's name, most specific first (a foot dermatome is a foot reading).
+UPPER_NORMAL_C: tuple[tuple[str, tuple[str, ...], float], ...] = (
+    ("forehead", ("forehead", "face", "frontal"), 0.54),
+    ("foot", ("foot", "plantar", "hallux", "toe", "metatars", "heel", "sole", "ankle"), 1.00),
+    ("leg", ("leg", "thigh", "calf", "knee", "shin", "l3", "l4", "l5", "s1", "s2", "dermatome"), 0.67),
+)
+
+
+def upper_normal(region: str) -> tuple[str, float] | None:
+    """The body site and its upper normal |delta T| in degC for a region name, or None."""
+    name = region.casefold()
+    for site, words, limit in UPPER_NORMAL_C:
+        if any(word in name for word in words):
+            return site, limit
+    return None
+
+
 # --- Rendering ---------------------------------------------------------------------------
 
 # Matplotlib's "inferno" (van der Walt & Smith), perceptually uniform and readable in grey,

@@ -257,3 +257,28 @@ def test_flir_jpeg_end_to_end(therapist_client: Any, patient: Any) -> None:
     assert result["answers"]["rois"] == [{"region": "L5 dermatome", "left_c": 31.0, "right_c": 32.5}]
     assert result["detail"]["rois"][0]["delta_c"] == 1.5
     assert result["flags"] == ["thermal_asymmetry"]
+
+
+def test_above_normal_asymmetry_is_marked_without_the_crps_flag(therapist_client: Any, patient: Any) -> None:
+    thermogram = _upload(therapist_client, patient, csv_bytes(body(31.0, 31.8))).json()
+    payload = {
+        "midline_x": MIDLINE,
+        "affected_side": "left",
+        "rois": [
+            {"region": "L5 dermatome, calf", "x": 8, "y": 10, "w": 8, "h": 10},
+            {"region": "Heel", "x": 8, "y": 20, "w": 8, "h": 10},
+            {"region": "Thenar", "x": 9, "y": 12, "w": 4, "h": 4, "upper_normal_c": 0.5},
+            {"region": "Hypothenar", "x": 9, "y": 16, "w": 4, "h": 4},
+        ],
+    }
+    result = therapist_client.post(_url(patient, f"{thermogram['id']}/rois/"), payload, format="json").json()
+    assert result["flags"] == []
+    rois = {roi["region"]: roi for roi in result["thermogram"]["rois"]}
+    assert rois["L5 dermatome, calf"]["delta_c"] == -0.8
+    assert (rois["L5 dermatome, calf"]["upper_normal_site"], rois["L5 dermatome, calf"]["above_normal_asymmetry"]) == (
+        "leg",
+        True,
+    )
+    assert (rois["Heel"]["upper_normal_c"], rois["Heel"]["above_normal_asymmetry"]) == (1.0, False)
+    assert (rois["Thenar"]["upper_normal_site"], rois["Thenar"]["above_normal_asymmetry"]) == ("given", True)
+    assert rois["Hypothenar"]["above_normal_asymmetry"] is None

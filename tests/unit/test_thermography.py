@@ -171,3 +171,18 @@ def test_render_png_has_scale_bar():
     # Background (coolest) is the palette's darkest colour, the warm block its brighter end.
     assert tuple(pixels[0, 0]) == (0, 0, 4)
     assert pixels[15, 50].sum() > pixels[15, 10].sum()
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [
+        ("Forehead", ("forehead", 0.54)),
+        ("L5 dermatome, dorsum of foot", ("foot", 1.00)),
+        ("Hallux", ("foot", 1.00)),
+        ("S1 dermatome", ("leg", 0.67)),
+        ("Left calf", ("leg", 0.67)),
+        ("Dorsal hand, ulnar", None),
+    ],
+)
+def test_upper_normal_by_region_name(region, expected):
+    assert t.upper_normal(region) == expected

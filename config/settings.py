@@ -329,7 +329,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # "left"/"right" of a body side (a thermogram's image_left_is, a reading's affected side).
-    "ENUM_NAME_OVERRIDES": {"BodySideEnum": "assessments.models.ImageSide"},
+    "ENUM_NAME_OVERRIDES": {
+        "BodySideEnum": "assessments.models.ImageSide",
+        "AffectedSideEnum": "patients.models.Side",
+    },
     # Self-hosted Swagger UI: no CDN, in line with the offline-first front end.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

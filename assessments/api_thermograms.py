@@ -26,11 +26,12 @@ from assessments.models import ImageSide, Thermogram, ThermogramView
 from assessments.thermograms import (
     RegionInput,
     thermogram_get,
+    thermogram_list,
     thermogram_measure,
     thermogram_render,
     thermogram_upload,
 )
-from config.api import created_response
+from config.api import LimitOffsetPagination, created_response
 from patients.access import Action, Actor
 from patients.api import get_patient
 
@@ -66,7 +67,8 @@ class ThermogramOutputSerializer(serializers.Serializer[Thermogram]):
 
 
 class ThermogramCreateApi(APIView):
-    """Upload a radiometric thermogram (multipart).
+    """GET: the patient's thermograms, newest first (paged). POST: upload a radiometric
+    thermogram (multipart).
 
     ``image``: a FLIR radiometric JPEG (converted with the camera's recorded calibration), a
     temperature matrix as CSV (degC per pixel; comma, semicolon or tab separated; decimal
@@ -119,6 +121,15 @@ class ThermogramCreateApi(APIView):
             if ("scale" in attrs) != ("offset" in attrs):
                 raise serializers.ValidationError({"scale": "Give scale and offset together."})
             return attrs
+
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(responses=ThermogramOutputSerializer(many=True))
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = get_patient(request, patient_id, audit="list", object_type="thermogram")
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(thermogram_list(patient), request, view=self) or []
+        return paginator.get_paginated_response(ThermogramOutputSerializer(page, many=True).data)  # type: ignore[arg-type]  # stubs do not model many=True
 
     @extend_schema(
         request={"multipart/form-data": InputSerializer},

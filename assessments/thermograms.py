@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, QuerySet
 
 from assessments import thermography
 from assessments.models import Assessment, Source, Thermogram, ThermogramReading
@@ -123,6 +123,11 @@ def thermogram_get(patient: Patient, thermogram_id: int) -> Thermogram | None:
     if thermogram is not None:
         thermogram.patient = patient  # already fetched (and authorised) by the caller
     return thermogram
+
+
+def thermogram_list(patient: Patient) -> QuerySet[Thermogram]:
+    """The patient's thermograms, newest first."""
+    return Thermogram.objects.filter(patient=patient).order_by("-recorded_at", "-id")
 
 
 def thermogram_matrix(thermogram: Thermogram) -> thermography.Matrix:

@@ -20,8 +20,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from assessments.instruments.thermal import ACCLIMATISATION_MAX_MIN, AMBIENT_MAX_C, AMBIENT_MIN_C
-from assessments.models import ImageSide, Thermogram, ThermogramView
-from assessments.thermograms import RegionInput, thermogram_get, thermogram_measure, thermogram_upload
+from assessments.models import ImageSide, ThermogramView
+from assessments.thermograms import (
+    RegionInput,
+    thermogram_get,
+    thermogram_list,
+    thermogram_measure,
+    thermogram_upload,
+)
 from config.errors import ConflictError, InvalidInput
 from frontend.views.therapist import _patient
 from patients.access import Action, Actor
@@ -79,7 +85,7 @@ class RoiForm(forms.Form):
 def _context(
     patient: Patient, upload: UploadForm | None = None, rois: dict[int, RoiForm] | None = None
 ) -> dict[str, Any]:
-    thermograms = list(Thermogram.objects.filter(patient=patient).order_by("-recorded_at", "-id")[:12])
+    thermograms = list(thermogram_list(patient)[:12])
     side = patient.affected_side if patient.affected_side in ImageSide.values else None
     forms_by_id = rois or {}
     items = [

@@ -282,3 +282,17 @@ def test_above_normal_asymmetry_is_marked_without_the_crps_flag(therapist_client
     assert (rois["Heel"]["upper_normal_c"], rois["Heel"]["above_normal_asymmetry"]) == (1.0, False)
     assert (rois["Thenar"]["upper_normal_site"], rois["Thenar"]["above_normal_asymmetry"]) == ("given", True)
     assert rois["Hypothenar"]["above_normal_asymmetry"] is None
+
+
+def test_list_is_paged_newest_first_in_few_queries(
+    therapist_client: Any, patient: Any, django_assert_max_num_queries: Any
+) -> None:
+    for day in (1, 3, 2):
+        _upload(therapist_client, patient, csv_bytes(body()), recorded_at=f"2026-03-0{day}T09:00:00+08:00")
+    with django_assert_max_num_queries(6):  # auth, access, audit, count, page: not per row
+        response = therapist_client.get(_url(patient), {"limit": 2})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["recorded_at"][:10] for r in results] == ["2026-03-03", "2026-03-02"]
+    assert response.json()["count"] == 3
+    assert AuditEvent.objects.filter(action="list", object_type="thermogram").count() == 1

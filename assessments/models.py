@@ -363,3 +363,69 @@ class WorseningEpisode(models.Model):
     def excess(self) -> float | None:
         """Points above the baseline at the latest evaluation."""
         return None if self.last_mean is None else self.last_mean - self.baseline
+
+
+class ThermogramView(models.TextChoices):
+    POSTERIOR = "posterior", _("Posterior")
+    ANTERIOR = "anterior", _("Anterior")
+    PLANTAR = "plantar", _("Plantar")
+    DORSAL = "dorsal", _("Dorsal")
+    OTHER = "other", _("Other")
+
+
+class ImageSide(models.TextChoices):
+    LEFT = "left", _("Left")
+    RIGHT = "right", _("Right")
+
+
+def _thermogram_path(instance: Thermogram, filename: str) -> str:
+    # The stored name carries no part of the uploaded name (it may hold the patient's name).
+    suffix = {"tiff": ".tiff", "flir": ".jpg"}.get(instance.kind, ".csv")
+    return f"thermograms/{instance.patient_id}/{instance.client_uuid}{suffix}"
+
+
+class Thermogram(models.Model):
+    """A radiometric image as uploaded (kept through the storage API) with its conditions;
+    the temperature matrix is read again from the original when regions are measured."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="thermograms")
+    client_uuid = models.UUIDField(unique=True)
+    original = models.FileField(upload_to=_thermogram_path, max_length=200)
+    kind = models.CharField(max_length=8, help_text='"csv", "tiff" or "flir" (FLIR radiometric JPEG).')
+    scale = models.FloatField(null=True, blank=True, help_text="TIFF only: degC = raw * scale + offset.")
+    offset = models.FloatField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    min_c = models.FloatField()
+    max_c = models.FloatField()
+    display_low_c = models.FloatField(help_text="1st percentile of the matrix.")
+    display_high_c = models.FloatField(help_text="99th percentile of the matrix.")
+    recorded_at = models.DateTimeField()
+    ambient_c = models.FloatField()
+    acclimatisation_min = models.PositiveSmallIntegerField()
+    view = models.CharField(max_length=10, choices=ThermogramView.choices)
+    image_left_is = models.CharField(max_length=5, choices=ImageSide.choices)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("recorded_at", "id")
+        indexes: ClassVar[list[Any]] = [models.Index(fields=["patient", "recorded_at"], name="thermogram_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"thermogram {self.width}x{self.height} of patient {self.patient_id} at {self.recorded_at:%Y-%m-%d}"
+
+
+class ThermogramReading(models.Model):
+    """The regions measured on a thermogram and the thermal assessment they produced, so a
+    reading can be traced to its pixels."""
+
+    thermogram = models.ForeignKey(Thermogram, on_delete=models.CASCADE, related_name="readings")
+    assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="thermogram_reading")
+    midline_x = models.FloatField()
+    regions = models.JSONField(help_text="Per region: name, drawn and mirrored rectangles, statistics per side.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"reading of thermogram {self.thermogram_id} -> assessment {self.assessment_id}"

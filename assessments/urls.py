@@ -32,3 +32,28 @@ urlpatterns += [
     path("cohort/groups.csv", api_cohort.CohortGroupsCsvApi.as_view(), name="cohort-groups-csv"),
     path("cohort/case-series.csv", api_cohort.CohortCaseSeriesCsvApi.as_view(), name="cohort-case-series-csv"),
 ]
+
+from assessments import api_thermograms  # noqa: E402
+
+urlpatterns += [
+    path(
+        "patients/<int:patient_id>/thermograms/",
+        api_thermograms.ThermogramCreateApi.as_view(),
+        name="thermogram-create",
+    ),
+    path(
+        "patients/<int:patient_id>/thermograms/<int:thermogram_id>/",
+        api_thermograms.ThermogramDetailApi.as_view(),
+        name="thermogram-detail",
+    ),
+    path(
+        "patients/<int:patient_id>/thermograms/<int:thermogram_id>/image.png",
+        api_thermograms.ThermogramImageApi.as_view(),
+        name="thermogram-image",
+    ),
+    path(
+        "patients/<int:patient_id>/thermograms/<int:thermogram_id>/rois/",
+        api_thermograms.ThermogramRoisApi.as_view(),
+        name="thermogram-rois",
+    ),
+]

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -76,8 +77,19 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# Uploads of radiometric images: the file may exceed the JSON body limit (THERMOGRAM_MAX_BYTES).
+_UPLOAD_PATH = re.compile(r"^/api/v1/patients/[^/]+/thermograms/$")
+_UPLOAD_FORM_ALLOWANCE = 64 * 1024
+
+
+def body_limit(request: HttpRequest) -> int | None:
+    if _UPLOAD_PATH.match(request.path):
+        return int(settings.THERMOGRAM_MAX_BYTES) + _UPLOAD_FORM_ALLOWANCE
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
 def body_too_large(request: HttpRequest) -> HttpResponse:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = body_limit(request)
     detail = f"The request body is larger than the {limit} bytes this server accepts."
     if is_api_request(request):
         return json_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail)
@@ -103,7 +115,7 @@ class ApiJsonMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not is_api_request(request):
             return self.get_response(request)
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = body_limit(request)
         # DRF streams the body straight into its parser, so Django's own check on
         # request.body never runs for API calls: refuse by the declared length instead.
         if limit is not None and _declared_length(request) > limit:

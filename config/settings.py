@@ -245,6 +245,13 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# --- Uploaded files (thermograms) -------------------------------------------------------
+# Kept through Django's storage API: files under VAR_DIR/media by default; for several web
+# replicas point STORAGES["default"] at shared or S3-compatible storage (django-storages).
+# Never served as static media: only the access-checked API reads them.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+THERMOGRAM_MAX_BYTES = env_int("THERMOGRAM_MAX_BYTES", 32 * 1024 * 1024)
+
 # --- Static -----------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
@@ -321,6 +328,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # "left"/"right" of a body side (a thermogram's image_left_is, a reading's affected side).
+    "ENUM_NAME_OVERRIDES": {
+        "BodySideEnum": "assessments.models.ImageSide",
+        "AffectedSideEnum": "patients.models.Side",
+    },
     # Self-hosted Swagger UI: no CDN, in line with the offline-first front end.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.views import auth, manager, patient, plan, system, therapist
+from frontend.views import auth, manager, patient, plan, system, therapist, thermograms
 
 app_name = "frontend"
 
@@ -31,4 +31,10 @@ urlpatterns += [
     path("clinic/alerts/<int:alert_id>/acknowledge/", therapist.alert_ack, name="clinic-alert-ack"),
     path("clinic/patients/<int:patient_id>/status/", therapist.patient_status, name="clinic-patient-status"),
     path("clinic/patients/<int:patient_id>/alerts/", therapist.patient_alerts, name="clinic-patient-alerts"),
+    path("clinic/patients/<int:patient_id>/thermograms/", thermograms.thermogram_page, name="clinic-thermograms"),
+    path(
+        "clinic/patients/<int:patient_id>/thermograms/<int:thermogram_id>/rois/",
+        thermograms.thermogram_rois,
+        name="clinic-thermogram-rois",
+    ),
 ]

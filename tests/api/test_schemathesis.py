@@ -71,8 +71,12 @@ def wsgi_in_test_transaction() -> Any:
 
 
 @pytest.fixture
-def world(clinic: Any, therapist: Any, manager: Any, patient: Any) -> dict[str, Any]:
+def world(clinic: Any, therapist: Any, manager: Any, patient: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
     """A small clinic with data behind every path id the three roles can see."""
+    from assessments.thermograms import thermogram_upload
+    from tests.thermo_images import body, csv_bytes
+
+    settings.MEDIA_ROOT = tmp_path / "media"
     now = timezone.now()
     actor = Actor(user=therapist)
     for days_ago, score in ((9, 7), (5, 6), (1, 4)):
@@ -104,9 +108,21 @@ def world(clinic: Any, therapist: Any, manager: Any, patient: Any) -> dict[str, 
     colleague = make_staff(clinic, "therapist", "colleague")
     CareTeamMember.objects.create(patient=patient, user=colleague)
     make_patient(clinic, user=make_user("second-patient"), therapists=(therapist, colleague), display_name="Second")
+    thermogram = thermogram_upload(
+        actor=actor,
+        patient=patient,
+        data=csv_bytes(body()),
+        client_uuid=uuid.uuid4(),
+        recorded_at=now - timezone.timedelta(days=1),
+        ambient_c=22.0,
+        acclimatisation_min=15,
+        view="posterior",
+        image_left_is=None,
+    ).thermogram
     return {
         "patient_id": patient.pk,
         "assessment_id": assessment.pk,
+        "thermogram_id": thermogram.pk,
         "alert_id": alert.pk,
         # A care-team member the fuzzer may remove without locking the therapist out.
         "user_id": colleague.pk,

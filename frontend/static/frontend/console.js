@@ -13,6 +13,8 @@
     displayModeBar: "hover",
     responsive: true,
     modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d", "toImage"],
+    // Month and day names in the page's language (the zh-CN locale file is loaded on Chinese pages).
+    locale: /^zh/i.test(document.documentElement.lang) ? "zh-CN" : "en",
   };
 
   function figuresIn(root) {

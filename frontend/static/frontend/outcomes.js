@@ -9,7 +9,7 @@
       var source = document.getElementById(el.dataset.chart);
       if (!source) return;
       var fig = JSON.parse(source.textContent);
-      window.Plotly.react(el, fig.data, fig.layout, {responsive: true, displayModeBar: false}).then(function () {
+      window.Plotly.react(el, fig.data, fig.layout, {responsive: true, displayModeBar: false, locale: /^zh/i.test(document.documentElement.lang) ? "zh-CN" : "en"}).then(function () {
         el.setAttribute("data-drawn", String(Date.now()));
       });
     });

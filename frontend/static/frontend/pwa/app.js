@@ -1064,7 +1064,14 @@
       plotlyPromise = new Promise(function (resolve, reject) {
         var script = document.createElement("script");
         script.src = document.querySelector("script[data-plotly]").dataset.plotly;
-        script.onload = function () { resolve(window.Plotly); };
+        script.onload = function () {
+          if (lang !== "zh-hans") { resolve(window.Plotly); return; }
+          // Chinese month and day names on the date axis: plotly's zh-CN locale, after plotly itself.
+          var locale = document.createElement("script");
+          locale.src = document.querySelector("script[data-plotly-locale]").dataset.plotlyLocale;
+          locale.onload = locale.onerror = function () { resolve(window.Plotly); };
+          document.head.appendChild(locale);
+        };
         script.onerror = function () { plotlyPromise = null; reject(new Error("plotly")); };
         document.head.appendChild(script);
       });
@@ -1223,6 +1230,7 @@
         assets.push(new URL(node.href || node.src, location.href).pathname);
       });
       assets.push(new URL(document.querySelector("script[data-plotly]").dataset.plotly, location.href).pathname);
+      if (lang === "zh-hans") assets.push(new URL(document.querySelector("script[data-plotly-locale]").dataset.plotlyLocale, location.href).pathname);
       if (registration.active) registration.active.postMessage({ type: "cache-urls", urls: assets });
     }).catch(function () {});
     navigator.serviceWorker.addEventListener("message", function (event) {

@@ -137,6 +137,23 @@ def _hlabel(y: float, text: str, colour: str) -> dict[str, Any]:
     }
 
 
+SINGLE_DAY_PAD = dt.timedelta(days=3)
+
+
+def _single_day_range(fig: dict[str, Any]) -> dict[str, Any]:
+    """Points all on one day: show a week around it. Left to itself plotly zooms in to the
+    millisecond ("23:59:59.999 ... 00:00:00.0005")."""
+    days = {str(x)[:10] for trace in fig["data"] for x in trace.get("x", ())}
+    if len(days) != 1:
+        return fig
+    try:
+        day = dt.date.fromisoformat(days.pop())
+    except ValueError:
+        return fig
+    fig["layout"]["xaxis"]["range"] = [(day - SINGLE_DAY_PAD).isoformat(), (day + SINGLE_DAY_PAD).isoformat()]
+    return fig
+
+
 def _empty(fig: dict[str, Any], text: str) -> dict[str, Any]:
     fig["layout"]["height"] = EMPTY_HEIGHT
     fig["layout"]["annotations"].append(
@@ -303,7 +320,7 @@ def nrs_figure(
                 },
             }
         )
-    return fig
+    return _single_day_range(fig)
 
 
 def _weekly_sessions(fig: dict[str, Any], sessions: Sequence[tuple[dt.date, str]], name: str) -> dict[str, Any]:
@@ -406,7 +423,7 @@ def banded_figure(
             "marker": {"size": 7},
         }
     )
-    return fig
+    return _single_day_range(fig)
 
 
 def dn4_figure(
@@ -441,7 +458,7 @@ def dn4_figure(
                     "marker": {"size": 8, "symbol": symbol},
                 }
             )
-    return fig
+    return _single_day_range(fig)
 
 
 def thermal_figure(readings: Sequence[ThermalReading], *, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -478,7 +495,7 @@ def thermal_figure(readings: Sequence[ThermalReading], *, labels: Mapping[str, s
             trace["marker"]["symbol"] = ["circle-open" if poor else "circle" for _, _, poor in series]
             trace["text"] = [text["poor_conditions"] if poor else "" for _, _, poor in series]
         fig["data"].append(trace)
-    return fig
+    return _single_day_range(fig)
 
 
 _HTML_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}

@@ -8,6 +8,9 @@
 (function () {
   "use strict";
 
+  // "11月 8" on date ticks; plotly's zh-CN locale abbreviates months to bare numerals ("十一 8").
+  var ZH_MONTHS = ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"];
+
   var CONFIG = {
     displaylogo: false,
     displayModeBar: "hover",
@@ -15,6 +18,7 @@
     modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d", "toImage"],
     // Month and day names in the page's language (the zh-CN locale file is loaded on Chinese pages).
     locale: /^zh/i.test(document.documentElement.lang) ? "zh-CN" : "en",
+    locales: { "zh-CN": { format: { shortMonths: ZH_MONTHS } } },
   };
 
   function figuresIn(root) {

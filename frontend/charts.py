@@ -513,6 +513,23 @@ _TEAL = "#0f766e"
 _AMBER = "#b45309"
 
 
+def _axis_title(text: str | None) -> dict[str, Any]:
+    return {"title": {"text": text, "font": {"size": 12}, "standoff": 4}} if text else {}
+
+
+def patient_score_figure(
+    points: Sequence[tuple[dt.date, float]], *, bands: Sequence[Band], name: str, no_data: str
+) -> dict[str, Any]:
+    """A questionnaire total over time for the phone: the console's banded chart, smaller,
+    without zoom (a finger drag should scroll the page)."""
+    fig = banded_figure(points, bands=bands, name=name, labels={"no_data": no_data})
+    layout = fig["layout"]
+    layout["height"] = 200
+    layout["margin"] = {"l": 40, "r": 8, "t": 8, "b": 28}
+    layout["xaxis"].update({"fixedrange": True, "tickformat": "%m-%d", "hoverformat": "%Y-%m-%d"})
+    return fig
+
+
 def patient_progress_figure(
     *,
     nrs: Sequence[tuple[str, float]],
@@ -523,7 +540,8 @@ def patient_progress_figure(
     """A compact pain chart for a phone: NRS 0-10 (left axis) and VAS 0-100 mm (right axis).
 
     ``nrs`` / ``vas`` are ``(local time "YYYY-MM-DD HH:MM", value)`` pairs in time order;
-    ``labels`` holds the translated trace and axis names (keys nrs, vas, goal).
+    ``labels`` holds the translated trace names (keys nrs, vas, goal) and axis titles
+    (nrs_axis, vas_axis).
     The two axes are scaled so 10 points and 100 mm line up. The dotted goal line is 30 %
     below the pain ``baseline`` (the mean NRS of plan week 0, ``assessments.outcomes``), the
     IMMPACT threshold for a moderately important reduction (Dworkin 2008); none without a
@@ -579,7 +597,7 @@ def patient_progress_figure(
         "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"},
         # Numeric dates read the same in Chinese and English (plotly.js ships English names only).
         "xaxis": {**axis, "type": "date", "automargin": True, "tickformat": "%m-%d", "hoverformat": "%Y-%m-%d %H:%M"},
-        "yaxis": {**axis, "range": [0, 10.2], "dtick": 2},
+        "yaxis": {**axis, "range": [0, 10.2], "dtick": 2, "automargin": True, **_axis_title(labels.get("nrs_axis"))},
     }
     if vas:
         layout["yaxis2"] = {
@@ -589,6 +607,8 @@ def patient_progress_figure(
             "overlaying": "y",
             "side": "right",
             "showgrid": False,
+            "automargin": True,
+            **_axis_title(labels.get("vas_axis")),
         }
     fig.update_layout(**layout)
     figure: dict[str, Any] = fig.to_plotly_json()

@@ -28,7 +28,8 @@ WORD = re.compile(r"(?<![#\w])[A-Za-z][A-Za-z0-9]{2,}")
 def _english(text: str, ignore: tuple[str, ...]) -> set[str]:
     for value in ignore:
         text = text.replace(value, " ")
-    return {word for word in WORD.findall(text) if word not in ALLOWED}
+    # Tokens with digits are codes, hashes and ids (DN4, M1, a CSRF token), not English words.
+    return {word for word in WORD.findall(text) if word not in ALLOWED and not any(c.isdigit() for c in word)}
 
 
 def _visible_text(html: str) -> str:

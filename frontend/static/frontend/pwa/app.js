@@ -1078,14 +1078,50 @@
     }
     return plotlyPromise;
   }
+  var PLOT_CONFIG = {
+    displayModeBar: false,
+    responsive: true,
+    locale: lang === "zh-hans" ? "zh-CN" : "en",
+    locales: { "zh-CN": { format: { shortMonths: ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"] } } }
+  };
+  /* PHQ-9, GAD-7 and ODI over time, each on its severity bands, with the latest band in words. */
+  function renderScores(scores) {
+    var box = $("progress-scores");
+    box.textContent = "";
+    (scores || []).forEach(function (score) {
+      var card = document.createElement("figure");
+      card.className = "score-card";
+      var caption = document.createElement("figcaption");
+      caption.textContent = score.title;
+      var latest = document.createElement("p");
+      latest.className = "muted";
+      latest.textContent = score.latest;
+      var chart = document.createElement("div");
+      chart.className = "chart score-chart";
+      chart.setAttribute("role", "img");
+      chart.setAttribute("aria-label", score.title + ": " + score.latest);
+      chart.setAttribute("data-score", score.code);
+      card.appendChild(caption);
+      card.appendChild(latest);
+      card.appendChild(chart);
+      box.appendChild(card);
+    });
+  }
   function drawProgress() {
     var chart = $("progress-chart");
     var empty = !figure || !figure.data || !figure.data.length;
     chart.hidden = empty;
     $("progress-note").textContent = empty ? t("chart_empty") : t("chart_offline");
-    if (empty || screens.progress.hidden) return;
+    $("progress-summary").textContent = (figure && figure.summary) || "";
+    var scores = (figure && figure.scores) || [];
+    renderScores(scores);
+    if (screens.progress.hidden || (empty && !scores.length)) return;
     loadPlotly().then(function (Plotly) {
-      Plotly.react(chart, figure.data, figure.layout, { displayModeBar: false, responsive: true, locale: lang === "zh-hans" ? "zh-CN" : "en" });
+      if (!empty) Plotly.react(chart, figure.data, figure.layout, PLOT_CONFIG);
+      scores.forEach(function (score) {
+        var el = document.querySelector('#progress-scores [data-score="' + score.code + '"]');
+        if (el) Plotly.react(el, score.figure.data, score.figure.layout, PLOT_CONFIG);
+      });
     }).catch(function () {});
   }
   function refreshProgress() {

@@ -1257,6 +1257,7 @@
 
   function registerServiceWorker() {
     if (!("serviceWorker" in navigator)) return;
+    var controlledAtStart = !!navigator.serviceWorker.controller;
     navigator.serviceWorker.register(urls.sw, { scope: "/" }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
@@ -1265,8 +1266,11 @@
       Array.prototype.forEach.call(document.querySelectorAll("link[rel=stylesheet], link[rel=icon], link[rel=apple-touch-icon], script[src]"), function (node) {
         assets.push(new URL(node.href || node.src, location.href).pathname);
       });
-      assets.push(new URL(document.querySelector("script[data-plotly]").dataset.plotly, location.href).pathname);
-      if (lang === "zh-hans") assets.push(new URL(document.querySelector("script[data-plotly-locale]").dataset.plotlyLocale, location.href).pathname);
+      // Plotly for offline charts from the second visit on: the first visit stays light.
+      if (controlledAtStart) {
+        assets.push(new URL(document.querySelector("script[data-plotly]").dataset.plotly, location.href).pathname);
+        if (lang === "zh-hans") assets.push(new URL(document.querySelector("script[data-plotly-locale]").dataset.plotlyLocale, location.href).pathname);
+      }
       if (registration.active) registration.active.postMessage({ type: "cache-urls", urls: assets });
     }).catch(function () {});
     navigator.serviceWorker.addEventListener("message", function (event) {

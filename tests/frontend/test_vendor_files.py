@@ -47,3 +47,14 @@ def test_plotly_locale_only_on_chinese_chart_pages(therapist, manager, patient, 
         assert ("vendor/plotly-locale-zh-cn.js" in html) is loaded, url
         if loaded:  # after plotly itself, so it registers with the loaded library
             assert html.index("vendor/plotly.min.js") < html.index("vendor/plotly-locale-zh-cn.js")
+
+
+@pytest.mark.django_db
+def test_therapist_page_fetches_plotly_after_the_page_not_with_it(therapist, patient):
+    """No <script src=plotly> in the page: console.js loads it once the page is parsed, so the
+    text and forms work (DOMContentLoaded) without waiting for the largest file."""
+    client = Client()
+    client.force_login(therapist)
+    html = client.get(f"/clinic/patients/{patient.pk}/").content.decode()
+    assert not re.search(r'<script[^>]+src="[^"]*plotly', html)
+    assert re.search(r'<script[^>]+src="[^"]*console\.js"[^>]+data-plotly="[^"]*plotly\.min\.js"', html)

@@ -50,11 +50,15 @@ def test_plotly_locale_only_on_chinese_chart_pages(therapist, manager, patient, 
 
 
 @pytest.mark.django_db
-def test_therapist_page_fetches_plotly_after_the_page_not_with_it(therapist, patient):
-    """No <script src=plotly> in the page: console.js loads it once the page is parsed, so the
-    text and forms work (DOMContentLoaded) without waiting for the largest file."""
-    client = Client()
-    client.force_login(therapist)
-    html = client.get(f"/clinic/patients/{patient.pk}/").content.decode()
-    assert not re.search(r'<script[^>]+src="[^"]*plotly', html)
-    assert re.search(r'<script[^>]+src="[^"]*console\.js"[^>]+data-plotly="[^"]*plotly\.min\.js"', html)
+def test_chart_pages_fetch_plotly_after_the_page_not_with_it(therapist, manager, patient):
+    """No <script src=plotly> in the page: the page's script loads it once the page is parsed,
+    so text and forms work (DOMContentLoaded) without waiting for the largest file."""
+    for user, url, script in (
+        (therapist, f"/clinic/patients/{patient.pk}/", "console"),
+        (manager, "/clinic/outcomes/", "outcomes"),
+    ):
+        client = Client()
+        client.force_login(user)
+        html = client.get(url).content.decode()
+        assert not re.search(r'<script[^>]+src="[^"]*plotly', html), url
+        assert re.search(rf'<script[^>]+src="[^"]*{script}\.js"[^>]+data-plotly="[^"]*plotly\.min\.js"', html), url

@@ -12,8 +12,42 @@
     locales: { "zh-CN": { format: { shortMonths: ZH_MONTHS } } },
   };
 
+  // Plotly is fetched once the page is parsed (tables and filters first, charts after); the
+  // zh-CN locale follows it on Chinese pages.
+  var script = document.currentScript;
+  var PLOTLY_URL = script && script.getAttribute("data-plotly");
+  var LOCALE_URL = script && script.getAttribute("data-plotly-locale");
+  var plotlyReady = null;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = src;
+      tag.onload = resolve;
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+  }
+
+  function plotly() {
+    if (window.Plotly) return Promise.resolve(window.Plotly);
+    if (!plotlyReady) {
+      plotlyReady = loadScript(PLOTLY_URL).then(function () {
+        return LOCALE_URL ? loadScript(LOCALE_URL).catch(function () {}) : null;
+      }).then(function () { return window.Plotly; }, function (error) {
+        plotlyReady = null;
+        throw error;
+      });
+    }
+    return plotlyReady;
+  }
+
   function draw(root) {
-    if (!window.Plotly) return;
+    if (!PLOTLY_URL || !root.querySelector("[data-chart]")) return;
+    plotly().then(function () { drawNow(root); }).catch(function () {});
+  }
+
+  function drawNow(root) {
     root.querySelectorAll("[data-chart]").forEach(function (el) {
       var source = document.getElementById(el.dataset.chart);
       if (!source) return;

@@ -331,6 +331,7 @@ class AssessmentCsvApi(APIView):
         patient = get_patient(request, patient_id, audit="export.csv", object_type="assessment")
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-assessments.csv"'
+        response.write("\ufeff")  # UTF-8 BOM: Excel (also with Chinese settings) then reads the file as UTF-8
         write_assessment_csv(response, assessment_series(patient).iterator())
         return response
 

@@ -66,6 +66,7 @@ from patients.access import Actor, visible_patients
 from patients.models import CareTeamMember, Diagnosis, Patient, Sex
 from patients.services import audit_list_record
 from therapies.adherence import ComponentSpec, Done, plan_adherence, prescribed_to_date
+from therapies.limits import modality_name
 from therapies.models import HomeExerciseLog, PlanComponent, RehabPlan, TherapySession
 
 __all__ = [
@@ -1007,7 +1008,6 @@ def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
     )
 
     modality_keys = sorted({m for ms in a.modalities for m in ms})
-    modality_labels = dict(PlanComponent._meta.get_field("modality").choices or [])
     by_modality = np.array([[m in ms for m in modality_keys] for ms in a.modalities], dtype=np.bool_).reshape(
         n, len(modality_keys)
     )
@@ -1036,7 +1036,7 @@ def _groups(outcomes: CohortOutcomes) -> dict[str, list[dict[str, Any]]]:
         "modality": rows(
             by_modality,
             modality_keys,
-            [str(modality_labels.get(m, m)) for m in modality_keys],
+            [modality_name(m) for m in modality_keys],
         ),
         "therapist": rows(
             by_therapist.astype(np.bool_),

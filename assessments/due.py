@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.db.models import Q
 
+from assessments import alert_text
 from assessments.models import (
     AlertKind,
     Assessment,
@@ -198,7 +199,8 @@ def missed_logs_check(patient_id: int, *, now: dt.datetime) -> int:
             patient=patient,
             kind=AlertKind.MISSED_LOGS,
             severity=Severity.WARNING,
-            message=f"{misses} consecutive {instrument} diary entries missed since {first_day.isoformat()}.",
+            message_code=alert_text.MISSED_LOGS,
+            message_args={"misses": misses, "instrument": instrument, "since": first_day.isoformat()},
             dedupe_key=f"missed_logs:{patient_id}:{instrument}:{first_id}",
             source_type="due_item",
             source_id=first_id,

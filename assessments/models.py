@@ -129,6 +129,8 @@ class Alert(models.Model):
     kind = models.CharField(max_length=32, choices=AlertKind.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     message = models.TextField()
+    message_code = models.CharField(max_length=40, blank=True, help_text="Template of the message, for translation.")
+    message_args = models.JSONField(default=dict, blank=True, help_text="Arguments of the message template.")
     source_assessment = models.ForeignKey(
         Assessment, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
@@ -173,6 +175,13 @@ class Alert(models.Model):
     @property
     def is_safety(self) -> bool:
         return self.kind in SAFETY_KINDS
+
+    @property
+    def display_message(self) -> str:
+        """The message in the active language (the stored English text for alerts without a template)."""
+        from assessments.alert_text import alert_message_display
+
+        return alert_message_display(self.message_code, self.message_args, self.message)
 
 
 class PatientProtocol(models.Model):

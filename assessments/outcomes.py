@@ -201,6 +201,18 @@ class PainStatus:
         return not is_worsening(self.baseline, self.current)
 
 
+def pain_change_pct(status: PainStatus) -> float | None:
+    """Change of the current 7-day mean from the baseline, in percent of the baseline
+    (negative: less pain). None unless both windows hold >= 3 entries and the baseline is
+    above 0, the same conditions as the responder and slow-start rules."""
+    baseline, current = status.baseline.mean, status.current.mean
+    if not (status.baseline.enough and status.current.enough) or baseline is None or current is None:
+        return None
+    if baseline <= 0:
+        return None
+    return 100.0 * (current - baseline) / baseline
+
+
 def slow_start(status: PainStatus, tz: ZoneInfo) -> bool:
     """The slow-start mark (module docstring): plan week 3 or 4 at the anchor, and the
     current mean less than 15 % below a baseline above 0, both on >= 3 entries."""

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from assessments import alert_text
+from assessments.alert_text import alert_message_english
 from assessments.instruments import (
     FLAG_SUICIDAL_IDEATION,
     INSTRUMENTS,
@@ -198,7 +200,8 @@ def safety_signal_for_rejected(
             patient=patient,
             kind=AlertKind.SUICIDAL_IDEATION,
             severity=Severity.CRITICAL,
-            message=f"PHQ-9 item 9 answered {item9} in a submission that was rejected (not scored).",
+            message_code=alert_text.SAFETY_REJECTED,
+            message_args={"item9": item9},
             dedupe_key=_safety_key(patient, _episode_uuid(client_uuid, supersedes)),
             source_type="rejected_submission",
             source_id=str(client_uuid),
@@ -315,13 +318,12 @@ def _link_later_entry(assessment: Assessment) -> None:
         later.save(update_fields=["supersedes"])
 
 
-def _safety_message(assessment: Assessment) -> str:
-    answered = f"PHQ-9 item 9 answered {assessment.answers.get(SUICIDE_ITEM)}"
+def _safety_message(assessment: Assessment) -> tuple[str, dict[str, Any]]:
+    item9 = assessment.answers.get(SUICIDE_ITEM)
     if assessment.total is None:
-        missing = len(assessment.detail.get("missing", ()))
-        return f"{answered} (not scored: {missing} of 9 items not answered)."
-    prorated = ", prorated" if assessment.detail.get("prorated") else ""
-    return f"{answered} (total {assessment.total:g}{prorated})."
+        return alert_text.SAFETY_UNSCORED, {"item9": item9, "missing": len(assessment.detail.get("missing", ()))}
+    code = alert_text.SAFETY_PRORATED if assessment.detail.get("prorated") else alert_text.SAFETY_SCORED
+    return code, {"item9": item9, "total": f"{assessment.total:g}"}
 
 
 def _store(
@@ -387,11 +389,13 @@ def _store(
             audit_detail["supersedes"] = str(supersedes_uuid)
     if FLAG_SUICIDAL_IDEATION in assessment.flags:
         # One alert per episode: the entries of one episode share the key, whichever came first.
+        code, args = _safety_message(assessment)
         alert, _created = alert_raise(
             patient=patient,
             kind=AlertKind.SUICIDAL_IDEATION,
             severity=Severity.CRITICAL,
-            message=_safety_message(assessment),
+            message_code=code,
+            message_args=args,
             dedupe_key=_safety_key(patient, _episode_uuid(client_uuid, supersedes_uuid)),
             source_assessment=assessment,
         )
@@ -424,13 +428,22 @@ def alert_raise(
     patient: Patient,
     kind: str,
     severity: str,
-    message: str,
     dedupe_key: str,
+    message: str = "",
+    message_code: str = "",
+    message_args: dict[str, Any] | None = None,
     source_assessment: Assessment | None = None,
     source_type: str = "",
     source_id: str | int = "",
 ) -> tuple[Alert, bool]:
-    """Create an alert once per dedupe key; delivery to the care team is queued on commit."""
+    """Create an alert once per dedupe key; delivery to the care team is queued on commit.
+
+    With `message_code` the stored English message is built from the template and the
+    console shows it in the reader's language; `message` is for free text only.
+    """
+    args = dict(message_args or {})
+    if message_code:
+        message = alert_message_english(message_code, args)
     alert, created = Alert.objects.get_or_create(
         dedupe_key=dedupe_key,
         defaults={
@@ -438,6 +451,8 @@ def alert_raise(
             "kind": kind,
             "severity": severity,
             "message": message,
+            "message_code": message_code,
+            "message_args": args,
             "source_assessment": source_assessment,
             "source_type": source_type or ("assessment" if source_assessment else ""),
             "source_id": str(source_id or (source_assessment.pk if source_assessment else "")),

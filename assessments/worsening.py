@@ -30,6 +30,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from assessments import alert_text
 from assessments.models import AlertKind, Assessment, Severity, WorseningEpisode
 from assessments.outcomes import (
     WINDOW_DAYS,
@@ -220,12 +221,16 @@ def _episode_start(patient_id: int, status: PainStatus, now: dt.datetime) -> int
         patient=patient,
         kind=AlertKind.WORSENING_PAIN,
         severity=Severity.WARNING,
-        message=(
-            f"{WINDOW_DAYS}-day mean NRS {status.current_mean:.1f} ({status.current.n} entries), "
-            f"{status.current_mean - status.baseline_mean:.1f} points above the baseline "
-            f"{status.baseline_mean:.1f} (plan week 0, {status.baseline.n} entries); "
-            f"alert threshold +{WORSENING_POINTS:g} points."
-        ),
+        message_code=alert_text.WORSENING_PAIN,
+        message_args={
+            "days": WINDOW_DAYS,
+            "current": f"{status.current_mean:.1f}",
+            "current_n": status.current.n,
+            "rise": f"{status.current_mean - status.baseline_mean:.1f}",
+            "baseline": f"{status.baseline_mean:.1f}",
+            "baseline_n": status.baseline.n,
+            "threshold": f"{WORSENING_POINTS:g}",
+        },
         dedupe_key=f"worsening_pain:episode:{episode.pk}",
         source_type="worsening_episode",
         source_id=episode.pk,

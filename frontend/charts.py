@@ -137,6 +137,23 @@ def _hlabel(y: float, text: str, colour: str) -> dict[str, Any]:
     }
 
 
+SINGLE_DAY_PAD = dt.timedelta(days=3)
+
+
+def _single_day_range(fig: dict[str, Any]) -> dict[str, Any]:
+    """Points all on one day: show a week around it. Left to itself plotly zooms in to the
+    millisecond ("23:59:59.999 ... 00:00:00.0005")."""
+    days = {str(x)[:10] for trace in fig["data"] for x in trace.get("x", ())}
+    if len(days) != 1:
+        return fig
+    try:
+        day = dt.date.fromisoformat(days.pop())
+    except ValueError:
+        return fig
+    fig["layout"]["xaxis"]["range"] = [(day - SINGLE_DAY_PAD).isoformat(), (day + SINGLE_DAY_PAD).isoformat()]
+    return fig
+
+
 def _empty(fig: dict[str, Any], text: str) -> dict[str, Any]:
     fig["layout"]["height"] = EMPTY_HEIGHT
     fig["layout"]["annotations"].append(
@@ -303,7 +320,7 @@ def nrs_figure(
                 },
             }
         )
-    return fig
+    return _single_day_range(fig)
 
 
 def _weekly_sessions(fig: dict[str, Any], sessions: Sequence[tuple[dt.date, str]], name: str) -> dict[str, Any]:
@@ -406,7 +423,7 @@ def banded_figure(
             "marker": {"size": 7},
         }
     )
-    return fig
+    return _single_day_range(fig)
 
 
 def dn4_figure(
@@ -441,7 +458,7 @@ def dn4_figure(
                     "marker": {"size": 8, "symbol": symbol},
                 }
             )
-    return fig
+    return _single_day_range(fig)
 
 
 def thermal_figure(readings: Sequence[ThermalReading], *, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -478,7 +495,7 @@ def thermal_figure(readings: Sequence[ThermalReading], *, labels: Mapping[str, s
             trace["marker"]["symbol"] = ["circle-open" if poor else "circle" for _, _, poor in series]
             trace["text"] = [text["poor_conditions"] if poor else "" for _, _, poor in series]
         fig["data"].append(trace)
-    return fig
+    return _single_day_range(fig)
 
 
 _HTML_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -496,6 +513,23 @@ _TEAL = "#0f766e"
 _AMBER = "#b45309"
 
 
+def _axis_title(text: str | None) -> dict[str, Any]:
+    return {"title": {"text": text, "font": {"size": 12}, "standoff": 4}} if text else {}
+
+
+def patient_score_figure(
+    points: Sequence[tuple[dt.date, float]], *, bands: Sequence[Band], name: str, no_data: str
+) -> dict[str, Any]:
+    """A questionnaire total over time for the phone: the console's banded chart, smaller,
+    without zoom (a finger drag should scroll the page)."""
+    fig = banded_figure(points, bands=bands, name=name, labels={"no_data": no_data})
+    layout = fig["layout"]
+    layout["height"] = 200
+    layout["margin"] = {"l": 40, "r": 8, "t": 8, "b": 28}
+    layout["xaxis"].update({"fixedrange": True, "tickformat": "%m-%d", "hoverformat": "%Y-%m-%d"})
+    return fig
+
+
 def patient_progress_figure(
     *,
     nrs: Sequence[tuple[str, float]],
@@ -506,7 +540,8 @@ def patient_progress_figure(
     """A compact pain chart for a phone: NRS 0-10 (left axis) and VAS 0-100 mm (right axis).
 
     ``nrs`` / ``vas`` are ``(local time "YYYY-MM-DD HH:MM", value)`` pairs in time order;
-    ``labels`` holds the translated trace and axis names (keys nrs, vas, goal).
+    ``labels`` holds the translated trace names (keys nrs, vas, goal) and axis titles
+    (nrs_axis, vas_axis).
     The two axes are scaled so 10 points and 100 mm line up. The dotted goal line is 30 %
     below the pain ``baseline`` (the mean NRS of plan week 0, ``assessments.outcomes``), the
     IMMPACT threshold for a moderately important reduction (Dworkin 2008); none without a
@@ -562,7 +597,7 @@ def patient_progress_figure(
         "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"},
         # Numeric dates read the same in Chinese and English (plotly.js ships English names only).
         "xaxis": {**axis, "type": "date", "automargin": True, "tickformat": "%m-%d", "hoverformat": "%Y-%m-%d %H:%M"},
-        "yaxis": {**axis, "range": [0, 10.2], "dtick": 2},
+        "yaxis": {**axis, "range": [0, 10.2], "dtick": 2, "automargin": True, **_axis_title(labels.get("nrs_axis"))},
     }
     if vas:
         layout["yaxis2"] = {
@@ -572,6 +607,8 @@ def patient_progress_figure(
             "overlaying": "y",
             "side": "right",
             "showgrid": False,
+            "automargin": True,
+            **_axis_title(labels.get("vas_axis")),
         }
     fig.update_layout(**layout)
     figure: dict[str, Any] = fig.to_plotly_json()

@@ -30,6 +30,7 @@ _LAYOUT: dict[str, Any] = {
 }
 
 DEFAULT_LABELS: dict[str, str] = {
+    "wk": "wk",
     "responders_title": "Responders by diagnosis",
     "responders30": "≥30 % reduction",
     "responders50": "≥50 % reduction",
@@ -291,7 +292,7 @@ def km_curve(
             mode="lines",
             line={"color": TEAL, "width": 2, "shape": "hv"},
             name=text["not_responded"],
-            hovertemplate="%{x} wk: %{y:.2f}<extra></extra>",
+            hovertemplate=f"%{{x}} {text['wk']}: %{{y:.2f}}<extra></extra>",
         )
     )
     if censored:
@@ -302,7 +303,7 @@ def km_curve(
                 mode="markers",
                 marker={"symbol": "line-ns-open", "size": 10, "color": GREY},
                 name=text["censored"],
-                hovertemplate="%{x} wk<extra></extra>",
+                hovertemplate=f"%{{x}} {text['wk']}<extra></extra>",
             )
         )
     fig.update_xaxes(title={"text": text["weeks"]}, rangemode="tozero")

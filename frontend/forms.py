@@ -433,6 +433,12 @@ class _ParameterForm(ClinicForm):
     modality_obj: Any = None
     affected_side: str = ""
 
+    @property
+    def modality_short_name(self) -> str:
+        from therapies.limits import modality_short_name
+
+        return modality_short_name(self.modality_obj.code) if self.modality_obj is not None else ""
+
     def _propose_hemisphere(self, prescribed: Mapping[str, Any] | None) -> None:
         """rTMS: the hemisphere opposite the patient's affected side, unless one is already prescribed."""
         from therapies.limits import opposite_side
@@ -740,11 +746,15 @@ class PlanComponentForm(_ParameterForm):
 
 
 def component_label(component: Any) -> str:
-    from therapies.limits import MODALITIES
+    from therapies.limits import MODALITIES, modality_short_name
 
     modality = MODALITIES.get(component.modality)
-    name = modality.label if modality else component.modality
-    return f"{name} · {component.frequency_per_week}×/wk · {component.duration_weeks} wk"
+    name = component.modality if modality is None else modality_short_name(component.modality)
+    return _("%(name)s · %(per_week)s×/wk · %(weeks)s wk") % {
+        "name": name,
+        "per_week": component.frequency_per_week,
+        "weeks": component.duration_weeks,
+    }
 
 
 # -----------------------------------------------------------------------------

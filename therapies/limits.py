@@ -79,6 +79,12 @@ class Text:
     def as_dict(self) -> dict[str, str]:
         return {"en": self.en, "zh-hans": self.zh_hans}
 
+    def active(self) -> str:
+        """The text in the active language (Simplified Chinese for any zh locale)."""
+        from django.utils.translation import get_language
+
+        return self.zh_hans if (get_language() or "en").lower().startswith("zh") else self.en
+
 
 @dataclass(frozen=True)
 class Param:
@@ -1563,6 +1569,45 @@ MODALITIES: dict[str, Modality] = {
         _DREZ_REFERRAL,
     )
 }
+
+
+# Short names for charts, lists and headings in Simplified Chinese (`Modality.short_name` is English).
+_SHORT_NAMES_ZH: dict[str, str] = {
+    "tdcs": "tDCS",
+    "rtms": "rTMS",
+    "exercise": "运动治疗",
+    "manual_therapy": "手法治疗",
+    "acupuncture": "针刺",
+    "tens": "TENS",
+    "pns": "PNS",
+    "hydrodissection": "神经水分离",
+    "physical_agents": "物理因子",
+    "medication": "药物",
+    "drez_referral": "DREZ 转诊",
+}
+
+
+def modality_short_name(code: str) -> str:
+    """The modality's short name in the active language; the code itself for an unknown one."""
+    modality = MODALITIES.get(code)
+    if modality is None:
+        return code
+    from django.utils.translation import get_language
+
+    if (get_language() or "en").lower().startswith("zh"):
+        return _SHORT_NAMES_ZH.get(code, modality.name.zh_hans)
+    return modality.label
+
+
+def modality_name(code: str) -> str:
+    """The modality's full name in the active language; the code itself for an unknown one."""
+    modality = MODALITIES.get(code)
+    return modality.name.active() if modality is not None else code
+
+
+def modality_choices() -> list[tuple[str, str]]:
+    """(code, name in the active language) for every modality, for filters and pickers."""
+    return [(code, modality.name.active()) for code, modality in MODALITIES.items()]
 
 
 def get_modality(code: str) -> Modality:

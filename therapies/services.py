@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from assessments import alert_text
 from assessments.models import AlertKind, Severity
 from assessments.nrs_weeks import nrs_weeks_sync
 from assessments.schedules import is_too_far_in_future
@@ -412,8 +413,14 @@ def session_record(
                 patient=patient,
                 kind=AlertKind.SEVERE_ADVERSE_EVENT,
                 severity=Severity.CRITICAL,
-                message=f"Severe adverse event after {label} on {session.delivered_at:%Y-%m-%d %H:%M} UTC"
-                + (f": {adverse_event_note}" if adverse_event_note else "."),
+                message_code=(
+                    alert_text.SEVERE_ADVERSE_EVENT_NOTE if adverse_event_note else alert_text.SEVERE_ADVERSE_EVENT
+                ),
+                message_args={
+                    "modality": label,
+                    "when": f"{session.delivered_at.astimezone(dt.UTC):%Y-%m-%d %H:%M}",
+                    "note": adverse_event_note,
+                },
                 dedupe_key=f"session:{session.pk}:severe",
                 source_type="session",
                 source_id=session.pk,

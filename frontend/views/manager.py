@@ -24,10 +24,14 @@ from assessments.cohort import CohortOutcomes, case_series_rows, cohort_outcomes
 from frontend import cohort_charts
 from patients.access import Actor, primary_role, staff_roles
 from patients.models import Diagnosis
-from therapies.models import MODALITY_CHOICES
+from therapies.limits import modality_choices
 
 #: Rows of the case series shown on the page; the CSV has them all.
 CASE_SERIES_ON_PAGE = 100
+
+
+# Instrument abbreviations as printed on the forms (the same in every language).
+INSTRUMENT_NAMES = {"nrs": "NRS", "vas": "VAS", "phq9": "PHQ-9", "gad7": "GAD-7", "odi": "ODI", "dn4": "DN4"}
 
 
 def _chart_labels() -> dict[str, str]:
@@ -46,6 +50,7 @@ def _chart_labels() -> dict[str, str]:
         # xgettext:no-python-format
         "km_title": _("Time to response (≥30 % reduction)"),
         "weeks": _("Weeks since plan start"),
+        "wk": _("wk"),
         "not_responded": _("Not yet responded"),
         "ci": _("95 % CI"),
         "censored": _("Censored"),
@@ -109,7 +114,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "values": {key: request.GET.get(key, "") for key in ("diagnosis", "modality", "since", "until")},
         "diagnosis_choices": Diagnosis.choices,
-        "modality_choices": MODALITY_CHOICES,
+        "modality_choices": modality_choices(),
         "role": primary_role(request.user),
     }
     if filters is not None:
@@ -122,6 +127,9 @@ def outcomes(request: HttpRequest) -> HttpResponse:
         rows = case_series_rows(result)
         context.update(
             summary=result.summary,
+            mcid_rows=[
+                (INSTRUMENT_NAMES.get(code, code.upper()), rate) for code, rate in result.summary["mcid"].items()
+            ],
             charts=_charts(result),
             case_series=rows[:CASE_SERIES_ON_PAGE],
             case_series_total=len(rows),

@@ -18,18 +18,28 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from assessments.instruments import INSTRUMENTS
+from assessments.outcomes import pain_change_pct
 from assessments.selectors import assessment_series
 from assessments.worsening import pain_statuses
-from frontend.charts import patient_progress_figure
+from frontend.charts import Band, patient_progress_figure, patient_score_figure
+from frontend.forms import bilingual
 from patients.access import Actor, PatientNotFound, own_patient_id, patient_get_for
 from patients.models import Patient
 
 # Pain entries plotted on "My progress" (the last ~3 months of a daily diary).
 PROGRESS_POINTS = 120
+
+# Questionnaires the patient sees over time on "My progress", with the names the app uses.
+SCORE_CHARTS = {
+    "phq9": (gettext_lazy("Mood (PHQ-9)"), "PHQ-9"),
+    "gad7": (gettext_lazy("Worry and anxiety (GAD-7)"), "GAD-7"),
+    "odi": (gettext_lazy("Back pain and daily life (ODI)"), "ODI"),
+}
 
 
 def _own_patient(request: HttpRequest, audit: str) -> Patient:
@@ -64,16 +74,74 @@ def _progress(patient: Patient) -> dict[str, Any]:
             .values_list("recorded_at", "total")[:PROGRESS_POINTS]
         )
         series[code] = [(_local(at, tz), total) for at, total in reversed(rows) if total is not None]
-    return patient_progress_figure(
+    status = pain_statuses([patient.pk])[patient.pk]
+    figure = patient_progress_figure(
         nrs=series["nrs"],
         vas=series["vas"],
-        baseline=pain_statuses([patient.pk])[patient.pk].baseline_mean,
+        baseline=status.baseline_mean,
         labels={
             "nrs": _("Pain 0-10 (NRS)"),
             "vas": _("Pain line, mm (VAS)"),
             "goal": _("Goal: pain 30 percent lower than at the start"),
+            "nrs_axis": _("Pain (0–10)"),
+            "vas_axis": _("Pain line (mm)"),
         },
     )
+    # Extra keys beside data/layout: the app draws the figure from data and layout only.
+    figure["summary"] = pain_sentence(pain_change_pct(status))
+    figure["scores"] = _scores(patient, tz)
+    return figure
+
+
+def pain_sentence(change_pct: float | None) -> str:
+    """One plain sentence comparing the last 7 days with the first week of the plan."""
+    if change_pct is None:
+        return _(
+            "After a week of pain entries at the start and three in the last 7 days, "
+            "this page compares your pain with when you started."
+        )
+    shown = round(abs(change_pct))
+    if shown < 1:
+        return _("Your pain is about the same as when you started.")
+    if change_pct < 0:
+        return _("Your pain is %(pct)s %% lower than when you started.") % {"pct": shown}
+    return _("Your pain is %(pct)s %% higher than when you started.") % {"pct": shown}
+
+
+def _scores(patient: Patient, tz: zoneinfo.ZoneInfo) -> list[dict[str, Any]]:
+    """PHQ-9, GAD-7 and ODI totals over time on their severity bands, those the patient has answered."""
+    points: dict[str, list[tuple[dt.date, float]]] = {code: [] for code in SCORE_CHARTS}
+    rows = (
+        assessment_series(patient)
+        .filter(instrument__in=list(SCORE_CHARTS), total__isnull=False)
+        .values_list("instrument", "recorded_at", "total")
+    )
+    for code, at, total in rows:
+        if total is not None:
+            points[code].append((at.astimezone(tz).date(), total))
+    scores = []
+    for code, (title, short) in SCORE_CHARTS.items():
+        if not points[code]:
+            continue
+        instrument = INSTRUMENTS[code]
+        latest = points[code][-1][1]
+        band = next((b for b in instrument.bands if b.low <= latest <= b.high), None)
+        scores.append(
+            {
+                "code": code,
+                "title": str(title),
+                "latest": _("Latest: %(total)s (%(band)s)") % {"total": f"{latest:g}", "band": bilingual(band.label)}
+                if band is not None
+                else _("Latest: %(total)s") % {"total": f"{latest:g}"},
+                "figure": patient_score_figure(
+                    points[code],
+                    bands=[Band(b.low, b.high, bilingual(b.label)) for b in instrument.bands],
+                    name=short,
+                    no_data=_("No entries yet"),
+                ),
+            }
+        )
+    return scores
 
 
 def _plan_page_url(patient: Patient) -> str:

@@ -27,7 +27,7 @@ from therapies.adherence import (
     component_window,
     weekly_pattern,
 )
-from therapies.limits import MODALITIES, Param, Text
+from therapies.limits import MODALITIES, Param, Text, modality_short_name
 from therapies.models import PlanComponent, RehabPlan
 from therapies.services import patient_today
 
@@ -73,7 +73,7 @@ def _row(
     return {
         "id": component.pk,
         "name": _pick(modality.name, chinese),
-        "short_name": modality.label,
+        "short_name": modality_short_name(modality.code),
         "frequency_per_week": component.frequency_per_week,
         "duration_weeks": component.duration_weeks,
         "sessions_prescribed": component.sessions_prescribed,

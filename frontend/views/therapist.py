@@ -165,7 +165,7 @@ def _bands(instrument: Any) -> list[charts.Band]:
 
 def _figures(page: PatientPage) -> dict[str, dict[str, str]]:
     """Figure JSON for every chart of the page, from the page's plain series."""
-    from therapies.limits import MODALITIES
+    from therapies.limits import modality_short_name
 
     tz = page.patient.time_zone
     labels = _chart_labels()
@@ -175,7 +175,7 @@ def _figures(page: PatientPage) -> dict[str, dict[str, str]]:
     sessions = [
         (
             local_day(s.delivered_at, tz),
-            MODALITIES[s.modality].label if s.modality in MODALITIES else s.modality,
+            modality_short_name(s.modality),
         )
         for s in page.sessions
     ]

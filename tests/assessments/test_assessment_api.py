@@ -323,7 +323,8 @@ def test_csv_export(therapist_client: APIClient, patient: Any, patient_client: A
     patient_client.post(url(patient), body("nrs", {"score": 5}), format="json")
     response = therapist_client.get(f"/api/v1/patients/{patient.pk}/assessments.csv")
     assert response.status_code == 200
-    lines = response.content.decode().strip().splitlines()
+    assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM, for Excel
+    lines = response.content.decode("utf-8-sig").strip().splitlines()
     assert lines[0].startswith("patient_id,instrument,recorded_at,total")
     assert lines[1].split(",")[1:2] == ["nrs"]
 

@@ -244,3 +244,14 @@ def test_figure_json_is_compact_and_safe_inside_a_script_element():
     assert "<b>" not in text
     assert json.loads(text)["data"][0]["name"] == "</script><b>"
     assert ", " not in text.split('"name"')[0]
+
+
+def test_single_day_readings_get_a_week_of_axis():
+    """One date: a week around it, not plotly's millisecond zoom; two dates: plotly's own range."""
+    day = dt.date(2026, 3, 10)
+    fig = charts.dn4_figure([(day, 5, "full"), (day, 3, "interview")])
+    assert fig["layout"]["xaxis"]["range"] == ["2026-03-07", "2026-03-13"]
+    reading = charts.ThermalReading(day=day, deltas=(("L5", -0.8),), poor_conditions=False)
+    assert charts.thermal_figure([reading])["layout"]["xaxis"]["range"] == ["2026-03-07", "2026-03-13"]
+    two = charts.dn4_figure([(day, 5, "full"), (day + dt.timedelta(days=20), 3, "full")])
+    assert "range" not in two["layout"]["xaxis"]

@@ -371,3 +371,46 @@ def test_acknowledgement_form_and_history_speak_chinese(therapist, patient):
         assert text in html, text
     refused = htmx_post(client, ack_url(alert), ack_data(alert)).content.decode()
     assert "请选择" in refused
+
+
+@pytest.mark.django_db
+def test_alert_texts_built_by_services_show_in_chinese(therapist, patient):
+    """Safety, worsening, missed-entry and adverse-event alerts keep an English record but read in Chinese."""
+    from assessments import alert_text
+
+    raised = [
+        (alert_text.SAFETY_PRORATED, {"item9": 2, "total": "14"}, "PHQ-9 第 9 题回答 2（总分 14，按比例折算）。"),
+        (alert_text.MISSED_LOGS, {"misses": 3, "instrument": "NRS", "since": "2026-11-01"}, "连续 3 次未填写 NRS"),
+        (
+            alert_text.SEVERE_ADVERSE_EVENT_NOTE,
+            {"modality": "tDCS", "when": "2026-11-02 09:30", "note": "头痛"},
+            "2026-11-02 09:30 UTC 进行 tDCS 后出现严重不良事件：头痛",
+        ),
+    ]
+    for number, (code, args, _zh) in enumerate(raised):
+        alert, _created = alert_raise(
+            patient=patient,
+            kind=AlertKind.SUICIDAL_IDEATION,
+            severity=Severity.CRITICAL,
+            message_code=code,
+            message_args=args,
+            dedupe_key=f"t:zh:{number}",
+        )
+        assert alert.message == alert_text.TEMPLATES[code] % args  # the record stays English
+    client = client_for(therapist)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(f"/clinic/patients/{patient.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    for _code, _args, zh in raised:
+        assert zh in html, zh
+    assert "PHQ-9 item 9 answered" not in html
+    assert "diary entries missed" not in html
+    english = client_for(therapist).get(f"/clinic/patients/{patient.pk}/").content.decode()
+    assert "PHQ-9 item 9 answered 2 (total 14, prorated)." in english
+
+
+def test_alert_text_falls_back_to_the_stored_message() -> None:
+    from assessments.alert_text import SAFETY_SCORED, alert_message_display
+
+    assert alert_message_display("", {}, "Free text") == "Free text"
+    assert alert_message_display("retired_code", {"x": 1}, "Stored") == "Stored"
+    assert alert_message_display(SAFETY_SCORED, {"item9": 1}, "Stored") == "Stored"  # argument missing

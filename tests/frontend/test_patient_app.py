@@ -72,8 +72,9 @@ def test_app_renders_for_the_patient(patient):
 def test_app_page_query_budget(patient, django_assert_num_queries):
     client = _client_for(patient.user)
     # session, user, own patient id, patient + clinic, audit insert, NRS, VAS, the baseline's
-    # day 0 and its week's entries (the patient's own record needs no staff-membership lookup)
-    with django_assert_num_queries(9):
+    # day 0 and its week's entries, the PHQ-9/GAD-7/ODI totals (the patient's own record
+    # needs no staff-membership lookup)
+    with django_assert_num_queries(10):
         assert client.get("/app/").status_code == 200
 
 
@@ -168,12 +169,11 @@ def test_service_worker_is_served_from_the_root():
     source = b"".join(response.streaming_content).decode()
     assert re.search(r'var VERSION = "v\d+"', source)
     assert 'addEventListener("sync"' in source
-    # Every app-shell file it precaches exists.
-    shell = re.findall(r'"(/static/[^"]+)"', source)
-    assert "/static/frontend/vendor/htmx.min.js" in shell
-    assert "/static/frontend/vendor/plotly.min.js" in shell
-    for url in shell:
-        assert finders.find(url.removeprefix(settings.STATIC_URL)), url
+    # No static file by its unhashed name: the page sends the (hashed) URLs it uses, so the
+    # worker never downloads a second copy of a file the page already has.
+    block = re.search(r"var SHELL_URLS = \[(.*?)\];", source, re.S)
+    assert block is not None
+    assert re.findall(r'"(/static/[^"]+)"', block.group(1)) == []
     assert '"/api/v1/instruments/"' in source
     assert 'var APP_URL = "/app/"' in source
 
@@ -268,3 +268,61 @@ def test_my_entries_and_done_today_are_read_from_the_server(patient, other_patie
     assert [(item["instrument"], item["status"]) for item in due["items"]] == [("gad7", DueStatus.COMPLETED)]
     # Another patient's list is not reachable from this login.
     assert client.get(f"/api/v1/patients/{other_patient.pk}/assessments/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "sentence", "band", "axis"),
+    [
+        ("en", "Your pain is 43 % lower than when you started.", "Moderate", "Pain (0–10)"),
+        ("zh-hans", "您的疼痛比开始时减轻了 43 %。", "中度", "疼痛（0–10）"),
+    ],
+)
+def test_progress_tells_the_pain_change_and_shows_the_questionnaires(patient, language, sentence, band, axis):
+    """Baseline = plan week 0 mean, current = last 7 days (assessments.outcomes): 7 -> 4 is 43 % lower."""
+    now = timezone.now()
+    for days in range(20, 13, -1):
+        Assessment.objects.create(
+            patient=patient, instrument="nrs", answers={"score": 7}, total=7,
+            recorded_at=now - dt.timedelta(days=days), client_uuid=uuid.uuid4(),
+        )  # fmt: skip
+    for days in range(6, 0, -1):
+        Assessment.objects.create(
+            patient=patient, instrument="nrs", answers={"score": 4}, total=4,
+            recorded_at=now - dt.timedelta(days=days), client_uuid=uuid.uuid4(),
+        )  # fmt: skip
+    for days, total in ((15, 16), (2, 12)):
+        Assessment.objects.create(
+            patient=patient, instrument="phq9", answers={}, total=total,
+            recorded_at=now - dt.timedelta(days=days), client_uuid=uuid.uuid4(),
+        )  # fmt: skip
+    client = _client_for(patient.user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    figure = client.get("/app/progress/", HTTP_ACCEPT_LANGUAGE=language).json()
+    assert figure["summary"] == sentence
+    assert figure["layout"]["yaxis"]["title"]["text"] == axis
+    (phq9,) = figure["scores"]  # no GAD-7 or ODI answered: no empty charts
+    assert phq9["code"] == "phq9"
+    assert band in phq9["latest"]  # 12 is moderate depression
+    assert phq9["figure"]["data"][0]["y"] == [16, 12]
+    assert len(phq9["figure"]["layout"]["shapes"]) >= 5  # the severity bands
+    page = client.get("/app/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert sentence in page  # readable before any script runs
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (None, "After a week of pain entries"),
+        (-35.2, "Your pain is 35 % lower than when you started."),
+        (12.6, "Your pain is 13 % higher than when you started."),
+        (0.3, "Your pain is about the same as when you started."),
+    ],
+)
+def test_pain_sentence(change, expected):
+    from django.utils import translation
+
+    from frontend.views.patient import pain_sentence
+
+    with translation.override("en"):
+        assert pain_sentence(change).startswith(expected)

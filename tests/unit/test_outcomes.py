@@ -215,3 +215,18 @@ def _course(week3_scores: list[float], *, anchor_day: int, baseline: float = 8.0
 )
 def test_slow_start_mark(scores, anchor_day, expected):
     assert _course(scores, anchor_day=anchor_day)[0] is expected
+
+
+def test_pain_change_pct_needs_both_windows_and_a_baseline_above_zero():
+    from assessments.outcomes import PainStatus, WindowMean, pain_change_pct
+
+    at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+    def status(baseline: WindowMean, current: WindowMean) -> PainStatus:
+        return PainStatus(day0=at, baseline=baseline, current=current, anchor=at, baseline_complete=True)
+
+    assert pain_change_pct(status(WindowMean(21.0, 3), WindowMean(12.0, 3))) == pytest.approx(-100 * 3 / 7)
+    assert pain_change_pct(status(WindowMean(12.0, 3), WindowMean(15.0, 3))) == pytest.approx(25.0)
+    assert pain_change_pct(status(WindowMean(14.0, 2), WindowMean(12.0, 3))) is None  # too few at the start
+    assert pain_change_pct(status(WindowMean(21.0, 3), WindowMean(8.0, 2))) is None  # too few lately
+    assert pain_change_pct(status(WindowMean(0.0, 3), WindowMean(0.0, 3))) is None  # nothing to be lower than

@@ -1,7 +1,7 @@
 /* Service worker of the patient app, served at /sw.js (scope "/") by frontend/views/system.py.
  *
- * - Precaches the app shell (the /app/ page, CSS, JS, vendored htmx and plotly, icons,
- *   the manifest and GET /api/v1/instruments/) in a versioned cache; bump VERSION when
+ * - Precaches the app shell (the /app/ page, the manifest and GET /api/v1/instruments/, then
+ *   the CSS, JS, icons and plotly the page lists) in a versioned cache; bump VERSION when
  *   any shell file changes so phones pick up the new one and drop the old cache.
  * - /app/ pages: network first, the cached shell when offline.
  * - /static/: cache first (the file names change with their content in production).
@@ -13,22 +13,15 @@
  */
 "use strict";
 
-var VERSION = "v2";
+var VERSION = "v3";
 var SHELL_CACHE = "rehab-shell-" + VERSION;
 var DATA_CACHE = "rehab-data-" + VERSION;
 var APP_URL = "/app/";
+// Static files are not listed here: the page sends the URLs it really uses (hashed names in
+// production) in a "cache-urls" message, and those come from the HTTP cache, not the network
+// again. Plotly (the largest file, only the progress screen needs it) is sent from the second
+// visit on, or cached when the progress screen first loads it, so a first visit stays light.
 var SHELL_URLS = [
-  "/static/frontend/app.css",
-  "/static/frontend/pwa/pwa.css",
-  "/static/frontend/pwa/queue.js",
-  "/static/frontend/pwa/app.js",
-  "/static/frontend/vendor/htmx.min.js",
-  "/static/frontend/vendor/plotly.min.js",
-  "/static/frontend/icons/favicon.svg",
-  "/static/frontend/icons/icon-192.png",
-  "/static/frontend/icons/icon-512.png",
-  "/static/frontend/icons/icon-maskable-512.png",
-  "/static/frontend/icons/apple-touch-icon.png",
   "/manifest.webmanifest",
   "/api/v1/instruments/"
 ];
@@ -43,8 +36,8 @@ function cacheIfGood(cacheName, request, response) {
   return response;
 }
 
-function precache(cache, url) {
-  return fetch(new Request(url, { credentials: "same-origin", cache: "reload" })).then(function (response) {
+function precache(cache, url, mode) {
+  return fetch(new Request(url, { credentials: "same-origin", cache: mode || "reload" })).then(function (response) {
     if (response.ok && !response.redirected) return cache.put(url, response);
   }).catch(function () { /* one missing file must not block installing the rest */ });
 }
@@ -129,7 +122,7 @@ self.addEventListener("message", function (event) {
     // The page lists the asset URLs it really uses (hashed names in production).
     event.waitUntil(caches.open(SHELL_CACHE).then(function (cache) {
       return Promise.all(data.urls.filter(function (u) { return typeof u === "string" && u.indexOf("/") === 0; })
-        .map(function (u) { return cache.match(u).then(function (hit) { return hit || precache(cache, u); }); }));
+        .map(function (u) { return cache.match(u).then(function (hit) { return hit || precache(cache, u, "default"); }); }));
     }));
   } else if (data.type === "sign-out") {
     event.waitUntil(Promise.all([

@@ -1064,21 +1064,64 @@
       plotlyPromise = new Promise(function (resolve, reject) {
         var script = document.createElement("script");
         script.src = document.querySelector("script[data-plotly]").dataset.plotly;
-        script.onload = function () { resolve(window.Plotly); };
+        script.onload = function () {
+          if (lang !== "zh-hans") { resolve(window.Plotly); return; }
+          // Chinese month and day names on the date axis: plotly's zh-CN locale, after plotly itself.
+          var locale = document.createElement("script");
+          locale.src = document.querySelector("script[data-plotly-locale]").dataset.plotlyLocale;
+          locale.onload = locale.onerror = function () { resolve(window.Plotly); };
+          document.head.appendChild(locale);
+        };
         script.onerror = function () { plotlyPromise = null; reject(new Error("plotly")); };
         document.head.appendChild(script);
       });
     }
     return plotlyPromise;
   }
+  var PLOT_CONFIG = {
+    displayModeBar: false,
+    responsive: true,
+    locale: lang === "zh-hans" ? "zh-CN" : "en",
+    locales: { "zh-CN": { format: { shortMonths: ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"] } } }
+  };
+  /* PHQ-9, GAD-7 and ODI over time, each on its severity bands, with the latest band in words. */
+  function renderScores(scores) {
+    var box = $("progress-scores");
+    box.textContent = "";
+    (scores || []).forEach(function (score) {
+      var card = document.createElement("figure");
+      card.className = "score-card";
+      var caption = document.createElement("figcaption");
+      caption.textContent = score.title;
+      var latest = document.createElement("p");
+      latest.className = "muted";
+      latest.textContent = score.latest;
+      var chart = document.createElement("div");
+      chart.className = "chart score-chart";
+      chart.setAttribute("role", "img");
+      chart.setAttribute("aria-label", score.title + ": " + score.latest);
+      chart.setAttribute("data-score", score.code);
+      card.appendChild(caption);
+      card.appendChild(latest);
+      card.appendChild(chart);
+      box.appendChild(card);
+    });
+  }
   function drawProgress() {
     var chart = $("progress-chart");
     var empty = !figure || !figure.data || !figure.data.length;
     chart.hidden = empty;
     $("progress-note").textContent = empty ? t("chart_empty") : t("chart_offline");
-    if (empty || screens.progress.hidden) return;
+    $("progress-summary").textContent = (figure && figure.summary) || "";
+    var scores = (figure && figure.scores) || [];
+    renderScores(scores);
+    if (screens.progress.hidden || (empty && !scores.length)) return;
     loadPlotly().then(function (Plotly) {
-      Plotly.react(chart, figure.data, figure.layout, { displayModeBar: false, responsive: true, locale: lang === "zh-hans" ? "zh-CN" : "en" });
+      if (!empty) Plotly.react(chart, figure.data, figure.layout, PLOT_CONFIG);
+      scores.forEach(function (score) {
+        var el = document.querySelector('#progress-scores [data-score="' + score.code + '"]');
+        if (el) Plotly.react(el, score.figure.data, score.figure.layout, PLOT_CONFIG);
+      });
     }).catch(function () {});
   }
   function refreshProgress() {
@@ -1214,6 +1257,7 @@
 
   function registerServiceWorker() {
     if (!("serviceWorker" in navigator)) return;
+    var controlledAtStart = !!navigator.serviceWorker.controller;
     navigator.serviceWorker.register(urls.sw, { scope: "/" }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
@@ -1222,7 +1266,11 @@
       Array.prototype.forEach.call(document.querySelectorAll("link[rel=stylesheet], link[rel=icon], link[rel=apple-touch-icon], script[src]"), function (node) {
         assets.push(new URL(node.href || node.src, location.href).pathname);
       });
-      assets.push(new URL(document.querySelector("script[data-plotly]").dataset.plotly, location.href).pathname);
+      // Plotly for offline charts from the second visit on: the first visit stays light.
+      if (controlledAtStart) {
+        assets.push(new URL(document.querySelector("script[data-plotly]").dataset.plotly, location.href).pathname);
+        if (lang === "zh-hans") assets.push(new URL(document.querySelector("script[data-plotly-locale]").dataset.plotlyLocale, location.href).pathname);
+      }
       if (registration.active) registration.active.postMessage({ type: "cache-urls", urls: assets });
     }).catch(function () {});
     navigator.serviceWorker.addEventListener("message", function (event) {

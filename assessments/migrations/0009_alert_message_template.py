@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessments", "0007_alert_worsening_episode"),
+        ("assessments", "0008_thermogram"),
     ]
 
     operations = [

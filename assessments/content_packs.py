@@ -134,6 +134,11 @@ def content_pack_load(*, actor: Actor, data: Any) -> ContentPack:
     return pack
 
 
+def text_available(code: str) -> bool:
+    """Whether the patient app may offer the instrument (its wording is loaded, or it needs none)."""
+    return code not in NEEDS_PACK or ContentPack.objects.filter(instrument=code).exists()
+
+
 def current_packs() -> dict[str, dict[str, ContentPack]]:
     """The newest pack of each instrument and language: {instrument: {language: pack}}."""
     out: dict[str, dict[str, ContentPack]] = {}

@@ -72,8 +72,9 @@ def test_app_renders_for_the_patient(patient):
 def test_app_page_query_budget(patient, django_assert_num_queries):
     client = _client_for(patient.user)
     # session, user, own patient id, patient + clinic, audit insert, NRS, VAS, the baseline's
-    # day 0 and its week's entries (the patient's own record needs no staff-membership lookup)
-    with django_assert_num_queries(9):
+    # day 0 and its week's entries, whether the ODI's licensed text is loaded (the patient's own
+    # record needs no staff-membership lookup)
+    with django_assert_num_queries(10):
         assert client.get("/app/").status_code == 200
 
 
@@ -268,3 +269,15 @@ def test_my_entries_and_done_today_are_read_from_the_server(patient, other_patie
     assert [(item["instrument"], item["status"]) for item in due["items"]] == [("gad7", DueStatus.COMPLETED)]
     # Another patient's list is not reachable from this login.
     assert client.get(f"/api/v1/patients/{other_patient.pk}/assessments/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_odi_is_offered_only_once_its_licensed_text_is_loaded(patient):
+    from assessments.content_packs import content_pack_load
+    from patients.access import Actor
+    from tests.content_packs import odi_pack
+
+    client = _client_for(patient.user)
+    assert 'href="#q/odi"' not in client.get("/app/").content.decode()
+    content_pack_load(actor=Actor.system("test"), data=odi_pack())
+    assert 'href="#q/odi"' in client.get("/app/").content.decode()

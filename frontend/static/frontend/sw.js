@@ -13,7 +13,7 @@
  */
 "use strict";
 
-var VERSION = "v2";
+var VERSION = "v3";
 var SHELL_CACHE = "rehab-shell-" + VERSION;
 var DATA_CACHE = "rehab-data-" + VERSION;
 var APP_URL = "/app/";

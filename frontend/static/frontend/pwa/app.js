@@ -101,6 +101,21 @@
     }
     return instrumentsPromise;
   }
+  /* Licensed wording (ODI) comes from the clinic's content pack: until one is loaded the
+   * instrument is not offered here (the care team records it from the paper form). */
+  function textAvailable(code) {
+    return !instruments || !instruments[code] || instruments[code].text_available !== false;
+  }
+  function packOf(code) {
+    var packs = instruments && instruments[code] && instruments[code].content_pack;
+    if (!packs) return null;
+    return packs[lang] || packs.en || packs[Object.keys(packs)[0]] || null;
+  }
+  function hideUnavailable() {
+    Array.prototype.forEach.call(document.querySelectorAll("#due-list [data-instrument], #other-list [data-instrument]"), function (link) {
+      if (!textAvailable(link.dataset.instrument)) link.parentNode.hidden = true;
+    });
+  }
   function itemOf(code, key) {
     var instrument = instruments && instruments[code];
     if (!instrument) return null;
@@ -126,6 +141,7 @@
       if (heading) heading.focus();
     }
     firstRoute = false;
+    updateCrisis();
   }
 
   function route() {
@@ -439,6 +455,7 @@
         if (slot) { slot.textContent = meta; slot.dataset.base = meta; }
         return;
       }
+      if (!textAvailable(code)) return;
       questionnaires += 1;
       var other = document.querySelector("#other-list [data-instrument='" + code + "']");
       if (other) other.parentNode.hidden = true;
@@ -473,6 +490,7 @@
       var more = link.closest("details");
       if (draft && more && !more.dataset.openedForDraft) { more.open = true; more.dataset.openedForDraft = "1"; }
     });
+    hideUnavailable();
     renderExercises();
   }
 
@@ -698,9 +716,21 @@
 
   function wizardItems(code) {
     var instrument = instruments[code];
+    var pack = packOf(code);
     return instrument.items.filter(function (item) {
       if (code === "dn4") return item.group === "interview";  // the examination items are the clinician's
       return item.kind === "choice" || item.kind === "boolean";
+    }).map(function (item) {
+      var section = pack && pack.sections && pack.sections[item.key];
+      if (!section) return item;
+      // The pack's section title and one statement per answer, in the options' order.
+      return Object.assign({}, item, {
+        label: section.title,
+        statements: true,
+        options: item.options.map(function (option, index) {
+          return Object.assign({}, option, { label: section.statements[index] || label(option.label) });
+        })
+      });
     });
   }
 
@@ -760,6 +790,7 @@
 
   function resetQuestionScreen() {
     $("q-options").textContent = "";
+    $("q-pack-note").hidden = true;
     $("q-options").hidden = false;
     $("q-title").textContent = "";
     $("q-count").textContent = "";
@@ -783,7 +814,14 @@
       }
       var instrument = instruments[code];
       $("q-name").textContent = instrumentName(code);
+      if (!textAvailable(code)) {
+        $("q-title").textContent = t("text_not_loaded");
+        return;
+      }
+      var pack = packOf(code);
       $("q-instructions").textContent = label(instrument.instructions);
+      $("q-pack-note").hidden = !pack || pack.kind === "licensed";
+      $("q-pack-note").textContent = pack && pack.kind !== "licensed" ? t(pack.kind === "test" ? "pack_test" : "pack_placeholder") : "";
       if (fix) {
         // Reopened to correct a refused entry: its answers, minus the values no option has.
         var answers = {};
@@ -897,6 +935,7 @@
   }
 
   function renderItem() {
+    updateCrisis();
     var items = visibleItems();
     var review = wizard.index >= items.length;
     var counted = scoredItems(wizard.code).filter(applicable);
@@ -934,7 +973,7 @@
       var pressed = current === option.value;
       options.appendChild(el("button", {
         type: "button",
-        className: "option",
+        className: item.statements ? "option statement" : "option",
         "aria-pressed": pressed ? "true" : "false",
         "data-value": JSON.stringify(option.value),
         text: label(option.label),
@@ -942,7 +981,10 @@
       }));
     });
     var skip = $("q-skip");
-    if (item.nullable && item.required !== false) { skip.hidden = false; skip.textContent = t("skip_na"); }
+    var rule = instruments[wizard.code].completion;
+    var skippable = !!(rule && rule.items && rule.items.indexOf(item.key) !== -1);
+    // A section that may be left out is skipped only as "does not apply to me".
+    if (item.nullable && (item.required !== false || skippable)) { skip.hidden = false; skip.textContent = t("skip_na"); }
     else if (item.required === false) { skip.hidden = false; skip.textContent = t("skip"); }
     else skip.hidden = true;
     if (current !== undefined) {
@@ -1046,13 +1088,25 @@
 
   /* ------------------------------------------------------------------ crisis resources */
 
-  function showCrisis() {
+  /* The crisis panel belongs to the PHQ-9 that raised it: it shows on that questionnaire's
+   * screens and its review, and is gone on any other screen or questionnaire. */
+  var crisisDismissed = false;
+  function crisisWanted() {
+    return !crisisDismissed && !!wizard && wizard.code === "phq9" && wizard.item9_last > 0 &&
+      location.hash.indexOf("#q/phq9") === 0;
+  }
+  function updateCrisis() {
     var box = $("crisis");
-    box.hidden = false;
+    if (box) box.hidden = !crisisWanted();
+  }
+  function showCrisis() {
+    crisisDismissed = false;
+    updateCrisis();
+    var box = $("crisis");
     box.scrollIntoView({ block: "start" });
     $("crisis-title").focus();
   }
-  $("crisis-close").addEventListener("click", function () { $("crisis").hidden = true; });
+  $("crisis-close").addEventListener("click", function () { crisisDismissed = true; updateCrisis(); });
 
   /* ------------------------------------------------------------------ progress chart */
 
@@ -1205,10 +1259,50 @@
   });
   $("sync-now").addEventListener("click", function () { syncNow("button"); });
 
+  /* Sign out works without a network: this phone's copy of the patient's data (app page,
+   * plan, recent entries) is removed at once; entries still waiting to be sent stay in the
+   * queue, keyed by patient, and go out at this patient's next sign-in. The server's sign-out
+   * follows as soon as the network is back (or at the next start of the app). */
   var logout = document.querySelector("form[action$='/logout/']");
+  function forgetLocal() {
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: "sign-out" });
+    return Promise.all([
+      Q.forgetRecent ? Q.forgetRecent().catch(function () {}) : null,
+      Q.setMeta("recent:" + patient, null).catch(function () {}),
+      window.caches ? caches.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (k) { return k.indexOf("rehab-data-") === 0; }).map(function (k) { return caches.delete(k); }));
+      }).catch(function () {}) : null
+    ]);
+  }
+  function serverSignOut() {
+    var body = new FormData(logout);
+    return fetch(logout.action, { method: "POST", body: body, credentials: "same-origin", redirect: "follow" }).then(function (response) {
+      if (!response.ok && response.status !== 302) throw new Error("HTTP " + response.status);
+      return Q.setMeta("pending-sign-out", null).catch(function () {}).then(function () { location.assign(response.url || "/"); });
+    });
+  }
+  function showSignedOut(waiting) {
+    Array.prototype.forEach.call(document.querySelectorAll("main > *, .tabbar, .topbar-right"), function (node) { node.hidden = true; });
+    var text = waiting ? t("signed_out_offline_queue", { count: waiting }) : t("signed_out_offline");
+    $("main").appendChild(el("section", { className: "signed-out", id: "signed-out" }, [
+      el("h1", { tabindex: "-1", text: t("signed_out_title") }),
+      el("p", { text: text })
+    ]));
+    $("main").querySelector("#signed-out h1").focus();
+    window.addEventListener("online", function () { serverSignOut().catch(function () {}); });
+  }
   if (logout) {
-    logout.addEventListener("submit", function () {
-      if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: "sign-out" });
+    logout.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var waiting = 0;
+      Q.list(patient).then(function (rows) {
+        waiting = rows.filter(function (r) { return r.state === "queued"; }).length;
+      }).catch(function () {}).then(function () {
+        return Q.setMeta("pending-sign-out", patient).catch(function () {});
+      }).then(forgetLocal).then(function () {
+        if (!navigator.onLine) throw new Error("offline");
+        return serverSignOut();
+      }).catch(function () { showSignedOut(waiting); });
     });
   }
 
@@ -1243,6 +1337,12 @@
     Q.setMeta("urls", { sync: urls.sync }),
     Q.setMeta("csrf", csrfToken())
   ]).catch(function () {}).then(function () {
+    // Signed out on this phone while offline: finish the sign-out with the server first.
+    return Q.getMeta("pending-sign-out").catch(function () { return null; });
+  }).then(function (pending) {
+    if (pending && logout) {
+      return serverSignOut().catch(function () { showSignedOut(0); });
+    }
     renderNetwork(false);
     route();
     registerServiceWorker();

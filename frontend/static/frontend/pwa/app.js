@@ -714,7 +714,14 @@
 
   var wizard = null;
 
+  /* The same item objects on every call for one instrument list (positions are found with indexOf). */
+  var wizardCache = { source: null, items: {} };
   function wizardItems(code) {
+    if (wizardCache.source !== instruments) wizardCache = { source: instruments, items: {} };
+    if (!wizardCache.items[code]) wizardCache.items[code] = buildWizardItems(code);
+    return wizardCache.items[code];
+  }
+  function buildWizardItems(code) {
     var instrument = instruments[code];
     var pack = packOf(code);
     return instrument.items.filter(function (item) {
@@ -773,6 +780,7 @@
   window.addEventListener("pagehide", function () { storeDraft(wizard); });
 
   function newWizard(code, answers) {
+    if (code === "phq9") crisisOpen = !!(answers && answers.item9 > 0);
     return {
       code: code, items: wizardItems(code), index: 0, answers: answers || {}, skipped: {},
       started_at: Date.now(), safety: null, item9_last: undefined, fixing: null, supersedes: null
@@ -1089,24 +1097,23 @@
   /* ------------------------------------------------------------------ crisis resources */
 
   /* The crisis panel belongs to the PHQ-9 that raised it: it shows on that questionnaire's
-   * screens and its review, and is gone on any other screen or questionnaire. */
-  var crisisDismissed = false;
-  function crisisWanted() {
-    return !crisisDismissed && !!wizard && wizard.code === "phq9" && wizard.item9_last > 0 &&
-      location.hash.indexOf("#q/phq9") === 0;
-  }
+   * screens, its review and the Today screen after it, never on top of another
+   * questionnaire or screen. Closed by the patient, or replaced when a new PHQ-9 starts. */
+  var crisisOpen = false;
   function updateCrisis() {
     var box = $("crisis");
-    if (box) box.hidden = !crisisWanted();
+    var where = location.hash || "#today";
+    var here = where.indexOf("#q/phq9") === 0 || where === "#today";
+    if (box) box.hidden = !(crisisOpen && here);
   }
   function showCrisis() {
-    crisisDismissed = false;
+    crisisOpen = true;
     updateCrisis();
     var box = $("crisis");
     box.scrollIntoView({ block: "start" });
     $("crisis-title").focus();
   }
-  $("crisis-close").addEventListener("click", function () { crisisDismissed = true; updateCrisis(); });
+  $("crisis-close").addEventListener("click", function () { crisisOpen = false; updateCrisis(); });
 
   /* ------------------------------------------------------------------ progress chart */
 
@@ -1250,7 +1257,9 @@
     } else banner.hidden = true;
   }
   window.addEventListener("offline", function () { renderNetwork(false); });
+  var signedOut = false;
   window.addEventListener("online", function () {
+    if (signedOut) return;  // nothing of the patient's is fetched again on this phone
     renderNetwork(true);
     syncNow("online");
     loadPlan(true).then(renderExercises);
@@ -1282,6 +1291,7 @@
     });
   }
   function showSignedOut(waiting) {
+    signedOut = true;
     Array.prototype.forEach.call(document.querySelectorAll("main > *, .tabbar, .topbar-right"), function (node) { node.hidden = true; });
     var text = waiting ? t("signed_out_offline_queue", { count: waiting }) : t("signed_out_offline");
     $("main").appendChild(el("section", { className: "signed-out", id: "signed-out" }, [
@@ -1289,7 +1299,15 @@
       el("p", { text: text })
     ]));
     $("main").querySelector("#signed-out h1").focus();
-    window.addEventListener("online", function () { serverSignOut().catch(function () {}); });
+    // The first requests after the network returns can still fail: try again for a while.
+    var tries = 0;
+    function retry() {
+      serverSignOut().catch(function () {
+        tries += 1;
+        if (tries < 30 && navigator.onLine) setTimeout(retry, 1000);
+      });
+    }
+    window.addEventListener("online", function () { tries = 0; setTimeout(retry, 300); });
   }
   if (logout) {
     logout.addEventListener("submit", function (event) {

@@ -319,6 +319,9 @@ def _wire_inline_validation(form: ClinicForm, kind: str, patient: Patient) -> No
                 "hx-target": target,
                 "hx-swap": "innerHTML",
                 "aria-describedby": target[1:],
+                # Saving the form wins: a check still under way (a change fired by the click on
+                # Save) is aborted, so its answer never redraws the saved form's feedback.
+                "hx-sync": "closest form:abort",
             }
         )
     if kind == "session":
@@ -475,7 +478,7 @@ def form_validate(request: HttpRequest, patient_id: int, kind: str) -> HttpRespo
     )
     if kind == "plan":
         # The limits panel follows the parameters as they are typed (current, density, charge).
-        panel = render(request, PATIENT_TEMPLATE + "#limit_panel", {"form": form, "oob": True})
+        panel = render(request, PATIENT_TEMPLATE + "#limit_panel", {"form": form, "oob": True, "live": True})
         response.content = response.content + panel.content
     return response
 

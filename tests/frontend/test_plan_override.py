@@ -142,6 +142,7 @@ def test_density_and_charge_are_checked_as_the_therapist_types(therapist, patien
     assert "Current density: 0.12 mA/cm² entered; the limit is 0.1 mA/cm²." in text
     assert "Charge" not in text
     assert 'value="current_density"' in page
+    assert "Confirm each limit" not in text  # nothing was saved yet: no error while typing
 
 
 @pytest.mark.django_db
@@ -177,3 +178,10 @@ def test_the_limits_panel_speaks_chinese(therapist, patient):
     assert "保存前请逐项确认要超出的限值" in text
     assert "Beyond a safety limit" not in text
     assert "entered; the limit is" not in text
+
+
+@pytest.mark.django_db
+def test_an_empty_override_reason_is_asked_for_with_the_limits(therapist, patient):
+    text = visible_text(post(client_for(therapist), patient, p_current_ma="5", reason=""))
+    assert "needs a reason of at least 20 characters" in text
+    assert "Confirm each limit you are going beyond" in text

@@ -630,7 +630,8 @@ class _LimitConfirmField(forms.MultipleChoiceField):
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    """A value as a person reads it: at most three decimals (0.142857 -> 0.143)."""
+    return f"{round(value, 3):g}"
 
 
 def limit_breaches(modality: Any, check: Any, affected_side: str = "") -> list[dict[str, str]]:

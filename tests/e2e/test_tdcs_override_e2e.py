@@ -102,6 +102,8 @@ def test_a_tdcs_override_takes_two_deliberate_steps(browser, live_server, tdcs_p
     # Second step: tick each limit by name, give the reasons, save.
     browser.find_element(By.NAME, "plan-reason").send_keys("Raise the dose after six weeks")
     browser.find_element(By.NAME, "plan-override_reason").send_keys(REASON)
+    browser.execute_script("document.activeElement.blur();")  # the reason's change is checked now
+    _wait(browser, lambda d: d.execute_script("return !document.querySelector('.htmx-request');"))
     # Each change is checked live and the panel redrawn (ticks kept): tick until all stay ticked.
     tick = (
         "var boxes = document.querySelectorAll(\"input[name='plan-confirm_limits']\");"
@@ -109,6 +111,7 @@ def test_a_tdcs_override_takes_two_deliberate_steps(browser, live_server, tdcs_p
         "return boxes.length === 2 && Array.from(boxes).every(function (b) { return b.checked; });"
     )
     _wait(browser, lambda d: d.execute_script(tick) and d.execute_script(tick))
+    _wait(browser, lambda d: d.execute_script("return !document.querySelector('.htmx-request');"))
     browser.find_element(By.CSS_SELECTOR, "#plan-form button.primary").click()
     _wait(browser, lambda d: texts["by"] in d.find_element(By.ID, "plan-card").text)
     assert texts["card"] in browser.find_element(By.ID, "plan-card").text

@@ -311,6 +311,40 @@ class DN4Form(ClinicForm):
         return {key: self.cleaned_data[key] == "yes" for key in keys}
 
 
+class ODIForm(ClinicForm):
+    """The ODI's ten section scores copied from the paper form the patient filled in at the
+    clinic (0-5 each, or not answered). The wording stays on the licensed paper form: the
+    console needs only the scores, so it works before any content pack is loaded."""
+
+    NOT_ANSWERED = ""
+
+    def __init__(self, *args: Any, tz: str = "UTC", **kwargs: Any) -> None:
+        from assessments.instruments.odi import SECTION_KEYS, SECTION_MAXIMUM, SECTIONS
+
+        super().__init__(*args, tz=tz, **kwargs)
+        self.fields["recorded_at"] = _when_field(tz, _("Filled in at"))
+        choices = [(self.NOT_ANSWERED, _("Not answered / does not apply"))] + [
+            (str(value), str(value)) for value in range(SECTION_MAXIMUM + 1)
+        ]
+        for number, (key, title) in enumerate(zip(SECTION_KEYS, SECTIONS, strict=True), start=1):
+            self.fields[key] = forms.ChoiceField(
+                label=f"{number}. {bilingual(title)}", choices=choices, required=False, initial=self.NOT_ANSWERED
+            )
+
+    def section_fields(self) -> list[forms.BoundField]:
+        from assessments.instruments.odi import SECTION_KEYS
+
+        return [self[key] for key in SECTION_KEYS]
+
+    def answers(self) -> dict[str, Any]:
+        from assessments.instruments.odi import SECTION_KEYS
+
+        return {
+            key: None if self.cleaned_data[key] in (None, self.NOT_ANSWERED) else int(self.cleaned_data[key])
+            for key in SECTION_KEYS
+        }
+
+
 # -----------------------------------------------------------------------------
 # Therapy parameters (sessions and plan components)
 # -----------------------------------------------------------------------------

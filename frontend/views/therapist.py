@@ -35,6 +35,7 @@ from frontend.forms import (
     AlertAcknowledgeForm,
     ClinicForm,
     DN4Form,
+    ODIForm,
     PlanComponentForm,
     SessionForm,
     ThermalForm,
@@ -70,7 +71,7 @@ from patients.services import audit_list_record
 PATIENT_TEMPLATE = "frontend/therapist/patient.html"
 WORKLIST_TEMPLATE = "frontend/therapist/worklist.html"
 STAFF_ROLES = ("therapist", "manager", "admin")
-FORM_PREFIXES = {"thermal": "th", "dn4": "dn4", "session": "ses", "plan": "plan"}
+FORM_PREFIXES = {"thermal": "th", "dn4": "dn4", "odi": "odi", "session": "ses", "plan": "plan"}
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -284,6 +285,7 @@ def _form_kwargs(kind: str, page: PatientPage, request: HttpRequest) -> dict[str
 FORM_CLASSES: dict[str, type[ClinicForm]] = {
     "thermal": ThermalForm,
     "dn4": DN4Form,
+    "odi": ODIForm,
     "session": SessionForm,
     "plan": PlanComponentForm,
 }
@@ -434,7 +436,7 @@ def _page_context(request: HttpRequest, page: PatientPage, **forms: ClinicForm) 
     }
     _with_ack_forms(page.alerts, can_ack=page.can_edit)
     if page.can_edit:
-        for kind in ("thermal", "dn4", "session"):
+        for kind in ("thermal", "dn4", "odi", "session"):
             context[f"{kind}_form"] = forms.get(kind) or _build_form(kind, page, request)
         if "plan" in forms:
             context["plan_form"] = forms["plan"]
@@ -541,7 +543,7 @@ def _clinician_entry(
     request: HttpRequest,
     patient: Patient,
     kind: str,
-    form: ThermalForm | DN4Form,
+    form: ThermalForm | DN4Form | ODIForm,
     saved: str,
     page: PatientPage | None = None,
 ) -> HttpResponse:
@@ -565,7 +567,7 @@ def _clinician_entry(
     return _invalid(request, patient, kind, form, page)
 
 
-def _answer_fields(form: ThermalForm | DN4Form, errors: dict[str, Any]) -> dict[str, str]:
+def _answer_fields(form: ThermalForm | DN4Form | ODIForm, errors: dict[str, Any]) -> dict[str, str]:
     """Form fields for the service's per-answer error paths (thermal ROI rows)."""
     answers = errors.get("answers")
     if not isinstance(answers, dict) or not isinstance(form, ThermalForm):
@@ -588,6 +590,15 @@ def dn4_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     page = patient_page(request.user, patient)
     form = _build_form("dn4", page, request, data=request.POST)
     return _clinician_entry(request, patient, "dn4", cast(DN4Form, form), _("DN4 examination saved."), page)
+
+
+@login_required
+@require_POST
+def odi_record(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The ODI's section scores from the paper form (no licensed wording needed on screen)."""
+    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    form = _build_form("odi", _light_page(request, patient), request, data=request.POST)
+    return _clinician_entry(request, patient, "odi", cast(ODIForm, form), _("ODI scores saved."))
 
 
 def _redraw_form(request: HttpRequest, patient_id: int, kind: str) -> HttpResponse:

@@ -150,6 +150,7 @@ def _js_strings() -> dict[str, str]:
         "skip_na": _("Does not apply to me"),
         "save": _("Save"),
         "review_title": _("All questions answered"),
+        "review_ready": _("Ready to save"),
         "review_blocked": _("Not ready to save yet"),
         "review_unanswered": _("Some questions are not answered"),
         "review_text": _("Tap Save to keep your answers. You can go back to change them."),

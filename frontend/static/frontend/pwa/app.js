@@ -956,7 +956,9 @@
     if (review) {
       var answered = counted.filter(function (item) { return wizard.answers[item.key] !== undefined && wizard.answers[item.key] !== null; }).length;
       var check = completeness();
-      $("q-title").textContent = t(check ? (check.blocked ? "review_blocked" : "review_unanswered") : "review_title");
+      // Sections left out as "does not apply" are not "all answered": say it is ready instead.
+      var allAnswered = answered === counted.length;
+      $("q-title").textContent = t(check ? (check.blocked ? "review_blocked" : "review_unanswered") : (allAnswered ? "review_title" : "review_ready"));
       $("q-review-text").textContent = (check ? "" : t("review_text") + " ") + t("answered_count", { count: answered, total: counted.length });
       $("q-problem").hidden = !check;
       $("q-problem").textContent = check ? check.text : "";

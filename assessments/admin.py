@@ -5,6 +5,7 @@ from django.contrib import admin
 from assessments.models import (
     Alert,
     Assessment,
+    ContentPack,
     Delivery,
     DueItem,
     Notification,
@@ -80,6 +81,22 @@ class WorseningEpisodeAdmin(PatientDataAdminMixin, admin.ModelAdmin[WorseningEpi
     list_display = ("patient", "started_at", "ended_at", "baseline", "mean_at_start", "last_mean")
     list_select_related = ("patient",)
     readonly_fields = ("patient", "alert", "started_at", "ended_at", "day0", "baseline", "mean_at_start", "last_mean")
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(ContentPack)
+class ContentPackAdmin(admin.ModelAdmin[ContentPack]):
+    """Loaded instrument wording, by version. Loaded with ``manage.py content_pack_load``
+    (checked against the instrument); a version is never edited, a new load supersedes it."""
+
+    list_display = ("instrument", "language", "version", "kind", "title", "loaded_at", "loaded_by")
+    list_filter = ("instrument", "language", "kind")
+    readonly_fields = ("instrument", "language", "version", "kind", "title", "sections", "loaded_at", "loaded_by")
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assessments.content_packs import current_packs, instrument_text
 from assessments.instruments import INSTRUMENTS
 from assessments.models import Assessment, Source
 from assessments.selectors import assessment_series
@@ -44,11 +45,29 @@ class InstrumentListApi(APIView):
 
     @extend_schema(
         responses=inline_serializer(
-            "Instrument", {"code": serializers.CharField(), "name": serializers.DictField()}, many=True
+            "Instrument",
+            {
+                "code": serializers.CharField(),
+                "name": serializers.DictField(),
+                "text_available": serializers.BooleanField(
+                    help_text="False for a licensed instrument (ODI) until the clinic loads its wording as a "
+                    "content pack: the patient app does not offer it then."
+                ),
+                "content_pack": serializers.DictField(
+                    allow_null=True,
+                    help_text="Loaded wording per language ({language: {version, kind, title, sections: {item "
+                    "key: {title, statements}}}}); kind is licensed, placeholder or test. null when the "
+                    "instrument needs none or none is loaded.",
+                ),
+            },
+            many=True,
         )
     )
     def get(self, request: Request) -> Response:
-        return Response([instrument.as_dict() for instrument in INSTRUMENTS.values()])
+        packs = current_packs()
+        return Response(
+            [{**instrument.as_dict(), **instrument_text(code, packs)} for code, instrument in INSTRUMENTS.items()]
+        )
 
 
 class AssessmentOutputSerializer(serializers.Serializer[Assessment]):

@@ -9,13 +9,17 @@ from (patient, instrument, day), so running the seed twice adds nothing.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from assessments.content_packs import content_pack_load
+from assessments.models import ContentPack
 from assessments.services import assessment_record
 from patients.access import Actor
 from patients.models import Clinic, Patient
@@ -49,9 +53,22 @@ def _start_date(patient: Patient, today: dt.date) -> dt.date:
     return today - dt.timedelta(weeks=DEFAULT_WEEKS)
 
 
+PLACEHOLDER_PACKS = tuple(Path(__file__).with_name("packs").glob("*.placeholder.*.json"))
+
+
+def seed_placeholder_packs(actor: Actor) -> None:
+    """The demo offers the ODI with placeholder statements that say the clinic must load the
+    licensed text; a clinic's own pack (any pack already loaded) is never replaced."""
+    for path in sorted(PLACEHOLDER_PACKS):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not ContentPack.objects.filter(instrument=data["instrument"], language=data["language"]).exists():
+            content_pack_load(actor=actor, data=data)
+
+
 def seed(clinic: Clinic) -> None:
     actor = Actor.system("seed_demo")
     now = timezone.now()
+    seed_placeholder_packs(actor)
     for patient in Patient.objects.filter(clinic=clinic).order_by("id"):
         _seed_patient(actor, patient, now)
 

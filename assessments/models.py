@@ -438,3 +438,35 @@ class ThermogramReading(models.Model):
 
     def __str__(self) -> str:
         return f"reading of thermogram {self.thermogram_id} -> assessment {self.assessment_id}"
+
+
+class ContentPackKind(models.TextChoices):
+    LICENSED = "licensed", _("Licensed instrument text")
+    PLACEHOLDER = "placeholder", _("Placeholder (the clinic must load the licensed text)")
+    TEST = "test", _("Test content")
+
+
+class ContentPack(models.Model):
+    """The wording of a licensed instrument (e.g. the ODI's section titles and six statements
+    per section) in one language, as the clinic loaded it. Each load is a new version; the
+    highest version of an instrument and language is the one patients see. Loaded through
+    ``assessments.content_packs.content_pack_load`` (the ``content_pack_load`` command), never
+    edited in place, so an answer can always be traced to the wording it was given against."""
+
+    instrument = models.CharField(max_length=16)
+    language = models.CharField(max_length=16, help_text="en or zh-hans.")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=12, choices=ContentPackKind.choices)
+    title = models.CharField(max_length=200, help_text="Edition and licence, e.g. 'ODI v2.1a, licence 1234'.")
+    sections = models.JSONField(help_text="{item key: {title, statements: [one per answer option]}}.")
+    loaded_at = models.DateTimeField(default=timezone.now)
+    loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ("instrument", "language", "-version")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["instrument", "language", "version"], name="content_pack_one_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.language} v{self.version} ({self.kind})"

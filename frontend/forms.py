@@ -311,6 +311,40 @@ class DN4Form(ClinicForm):
         return {key: self.cleaned_data[key] == "yes" for key in keys}
 
 
+class ODIForm(ClinicForm):
+    """The ODI's ten section scores copied from the paper form the patient filled in at the
+    clinic (0-5 each, or not answered). The wording stays on the licensed paper form: the
+    console needs only the scores, so it works before any content pack is loaded."""
+
+    NOT_ANSWERED = ""
+
+    def __init__(self, *args: Any, tz: str = "UTC", **kwargs: Any) -> None:
+        from assessments.instruments.odi import SECTION_KEYS, SECTION_MAXIMUM, SECTIONS
+
+        super().__init__(*args, tz=tz, **kwargs)
+        self.fields["recorded_at"] = _when_field(tz, _("Filled in at"))
+        choices = [(self.NOT_ANSWERED, _("Not answered / does not apply"))] + [
+            (str(value), str(value)) for value in range(SECTION_MAXIMUM + 1)
+        ]
+        for number, (key, title) in enumerate(zip(SECTION_KEYS, SECTIONS, strict=True), start=1):
+            self.fields[key] = forms.ChoiceField(
+                label=f"{number}. {bilingual(title)}", choices=choices, required=False, initial=self.NOT_ANSWERED
+            )
+
+    def section_fields(self) -> list[forms.BoundField]:
+        from assessments.instruments.odi import SECTION_KEYS
+
+        return [self[key] for key in SECTION_KEYS]
+
+    def answers(self) -> dict[str, Any]:
+        from assessments.instruments.odi import SECTION_KEYS
+
+        return {
+            key: None if self.cleaned_data[key] in (None, self.NOT_ANSWERED) else int(self.cleaned_data[key])
+            for key in SECTION_KEYS
+        }
+
+
 # -----------------------------------------------------------------------------
 # Therapy parameters (sessions and plan components)
 # -----------------------------------------------------------------------------
@@ -625,8 +659,110 @@ class SessionForm(_ParameterForm):
         return data
 
 
+class _LimitConfirmField(forms.MultipleChoiceField):
+    """The limits the therapist confirms going beyond (codes); which ones are needed is
+    decided in the form's ``clean`` from the parameters entered, not from fixed choices."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def valid_value(self, value: Any) -> bool:
+        return isinstance(value, str) and 0 < len(value) <= 64
+
+
+def _number(value: float) -> str:
+    """A value as a person reads it: at most three decimals (0.142857 -> 0.143)."""
+    return f"{round(value, 3):g}"
+
+
+def limit_breaches(modality: Any, check: Any, affected_side: str = "") -> list[dict[str, str]]:
+    """Each safety limit the parameters go beyond, in words for the screen: the quantity,
+    the value entered, the limit and its source, in the reader's language (no field keys)."""
+    if modality is None or check is None:
+        return []
+    labels = {p.key: p for p in (*modality.params, *modality.derived_params)}
+    limits = {limit.code: limit for limit in modality.limits}
+    rows: list[dict[str, str]] = []
+    for violation in check.violations:
+        limit = limits.get(violation.code)
+        param = labels.get(violation.field)
+        quantity = bilingual(param.label) if param is not None else str(_("Parameter"))
+        value = check.params.get(violation.field, check.derived.get(violation.field))
+        if limit is not None and (limit.opposite_to or limit.allowed):
+            shown = str(value) if param is None or param.kind != "choice" else _choice_text(param, value)
+            if limit.opposite_to:
+                expected = SIDE_NAMES.get(_opposite(affected_side) or "", "")
+                bound = str(_("%(expected)s (opposite the pain)") % {"expected": expected})
+            else:
+                bound = " / ".join(_choice_text(param, v) if param else v for v in limit.allowed)
+            summary = str(
+                _("%(quantity)s: %(value)s; the limit allows %(bound)s.")
+                % {"quantity": quantity, "value": shown, "bound": bound}
+            )
+        else:
+            bound = f"{_number(violation.limit)} {violation.unit}".strip()
+            summary = str(
+                _("%(quantity)s: %(value)s entered; the limit is %(bound)s.")
+                % {
+                    "quantity": quantity,
+                    "value": f"{_number(violation.value)} {violation.unit}".strip(),
+                    "bound": bound,
+                }
+            )
+        title = f"{quantity} ≤ {bound}" if not (limit and (limit.opposite_to or limit.allowed)) else quantity
+        rows.append(
+            {
+                "code": violation.code,
+                "title": title,
+                "summary": summary,
+                "description": bilingual(limit.description) if limit is not None else "",
+                "source": limit.source if limit is not None else "",
+            }
+        )
+    return rows
+
+
+def limit_titles(modality_code: str, codes: Sequence[str]) -> list[str]:
+    """Stored override codes in words: the quantity and its limit ("Current ≤ 4 mA")."""
+    from therapies.limits import MODALITIES
+
+    modality = MODALITIES.get(modality_code)
+    if modality is None:
+        return [str(_("Safety limit")) for _code in codes]
+    labels = {p.key: p for p in (*modality.params, *modality.derived_params)}
+    limits = {limit.code: limit for limit in modality.limits}
+    titles = []
+    for code in codes:
+        limit = limits.get(code)
+        param = labels.get(limit.param) if limit is not None else None
+        if limit is None or param is None:
+            titles.append(str(_("Safety limit")))
+        elif limit.allowed or limit.opposite_to:
+            titles.append(bilingual(param.label))
+        else:
+            titles.append(f"{bilingual(param.label)} ≤ {_number(limit.maximum)} {limit.unit}".strip())
+    return titles
+
+
+def _choice_text(param: Any, value: Any) -> str:
+    if value in param.choices:
+        return bilingual(param._choice_label(param.choices.index(value)))
+    return str(value)
+
+
+def _opposite(side: str) -> str | None:
+    from therapies.limits import opposite_side
+
+    return opposite_side(side)
+
+
 class PlanComponentForm(_ParameterForm):
-    """Change one component of the current plan (or add one); saving makes a new version."""
+    """Change one component of the current plan (or add one); saving makes a new version.
+
+    Going beyond a safety limit is a deliberate two-step act: the form lists each limit
+    exceeded (quantity, value, limit, source), and saving then needs every one of them
+    confirmed by name plus an override reason of meaningful length. The service checks
+    the reason's length again, so no client can skip it.
+    """
 
     def __init__(
         self,
@@ -685,6 +821,7 @@ class PlanComponentForm(_ParameterForm):
             prescribed = getattr(component, "parameters", None)
             self.fields.update(parameter_fields(self.modality_obj, prescribed))
             self._propose_hemisphere(prescribed)
+        self.fields["confirm_limits"] = _LimitConfirmField(label=_("Confirm going beyond"), required=False)
         first = ["modality"] if component is None else []
         self.order_fields(
             [
@@ -694,10 +831,63 @@ class PlanComponentForm(_ParameterForm):
                 "duration_weeks",
                 "notes",
                 "override_reason",
+                "confirm_limits",
                 "reason",
                 "remove",
             ]
         )
+
+    def breaches(self) -> list[dict[str, str]]:
+        """The limits the parameters entered so far go beyond, with whether each is confirmed."""
+        if self.modality_obj is None:
+            return []
+        if not hasattr(self, "cleaned_data"):
+            if not self.is_bound:
+                return []
+            self.is_valid()
+        confirmed = (
+            set(self.data.getlist(self.add_prefix("confirm_limits"))) if hasattr(self.data, "getlist") else set()
+        )
+        rows = limit_breaches(self.modality_obj, self.limit_check(), self.affected_side)
+        for row in rows:
+            row["confirmed"] = "checked" if row["code"] in confirmed else ""
+            row["confirm_label"] = str(_("I confirm going beyond this limit: %(limit)s") % {"limit": row["title"]})
+        return rows
+
+    def clean(self) -> dict[str, Any]:
+        from therapies.services import OVERRIDE_REASON_MIN_CHARS
+
+        cleaned = super().clean() or {}
+        if self.modality_obj is None or cleaned.get("remove"):
+            return cleaned
+        if any(name.startswith(PARAM_PREFIX) for name in self.errors):
+            return cleaned
+        check = self.limit_check()
+        if check is None or not check.violations:
+            return cleaned
+        reason = (cleaned.get("override_reason") or "").strip()
+        if len(reason) < OVERRIDE_REASON_MIN_CHARS:
+            self.add_error(
+                "override_reason",
+                _(
+                    "Going beyond a safety limit needs a reason of at least %(n)d characters: why it is right "
+                    "for this patient."
+                )
+                % {"n": OVERRIDE_REASON_MIN_CHARS},
+            )
+        confirmed = set(cleaned.get("confirm_limits") or [])
+        missing = [
+            row["title"]
+            for row in limit_breaches(self.modality_obj, check, self.affected_side)
+            if row["code"] not in confirmed
+        ]
+        if missing:
+            self.add_error(
+                "confirm_limits",
+                _("Confirm each limit you are going beyond before saving: %(limits)s.")
+                % {"limits": "; ".join(missing)},
+            )
+        return cleaned
 
     def components(self) -> list[dict[str, Any]]:
         """The whole new plan: other components unchanged, this one edited, added or removed."""

@@ -25,6 +25,7 @@ urlpatterns = [
 urlpatterns += [
     path("clinic/patients/<int:patient_id>/thermal/", therapist.thermal_record, name="clinic-thermal"),
     path("clinic/patients/<int:patient_id>/dn4/", therapist.dn4_record, name="clinic-dn4"),
+    path("clinic/patients/<int:patient_id>/odi/", therapist.odi_record, name="clinic-odi"),
     path("clinic/patients/<int:patient_id>/sessions/new/", therapist.session_record_view, name="clinic-session"),
     path("clinic/patients/<int:patient_id>/plan-component/", therapist.plan_edit, name="clinic-plan-edit"),
     path("clinic/patients/<int:patient_id>/validate/<str:kind>/", therapist.form_validate, name="clinic-form-validate"),

@@ -262,7 +262,10 @@ class PlanComponentInputSerializer(serializers.Serializer[Any]):
     frequency_per_week = StrictIntegerField(min_value=0, max_value=MAX_FREQUENCY_PER_WEEK)
     duration_weeks = StrictIntegerField(min_value=1, max_value=MAX_DURATION_WEEKS)
     override_reason = _text_field(
-        help_text="Required to go beyond a safety limit; recorded with the limits overridden."
+        help_text=(
+            "Required to go beyond a safety limit, and then at least 20 characters (shorter: 400 naming "
+            "override_reason); recorded with the limits overridden. Ignored when no limit is exceeded."
+        )
     )
     notes = _text_field()
 
@@ -362,7 +365,12 @@ class SessionListCreateApi(APIView):
         adverse_event = serializers.ChoiceField(choices=AdverseEvent.choices, default=AdverseEvent.NONE)
         adverse_event_note = _text_field()
         tolerance = serializers.ChoiceField(choices=Tolerance.choices, required=False, allow_blank=True, default="")
-        override_reason = _text_field()
+        override_reason = _text_field(
+            help_text=(
+                "Required to go beyond a safety limit, and then at least 20 characters (shorter: 400 naming "
+                "override_reason). Omitted for a prescribed override: the plan's reason is repeated."
+            )
+        )
         client_uuid = StrictUUIDField(required=False, default=None, allow_null=True)
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -86,12 +86,24 @@ class Checked:
     overridden_limits: list[str]
 
 
+# An override is a clinical decision on the record: its reason must say why, not just "ok".
+OVERRIDE_REASON_MIN_CHARS = 20
+
+
 def _limits_errors(check: Check, override_reason: str) -> dict[str, Any]:
     """Errors for one parameter set, shaped ``{"parameters": {field: msg}, ...}``; {} if fine."""
     if check.errors:
         if "modality" in check.errors:
             return {"modality": check.errors["modality"]}
         return {"parameters": dict(check.errors)}
+    if check.violations and override_reason and len(override_reason) < OVERRIDE_REASON_MIN_CHARS:
+        codes = ", ".join(v.code for v in check.violations)
+        return {
+            "override_reason": (
+                f"override_reason must be at least {OVERRIDE_REASON_MIN_CHARS} characters to go beyond the "
+                f"safety limit(s) {codes}: say why it is right for this patient."
+            ),
+        }
     if check.violations and not override_reason:
         parameters: dict[str, list[str]] = {}
         for violation in check.violations:

@@ -22,6 +22,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from assessments.content_packs import text_available
 from assessments.instruments import INSTRUMENTS
 from assessments.outcomes import pain_change_pct
 from assessments.selectors import assessment_series
@@ -217,11 +218,27 @@ def _js_strings() -> dict[str, str]:
         "skip_na": _("Does not apply to me"),
         "save": _("Save"),
         "review_title": _("All questions answered"),
+        "review_ready": _("Ready to save"),
         "review_blocked": _("Not ready to save yet"),
         "review_unanswered": _("Some questions are not answered"),
         "review_text": _("Tap Save to keep your answers. You can go back to change them."),
         "answered_count": _("%(count)s of %(total)s answered"),
         "instruments_missing": _("The questions could not be loaded. Connect to the internet once, then try again."),
+        "text_not_loaded": _(
+            "This questionnaire is not available in the app yet. Your care team will go through it with you."
+        ),
+        "pack_placeholder": _(
+            "Sample wording only: the clinic has not loaded the licensed text of this questionnaire yet."
+        ),
+        "pack_test": _("Test content: not the licensed text of this questionnaire."),
+        "signed_out_title": _("You are signed out"),
+        "signed_out_offline": _(
+            "Your information has been removed from this phone. Sign in again when you are back online."
+        ),
+        "signed_out_offline_queue": _(
+            "Your information has been removed from this phone. %(count)s entries not yet sent are kept on this "
+            "phone and will be sent the next time you sign in."
+        ),
         "vas_hint": _("Touch the line where your pain is. There is no right or wrong answer."),
         "vas_marked": _("Your mark is set. Drag or touch again to move it."),
         "vas_value": _("%(mm)s mm"),
@@ -293,6 +310,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
         "progress_figure": _progress(patient),
         "plan_page_url": _plan_page_url(patient),
         "nrs_values": range(11),
+        "odi_available": text_available("odi"),
     }
     response = render(request, "frontend/patient/home.html", context)
     # Personal data: never in a shared cache. The service worker keeps its own copy.

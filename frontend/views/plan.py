@@ -17,7 +17,7 @@ from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from frontend.forms import hemisphere_relation
+from frontend.forms import hemisphere_relation, limit_titles
 from patients.access import Actor, PatientNotFound, own_patient_id, patient_get_for
 from patients.models import Patient
 from therapies import selectors
@@ -81,7 +81,8 @@ def _row(
             {"count": count, "name": str(WEEKDAYS[i]), "is_today": i == today_index} for i, count in enumerate(pattern)
         ],
         "parameters": _parameters(component, chinese, affected_side),
-        "overridden_limits": component.overridden_limits,
+        "overridden_limits": limit_titles(component.modality, component.overridden_limits),
+        "override_by": component.plan.author.get_username() if component.plan.author else "",
         "override_reason": component.override_reason,
         "notes": component.notes,
         "adherence": adherence,

@@ -12,9 +12,11 @@ else gets 404, whether the patient exists or not.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, cast
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,12 +35,14 @@ from frontend.forms import (
     AlertAcknowledgeForm,
     ClinicForm,
     DN4Form,
+    ODIForm,
     PlanComponentForm,
     SessionForm,
     ThermalForm,
     apply_service_errors,
     bilingual,
     hemisphere_relation,
+    limit_titles,
 )
 from frontend.selectors import (
     NEEDS,
@@ -67,7 +71,7 @@ from patients.services import audit_list_record
 PATIENT_TEMPLATE = "frontend/therapist/patient.html"
 WORKLIST_TEMPLATE = "frontend/therapist/worklist.html"
 STAFF_ROLES = ("therapist", "manager", "admin")
-FORM_PREFIXES = {"thermal": "th", "dn4": "dn4", "session": "ses", "plan": "plan"}
+FORM_PREFIXES = {"thermal": "th", "dn4": "dn4", "odi": "odi", "session": "ses", "plan": "plan"}
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -281,6 +285,7 @@ def _form_kwargs(kind: str, page: PatientPage, request: HttpRequest) -> dict[str
 FORM_CLASSES: dict[str, type[ClinicForm]] = {
     "thermal": ThermalForm,
     "dn4": DN4Form,
+    "odi": ODIForm,
     "session": SessionForm,
     "plan": PlanComponentForm,
 }
@@ -316,6 +321,9 @@ def _wire_inline_validation(form: ClinicForm, kind: str, patient: Patient) -> No
                 "hx-target": target,
                 "hx-swap": "innerHTML",
                 "aria-describedby": target[1:],
+                # Saving the form wins: a check still under way (a change fired by the click on
+                # Save) is aborted, so its answer never redraws the saved form's feedback.
+                "hx-sync": "closest form:abort",
             }
         )
     if kind == "session":
@@ -330,6 +338,10 @@ def _wire_inline_validation(form: ClinicForm, kind: str, patient: Patient) -> No
             attrs = form.fields[name].widget.attrs
             attrs.pop("hx-post", None)
             attrs.update(swap)
+    if kind == "plan":
+        for name, field in form.fields.items():
+            if name.startswith(PARAM_PREFIX) and isinstance(field, forms.FloatField | forms.IntegerField):
+                field.widget.attrs["hx-trigger"] = "change, keyup changed delay:400ms"
     if kind == "plan" and "modality" in form.fields:
         attrs = form.fields["modality"].widget.attrs
         attrs.pop("hx-post", None)
@@ -388,8 +400,9 @@ def _plan_rows(page: PatientPage) -> list[dict[str, Any]]:
                 "params": " · ".join(params),
                 "frequency": component.frequency_per_week,
                 "weeks": component.duration_weeks,
-                "overridden": component.overridden_limits,
+                "overridden": limit_titles(component.modality, component.overridden_limits),
                 "override_reason": component.override_reason,
+                "override_by": page.plan.author.get_username() if page.plan.author else "",
             }
         )
     return rows
@@ -423,7 +436,7 @@ def _page_context(request: HttpRequest, page: PatientPage, **forms: ClinicForm) 
     }
     _with_ack_forms(page.alerts, can_ack=page.can_edit)
     if page.can_edit:
-        for kind in ("thermal", "dn4", "session"):
+        for kind in ("thermal", "dn4", "odi", "session"):
             context[f"{kind}_form"] = forms.get(kind) or _build_form(kind, page, request)
         if "plan" in forms:
             context["plan_form"] = forms["plan"]
@@ -460,11 +473,16 @@ def form_validate(request: HttpRequest, patient_id: int, kind: str) -> HttpRespo
     name = trigger.removeprefix(f"{form.prefix}-")
     if name not in form.fields:
         return HttpResponse("")
-    return render(
+    response = render(
         request,
         PATIENT_TEMPLATE + "#feedback",
         {"errors": form.errors.get(name, []), "warning": form.warnings().get(name)},
     )
+    if kind == "plan":
+        # The limits panel follows the parameters as they are typed (current, density, charge).
+        panel = render(request, PATIENT_TEMPLATE + "#limit_panel", {"form": form, "oob": True, "live": True})
+        response.content = response.content + panel.content
+    return response
 
 
 def _light_page(request: HttpRequest, patient: Patient, *, with_plan: bool = False) -> PatientPage:
@@ -525,7 +543,7 @@ def _clinician_entry(
     request: HttpRequest,
     patient: Patient,
     kind: str,
-    form: ThermalForm | DN4Form,
+    form: ThermalForm | DN4Form | ODIForm,
     saved: str,
     page: PatientPage | None = None,
 ) -> HttpResponse:
@@ -549,7 +567,7 @@ def _clinician_entry(
     return _invalid(request, patient, kind, form, page)
 
 
-def _answer_fields(form: ThermalForm | DN4Form, errors: dict[str, Any]) -> dict[str, str]:
+def _answer_fields(form: ThermalForm | DN4Form | ODIForm, errors: dict[str, Any]) -> dict[str, str]:
     """Form fields for the service's per-answer error paths (thermal ROI rows)."""
     answers = errors.get("answers")
     if not isinstance(answers, dict) or not isinstance(form, ThermalForm):
@@ -572,6 +590,15 @@ def dn4_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     page = patient_page(request.user, patient)
     form = _build_form("dn4", page, request, data=request.POST)
     return _clinician_entry(request, patient, "dn4", cast(DN4Form, form), _("DN4 examination saved."), page)
+
+
+@login_required
+@require_POST
+def odi_record(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The ODI's section scores from the paper form (no licensed wording needed on screen)."""
+    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    form = _build_form("odi", _light_page(request, patient), request, data=request.POST)
+    return _clinician_entry(request, patient, "odi", cast(ODIForm, form), _("ODI scores saved."))
 
 
 def _redraw_form(request: HttpRequest, patient_id: int, kind: str) -> HttpResponse:
@@ -635,6 +662,55 @@ def session_record_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     return _invalid(request, patient, "session", form, page)
 
 
+def _component_name(form: PlanComponentForm, index: Any) -> str:
+    from therapies.limits import MODALITIES
+
+    components = form.components() if hasattr(form, "cleaned_data") else []
+    try:
+        modality = MODALITIES.get(str(components[int(index)]["modality"]))
+    except (IndexError, KeyError, ValueError, TypeError):
+        modality = None
+    return bilingual(modality.name) if modality is not None else str(_("component %(n)s") % {"n": index})
+
+
+def _screen_errors(form: PlanComponentForm, errors: Mapping[str, Any]) -> dict[str, Any]:
+    """The service's errors in the reader's words: limit breaches are shown by the limits
+    panel, the override reason gets a translated message, parameter keys become labels."""
+    out = dict(errors)
+    if "override_reason" in out:
+        from therapies.services import OVERRIDE_REASON_MIN_CHARS
+
+        out["override_reason"] = str(
+            _(
+                "Going beyond a safety limit needs a reason of at least %(n)d characters: why it is right "
+                "for this patient."
+            )
+            % {"n": OVERRIDE_REASON_MIN_CHARS}
+        )
+    parameters = out.get("parameters")
+    modality = form.modality_obj
+    if isinstance(parameters, Mapping) and modality is not None:
+        breached = {row["code"] for row in form.breaches()}
+        labels = {p.key: bilingual(p.label) for p in (*modality.params, *modality.derived_params)}
+        kept: dict[str, Any] = {}
+        for key, message in parameters.items():
+            texts = list(message) if isinstance(message, list | tuple) else [message]
+            if breached and all(" limit" in str(text) for text in texts):
+                continue
+            kept[key] = [_label_keys(str(text), labels) for text in texts]
+        if kept:
+            out["parameters"] = kept
+        else:
+            out.pop("parameters")
+    return out
+
+
+def _label_keys(text: str, labels: Mapping[str, str]) -> str:
+    for key in sorted(labels, key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(key)}\b", labels[key], text)
+    return text
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
@@ -665,11 +741,12 @@ def plan_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
                 else {}
             )
             if others:
-                errors["__all__"] = [_("Another component of the plan is invalid: %(e)s") % {"e": others}]
+                names = ", ".join(_component_name(form, index) for index in sorted(others, key=str))
+                errors["__all__"] = [_("Another component of the plan is invalid: %(e)s") % {"e": names}]
             errors.pop("current_version", None)
             if "version" in errors:
                 errors["__all__"] = [*errors.get("__all__", []), errors.pop("version")]
-            apply_service_errors(form, {**errors, **mine})
+            apply_service_errors(form, _screen_errors(form, {**errors, **mine}))
         else:
             return _saved(request, patient, "plan", _("Plan saved as a new version."))
     return _invalid(request, patient, "plan", form, page)

@@ -72,9 +72,9 @@ def test_app_renders_for_the_patient(patient):
 def test_app_page_query_budget(patient, django_assert_num_queries):
     client = _client_for(patient.user)
     # session, user, own patient id, patient + clinic, audit insert, NRS, VAS, the baseline's
-    # day 0 and its week's entries, the PHQ-9/GAD-7/ODI totals (the patient's own record
-    # needs no staff-membership lookup)
-    with django_assert_num_queries(10):
+    # day 0 and its week's entries, the PHQ-9/GAD-7/ODI totals, whether the ODI's licensed text
+    # is loaded (the patient's own record needs no staff-membership lookup)
+    with django_assert_num_queries(11):
         assert client.get("/app/").status_code == 200
 
 
@@ -326,3 +326,15 @@ def test_pain_sentence(change, expected):
 
     with translation.override("en"):
         assert pain_sentence(change).startswith(expected)
+
+
+@pytest.mark.django_db
+def test_the_odi_is_offered_only_once_its_licensed_text_is_loaded(patient):
+    from assessments.content_packs import content_pack_load
+    from patients.access import Actor
+    from tests.content_packs import odi_pack
+
+    client = _client_for(patient.user)
+    assert 'href="#q/odi"' not in client.get("/app/").content.decode()
+    content_pack_load(actor=Actor.system("test"), data=odi_pack())
+    assert 'href="#q/odi"' in client.get("/app/").content.decode()

@@ -120,12 +120,18 @@ def test_same_side_is_refused_without_a_reason_then_saved_with_one(therapist, pa
     assert "right hemisphere" in hint
 
     refused = client.post(url, plan_post("left"), HTTP_HX_REQUEST="true").content.decode()
-    assert re.search(r'id="fb-plan-p_hemisphere"[^>]*><span class="error">[^<]*left-sided', refused)
-    assert re.search(r'id="fb-plan-override_reason"[^>]*><span class="error">[^<]*m1_contralateral', refused)
+    assert "Hemisphere: Left hemisphere; the limit allows right (opposite the pain)." in refused
+    assert re.search(r'id="fb-plan-override_reason"[^>]*><span class="error">[^<]*at least 20 characters', refused)
+    assert "m1_contralateral" not in refused.replace('value="m1_contralateral"', "")
     assert not RehabPlan.objects.filter(patient=patient).exists()
 
     reason = "Right M1 stimulation gave seizures-free but no relief last course; ipsilateral trial agreed"
-    saved = client.post(url, plan_post("left", override_reason=reason), HTTP_HX_REQUEST="true")
+    unconfirmed = client.post(url, plan_post("left", override_reason=reason), HTTP_HX_REQUEST="true")
+    assert "Confirm each limit you are going beyond" in unconfirmed.content.decode()
+    assert not RehabPlan.objects.filter(patient=patient).exists()
+    saved = client.post(
+        url, plan_post("left", override_reason=reason, confirm_limits="m1_contralateral"), HTTP_HX_REQUEST="true"
+    )
     assert saved["HX-Retarget"] == "#plan-card"
     stored = PlanComponent.objects.get(plan__patient=patient)
     assert stored.parameters["hemisphere"] == "left"
@@ -133,8 +139,9 @@ def test_same_side_is_refused_without_a_reason_then_saved_with_one(therapist, pa
     assert stored.override_reason == reason
     card = saved.content.decode()
     assert "Hemisphere Left hemisphere (not opposite the left-sided pain)" in card
-    assert "Limit overridden:" in card
-    assert "m1_contralateral" in card
+    assert "Limit overridden: Hemisphere" in card
+    assert f"confirmed by {therapist.get_username()}" in card
+    assert "m1_contralateral" not in card
 
 
 @pytest.mark.django_db
@@ -146,7 +153,8 @@ def test_opposite_side_saves_without_a_reason(therapist, patient):
         HTTP_HX_REQUEST="true",
         HTTP_HX_TRIGGER_NAME="plan-p_hemisphere",
     )
-    assert fine.content.decode().strip() == ""
+    assert "error" not in fine.content.decode()
+    assert "Beyond a safety limit" not in fine.content.decode()
     saved = client.post(f"/clinic/patients/{patient.pk}/plan-component/", plan_post("right"), HTTP_HX_REQUEST="true")
     assert saved["HX-Retarget"] == "#plan-card"
     stored = PlanComponent.objects.get(plan__patient=patient)

@@ -204,6 +204,31 @@ def test_blank_override_reason_does_not_override(therapist_client, patient, endp
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("reason", ["ok", "as discussed", "x" * 19])
+def test_override_reason_too_short_to_explain_is_refused(therapist_client, patient, endpoint, reason):
+    params = {**BASE["tdcs"], "current_ma": 4.5}
+    response = _post(therapist_client, patient, endpoint, "tdcs", params, override_reason=reason)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    where = body["components"]["0"] if endpoint == "plan" else body
+    message = (
+        " ".join(where["override_reason"]) if isinstance(where["override_reason"], list) else where["override_reason"]
+    )
+    assert "override_reason" in message
+    assert "20 characters" in message
+    assert "current" in message
+    assert _stored(endpoint, patient) == 0
+    accepted = _post(therapist_client, patient, endpoint, "tdcs", params, override_reason="x" * 20)
+    assert accepted.status_code == 201, accepted.content
+
+
+def test_a_short_reason_where_nothing_is_overridden_is_not_refused(therapist_client, patient):
+    response = _post(therapist_client, patient, "plan", "tdcs", dict(BASE["tdcs"]), override_reason="ok")
+    assert response.status_code == 201, response.content
+    assert response.json()["components"][0]["override_reason"] == ""
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_derived_override_records_every_code(therapist_client, patient, endpoint):
     # 4.5 mA for 40 min over 20 cm2: current, charge (10.8 C) and density (0.225) all above.
     params = {**BASE["tdcs"], "current_ma": 4.5, "duration_min": 40, "electrode_cm2": 20}

@@ -101,6 +101,21 @@
     }
     return instrumentsPromise;
   }
+  /* Licensed wording (ODI) comes from the clinic's content pack: until one is loaded the
+   * instrument is not offered here (the care team records it from the paper form). */
+  function textAvailable(code) {
+    return !instruments || !instruments[code] || instruments[code].text_available !== false;
+  }
+  function packOf(code) {
+    var packs = instruments && instruments[code] && instruments[code].content_pack;
+    if (!packs) return null;
+    return packs[lang] || packs.en || packs[Object.keys(packs)[0]] || null;
+  }
+  function hideUnavailable() {
+    Array.prototype.forEach.call(document.querySelectorAll("#due-list [data-instrument], #other-list [data-instrument]"), function (link) {
+      if (!textAvailable(link.dataset.instrument)) link.parentNode.hidden = true;
+    });
+  }
   function itemOf(code, key) {
     var instrument = instruments && instruments[code];
     if (!instrument) return null;
@@ -126,6 +141,7 @@
       if (heading) heading.focus();
     }
     firstRoute = false;
+    updateCrisis();
   }
 
   function route() {
@@ -439,6 +455,7 @@
         if (slot) { slot.textContent = meta; slot.dataset.base = meta; }
         return;
       }
+      if (!textAvailable(code)) return;
       questionnaires += 1;
       var other = document.querySelector("#other-list [data-instrument='" + code + "']");
       if (other) other.parentNode.hidden = true;
@@ -473,6 +490,7 @@
       var more = link.closest("details");
       if (draft && more && !more.dataset.openedForDraft) { more.open = true; more.dataset.openedForDraft = "1"; }
     });
+    hideUnavailable();
     renderExercises();
   }
 
@@ -696,11 +714,30 @@
 
   var wizard = null;
 
+  /* The same item objects on every call for one instrument list (positions are found with indexOf). */
+  var wizardCache = { source: null, items: {} };
   function wizardItems(code) {
+    if (wizardCache.source !== instruments) wizardCache = { source: instruments, items: {} };
+    if (!wizardCache.items[code]) wizardCache.items[code] = buildWizardItems(code);
+    return wizardCache.items[code];
+  }
+  function buildWizardItems(code) {
     var instrument = instruments[code];
+    var pack = packOf(code);
     return instrument.items.filter(function (item) {
       if (code === "dn4") return item.group === "interview";  // the examination items are the clinician's
       return item.kind === "choice" || item.kind === "boolean";
+    }).map(function (item) {
+      var section = pack && pack.sections && pack.sections[item.key];
+      if (!section) return item;
+      // The pack's section title and one statement per answer, in the options' order.
+      return Object.assign({}, item, {
+        label: section.title,
+        statements: true,
+        options: item.options.map(function (option, index) {
+          return Object.assign({}, option, { label: section.statements[index] || label(option.label) });
+        })
+      });
     });
   }
 
@@ -743,6 +780,7 @@
   window.addEventListener("pagehide", function () { storeDraft(wizard); });
 
   function newWizard(code, answers) {
+    if (code === "phq9") crisisOpen = !!(answers && answers.item9 > 0);
     return {
       code: code, items: wizardItems(code), index: 0, answers: answers || {}, skipped: {},
       started_at: Date.now(), safety: null, item9_last: undefined, fixing: null, supersedes: null
@@ -760,6 +798,7 @@
 
   function resetQuestionScreen() {
     $("q-options").textContent = "";
+    $("q-pack-note").hidden = true;
     $("q-options").hidden = false;
     $("q-title").textContent = "";
     $("q-count").textContent = "";
@@ -783,7 +822,14 @@
       }
       var instrument = instruments[code];
       $("q-name").textContent = instrumentName(code);
+      if (!textAvailable(code)) {
+        $("q-title").textContent = t("text_not_loaded");
+        return;
+      }
+      var pack = packOf(code);
       $("q-instructions").textContent = label(instrument.instructions);
+      $("q-pack-note").hidden = !pack || pack.kind === "licensed";
+      $("q-pack-note").textContent = pack && pack.kind !== "licensed" ? t(pack.kind === "test" ? "pack_test" : "pack_placeholder") : "";
       if (fix) {
         // Reopened to correct a refused entry: its answers, minus the values no option has.
         var answers = {};
@@ -897,6 +943,7 @@
   }
 
   function renderItem() {
+    updateCrisis();
     var items = visibleItems();
     var review = wizard.index >= items.length;
     var counted = scoredItems(wizard.code).filter(applicable);
@@ -909,7 +956,9 @@
     if (review) {
       var answered = counted.filter(function (item) { return wizard.answers[item.key] !== undefined && wizard.answers[item.key] !== null; }).length;
       var check = completeness();
-      $("q-title").textContent = t(check ? (check.blocked ? "review_blocked" : "review_unanswered") : "review_title");
+      // Sections left out as "does not apply" are not "all answered": say it is ready instead.
+      var allAnswered = answered === counted.length;
+      $("q-title").textContent = t(check ? (check.blocked ? "review_blocked" : "review_unanswered") : (allAnswered ? "review_title" : "review_ready"));
       $("q-review-text").textContent = (check ? "" : t("review_text") + " ") + t("answered_count", { count: answered, total: counted.length });
       $("q-problem").hidden = !check;
       $("q-problem").textContent = check ? check.text : "";
@@ -934,7 +983,7 @@
       var pressed = current === option.value;
       options.appendChild(el("button", {
         type: "button",
-        className: "option",
+        className: item.statements ? "option statement" : "option",
         "aria-pressed": pressed ? "true" : "false",
         "data-value": JSON.stringify(option.value),
         text: label(option.label),
@@ -942,7 +991,10 @@
       }));
     });
     var skip = $("q-skip");
-    if (item.nullable && item.required !== false) { skip.hidden = false; skip.textContent = t("skip_na"); }
+    var rule = instruments[wizard.code].completion;
+    var skippable = !!(rule && rule.items && rule.items.indexOf(item.key) !== -1);
+    // A section that may be left out is skipped only as "does not apply to me".
+    if (item.nullable && (item.required !== false || skippable)) { skip.hidden = false; skip.textContent = t("skip_na"); }
     else if (item.required === false) { skip.hidden = false; skip.textContent = t("skip"); }
     else skip.hidden = true;
     if (current !== undefined) {
@@ -1046,13 +1098,24 @@
 
   /* ------------------------------------------------------------------ crisis resources */
 
-  function showCrisis() {
+  /* The crisis panel belongs to the PHQ-9 that raised it: it shows on that questionnaire's
+   * screens, its review and the Today screen after it, never on top of another
+   * questionnaire or screen. Closed by the patient, or replaced when a new PHQ-9 starts. */
+  var crisisOpen = false;
+  function updateCrisis() {
     var box = $("crisis");
-    box.hidden = false;
+    var where = location.hash || "#today";
+    var here = where.indexOf("#q/phq9") === 0 || where === "#today";
+    if (box) box.hidden = !(crisisOpen && here);
+  }
+  function showCrisis() {
+    crisisOpen = true;
+    updateCrisis();
+    var box = $("crisis");
     box.scrollIntoView({ block: "start" });
     $("crisis-title").focus();
   }
-  $("crisis-close").addEventListener("click", function () { $("crisis").hidden = true; });
+  $("crisis-close").addEventListener("click", function () { crisisOpen = false; updateCrisis(); });
 
   /* ------------------------------------------------------------------ progress chart */
 
@@ -1239,7 +1302,9 @@
     } else banner.hidden = true;
   }
   window.addEventListener("offline", function () { renderNetwork(false); });
+  var signedOut = false;
   window.addEventListener("online", function () {
+    if (signedOut) return;  // nothing of the patient's is fetched again on this phone
     renderNetwork(true);
     syncNow("online");
     loadPlan(true).then(renderExercises);
@@ -1248,10 +1313,59 @@
   });
   $("sync-now").addEventListener("click", function () { syncNow("button"); });
 
+  /* Sign out works without a network: this phone's copy of the patient's data (app page,
+   * plan, recent entries) is removed at once; entries still waiting to be sent stay in the
+   * queue, keyed by patient, and go out at this patient's next sign-in. The server's sign-out
+   * follows as soon as the network is back (or at the next start of the app). */
   var logout = document.querySelector("form[action$='/logout/']");
+  function forgetLocal() {
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: "sign-out" });
+    return Promise.all([
+      Q.forgetRecent ? Q.forgetRecent().catch(function () {}) : null,
+      Q.setMeta("recent:" + patient, null).catch(function () {}),
+      window.caches ? caches.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (k) { return k.indexOf("rehab-data-") === 0; }).map(function (k) { return caches.delete(k); }));
+      }).catch(function () {}) : null
+    ]);
+  }
+  function serverSignOut() {
+    var body = new FormData(logout);
+    return fetch(logout.action, { method: "POST", body: body, credentials: "same-origin", redirect: "follow" }).then(function (response) {
+      if (!response.ok && response.status !== 302) throw new Error("HTTP " + response.status);
+      return Q.setMeta("pending-sign-out", null).catch(function () {}).then(function () { location.assign(response.url || "/"); });
+    });
+  }
+  function showSignedOut(waiting) {
+    signedOut = true;
+    Array.prototype.forEach.call(document.querySelectorAll("main > *, .tabbar, .topbar-right"), function (node) { node.hidden = true; });
+    var text = waiting ? t("signed_out_offline_queue", { count: waiting }) : t("signed_out_offline");
+    $("main").appendChild(el("section", { className: "signed-out", id: "signed-out" }, [
+      el("h1", { tabindex: "-1", text: t("signed_out_title") }),
+      el("p", { text: text })
+    ]));
+    $("main").querySelector("#signed-out h1").focus();
+    // The first requests after the network returns can still fail: try again for a while.
+    var tries = 0;
+    function retry() {
+      serverSignOut().catch(function () {
+        tries += 1;
+        if (tries < 30 && navigator.onLine) setTimeout(retry, 1000);
+      });
+    }
+    window.addEventListener("online", function () { tries = 0; setTimeout(retry, 300); });
+  }
   if (logout) {
-    logout.addEventListener("submit", function () {
-      if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: "sign-out" });
+    logout.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var waiting = 0;
+      Q.list(patient).then(function (rows) {
+        waiting = rows.filter(function (r) { return r.state === "queued"; }).length;
+      }).catch(function () {}).then(function () {
+        return Q.setMeta("pending-sign-out", patient).catch(function () {});
+      }).then(forgetLocal).then(function () {
+        if (!navigator.onLine) throw new Error("offline");
+        return serverSignOut();
+      }).catch(function () { showSignedOut(waiting); });
     });
   }
 
@@ -1291,6 +1405,12 @@
     Q.setMeta("urls", { sync: urls.sync }),
     Q.setMeta("csrf", csrfToken())
   ]).catch(function () {}).then(function () {
+    // Signed out on this phone while offline: finish the sign-out with the server first.
+    return Q.getMeta("pending-sign-out").catch(function () { return null; });
+  }).then(function (pending) {
+    if (pending && logout) {
+      return serverSignOut().catch(function () { showSignedOut(0); });
+    }
     renderNetwork(false);
     route();
     registerServiceWorker();

@@ -34,7 +34,7 @@ from typing import Any
 
 from ._fields import check_keys, take_integer
 from .base import AnswerError, Band, Instrument, Item, Result, Text, band_in
-from .phq9 import DIFFICULTY_OPTIONS, FREQUENCY_OPTIONS
+from .phq9 import DIFFICULTY_ITEM, FREQUENCY_OPTIONS
 
 QUESTIONS = (
     Text("Feeling nervous, anxious, or on edge", "感觉紧张、焦虑或急切"),
@@ -60,27 +60,14 @@ BANDS = (
     Band("severe", 15, 21, Text("Severe anxiety", "重度焦虑")),
 )
 
-DIFFICULTY_KEY = "difficulty"
+DIFFICULTY_KEY = DIFFICULTY_ITEM.key
 
 ITEMS = (
     *(
         Item(key, question, "choice", options=FREQUENCY_OPTIONS, minimum=0, maximum=3)
         for key, question in zip(ITEM_KEYS, QUESTIONS, strict=True)
     ),
-    Item(
-        DIFFICULTY_KEY,
-        Text(
-            "If you checked off any problems, how difficult have these problems made it for you to do your work, "
-            "take care of things at home, or get along with other people?",
-            "如果您被上述任何问题困扰，这些问题对您的工作、处理家务或与他人相处造成了多大的困难？",
-        ),
-        "choice",
-        options=DIFFICULTY_OPTIONS,
-        minimum=0,
-        maximum=3,
-        required=False,
-        nullable=True,
-    ),
+    DIFFICULTY_ITEM,
 )
 
 

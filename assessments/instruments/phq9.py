@@ -118,25 +118,29 @@ BANDS = (
     Band("severe", 20, 27, Text("Severe depression", "重度抑郁")),
 )
 
+# The follow-up question of the PHQ family (PHQ-9 and GAD-7 forms alike): asked when a
+# problem was checked, never part of the total.
+DIFFICULTY_ITEM = Item(
+    "difficulty",
+    Text(
+        "If you checked off any problems, how difficult have these problems made it for you to do your work, "
+        "take care of things at home, or get along with other people?",
+        "如果您被上述任何问题困扰，这些问题对您的工作、处理家务或与他人相处造成了多大的困难？",
+    ),
+    "choice",
+    options=DIFFICULTY_OPTIONS,
+    minimum=0,
+    maximum=3,
+    required=False,
+    nullable=True,
+)
+
 ITEMS = (
     *(
         Item(key, question, "choice", options=FREQUENCY_OPTIONS, minimum=0, maximum=3)
         for key, question in zip(ITEM_KEYS, QUESTIONS, strict=True)
     ),
-    Item(
-        "difficulty",
-        Text(
-            "If you checked off any problems, how difficult have these problems made it for you to do your work, "
-            "take care of things at home, or get along with other people?",
-            "如果您被上述任何问题困扰，这些问题对您的工作、处理家务或与他人相处造成了多大的困难？",
-        ),
-        "choice",
-        options=DIFFICULTY_OPTIONS,
-        minimum=0,
-        maximum=3,
-        required=False,
-        nullable=True,
-    ),
+    DIFFICULTY_ITEM,
 )
 
 

@@ -298,6 +298,19 @@ class PatientPage:
 CHART_INSTRUMENTS = ("nrs", "phq9", "gad7", "odi", "dn4", "thermal")
 
 
+# The patient header's facts (the "need" annotations it shows).
+HEADER_FACTS = (
+    "safety_open",
+    "alerts_open",
+    "plan_start",
+    "first_nrs_at",
+    "worsening_open",
+    "last_nrs_at",
+    "last_nrs",
+    "need_rank",
+)
+
+
 def patient_page(user: Any, patient: Patient, *, now: dt.datetime | None = None) -> PatientPage:
     """Reads for /clinic/patients/<id>/ (the caller fetched ``patient`` via patient_get_for)."""
     from therapies.selectors import plan_current, sessions_list
@@ -307,20 +320,7 @@ def patient_page(user: Any, patient: Patient, *, now: dt.datetime | None = None)
         annotated_patients(user, now=now)
         .filter(pk=patient.pk)
         .annotate(can_edit=Exists(visible_patients(user, Action.CLINICAL).filter(pk=OuterRef("pk"))))
-        .values(
-            "safety_open",
-            "alerts_open",
-            "plan_start",
-            "first_nrs_at",
-            "worsening_open",
-            "last_nrs_at",
-            "last_nrs",
-            "missed_due",
-            "last_thermal_at",
-            "dn4_exam_pending",
-            "need_rank",
-            "can_edit",
-        )
+        .values(*HEADER_FACTS, "missed_due", "last_thermal_at", "dn4_exam_pending", "can_edit")
         .first()
     )
     facts: dict[str, Any] = dict(found) if found else {}
@@ -396,19 +396,6 @@ def alert_history(patient: Patient, *, limit: int = ALERT_HISTORY_LIMIT) -> list
         )[:limit]
     )
     return sorted(rows, key=lambda alert: (alert.created_at, alert.pk), reverse=True)
-
-
-# The patient header's facts (the "need" annotations it shows).
-HEADER_FACTS = (
-    "safety_open",
-    "alerts_open",
-    "plan_start",
-    "first_nrs_at",
-    "worsening_open",
-    "last_nrs_at",
-    "last_nrs",
-    "need_rank",
-)
 
 
 def patient_need(user: Any, patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:

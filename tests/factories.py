@@ -39,3 +39,38 @@ def make_patient(clinic: Clinic, *, user: Any = None, therapists: tuple[Any, ...
     for index, therapist in enumerate(therapists):
         CareTeamMember.objects.create(patient=patient, user=therapist, is_primary=index == 0)
     return patient
+
+
+def page_client(user: Any, language: str | None = None) -> Any:
+    """A browser-like Django test client signed in as ``user`` (anonymous for None), in
+    ``language`` when given (the language cookie, as the switcher sets it)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    if language:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client
+
+
+def make_demo_cohort(clinic: Any, therapist: Any) -> list[Any]:
+    """The seed's hand-made demo patients (``seed_demo.COHORT``) on ``therapist``'s care team."""
+    from patients.management.commands.seed_demo import COHORT
+
+    return [
+        make_patient(
+            clinic,
+            therapists=(therapist,),
+            display_name=name,
+            sex=sex,
+            birth_year=birth_year,
+            diagnoses=diagnoses,
+            affected_side=side,
+            pain_onset=onset,
+            time_zone=tz,
+            language=language,
+        )
+        for name, sex, birth_year, diagnoses, side, onset, tz, language in COHORT
+    ]

@@ -67,11 +67,6 @@ TZ = zoneinfo.ZoneInfo("Asia/Shanghai")  # the factories' patient time zone
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- builders (shared with tests/frontend/test_outcomes_page.py) -----------------------------
 
 

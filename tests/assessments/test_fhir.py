@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from assessments.instruments import INSTRUMENTS
 from assessments.models import Assessment
 from tests.conftest import client_for
-from tests.factories import make_patient, make_staff
+from tests.factories import make_demo_cohort, make_staff
 
 LOINC = "http://loinc.org"
 ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
@@ -412,24 +412,9 @@ def test_round_trip_recovers_every_score(patient_client: APIClient, therapist_cl
 @pytest.mark.django_db
 def test_every_demo_patients_bundle_validates(clinic: Any) -> None:
     from assessments import demo
-    from patients.management.commands.seed_demo import COHORT
 
     therapist = make_staff(clinic, "therapist")
-    patients = [
-        make_patient(
-            clinic,
-            therapists=(therapist,),
-            display_name=name,
-            sex=sex,
-            birth_year=birth_year,
-            diagnoses=diagnoses,
-            affected_side=side,
-            pain_onset=onset,
-            time_zone=tz,
-            language=language,
-        )
-        for name, sex, birth_year, diagnoses, side, onset, tz, language in COHORT
-    ]
+    patients = make_demo_cohort(clinic, therapist)
     demo.seed(clinic)
     client = client_for(therapist)
     kinds: set[str] = set()

@@ -35,7 +35,7 @@ from django.db import connections
 from django.test import Client
 from django.test.testcases import LiveServerThread
 
-from tests.e2e.conftest import CHROMEDRIVER, CHROMIUM
+from tests.e2e.conftest import CHROMEDRIVER, CHROMIUM, start_chromium, stop_chromium
 from tests.factories import PASSWORD, make_clinic, make_patient, make_staff, make_user
 from tests.i18n.zh_data import populate
 
@@ -121,40 +121,12 @@ def production_server(transactional_db: Any, settings: Any) -> Iterator[tuple[st
 
 
 def _chromium(width: int, height: int, mobile: bool) -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="rehab-bench-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        f"--window-size={width},{height}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(120)
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 2 if mobile else 1, "mobile": mobile},
+    return start_chromium(
+        metrics={"width": width, "height": height, "deviceScaleFactor": 2 if mobile else 1, "mobile": mobile},
+        window=(width, height),
+        page_load_timeout=120,
+        profile_prefix="rehab-bench-",
     )
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.profile_dir = profile  # type: ignore[attr-defined]
-    return driver
-
-
-def _quit(driver: Any) -> None:
-    driver.quit()
-    shutil.rmtree(driver.profile_dir, ignore_errors=True)
 
 
 def _wait(predicate: Any, timeout: float, message: str) -> Any:
@@ -202,7 +174,7 @@ def _first_visit(url: str, counter: ByteCounter, *, compressed: bool) -> tuple[i
         _quiet(counter)
         return counter.total, list(counter.requests)
     finally:
-        _quit(driver)
+        stop_chromium(driver)
         counter.refuse_compression = False
 
 
@@ -265,7 +237,7 @@ def test_therapist_patient_page_chart_time(production_server: tuple[str, ByteCou
             )
     finally:
         driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})
-        _quit(driver)
+        stop_chromium(driver)
     for visit, timing in measured.items():
         print(
             f"\nBENCH therapist_charts slow3g_cpu4x visit={visit} charts_visible_s={timing['charts_ms'] / 1000:.2f} "

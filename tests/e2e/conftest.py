@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,12 +43,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture
-def browser():
+def start_chromium(
+    *,
+    metrics: dict[str, Any],
+    window: tuple[int, int],
+    page_load_timeout: float = 30,
+    extra_flags: tuple[str, ...] = (),
+    profile_prefix: str = "rehab-e2e-",
+) -> Any:
+    """Debian's headless Chromium with a fresh profile (kept on ``driver.profile_dir``),
+    the given device metrics and the network domain enabled; end it with ``stop_chromium``."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    profile = tempfile.mkdtemp(prefix="rehab-e2e-")
+    profile = tempfile.mkdtemp(prefix=profile_prefix)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
@@ -61,19 +70,30 @@ def browser():
         "--disable-sync",
         "--disable-dev-shm-usage",
         f"--user-data-dir={profile}",
-        "--window-size=375,667",
-        "--lang=en-US",
+        f"--window-size={window[0]},{window[1]}",
+        *extra_flags,
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver.profile_dir = profile
+    driver.set_page_load_timeout(page_load_timeout)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     driver.execute_cdp_cmd("Network.enable", {})
+    return driver
+
+
+def stop_chromium(driver: Any) -> None:
+    driver.quit()
+    shutil.rmtree(driver.profile_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def browser():
+    driver = start_chromium(metrics=PHONE, window=(375, 667), extra_flags=("--lang=en-US",))
     try:
         yield driver
     finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+        stop_chromium(driver)
 
 
 @pytest.fixture

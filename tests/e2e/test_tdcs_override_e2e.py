@@ -14,18 +14,13 @@ from patients.access import Actor
 from tests.e2e.test_console_e2e import _desktop, _sign_in, _wait
 from tests.e2e.test_rtms_plan_e2e import _element_shot
 from tests.factories import make_clinic, make_patient, make_staff
+from tests.therapies.params import BASE
 from therapies.models import PlanComponent
 from therapies.services import plan_version_create
 
 pytestmark = pytest.mark.e2e
 
-TDCS = {
-    "anode_site": "M1",
-    "cathode_site": "contralateral_supraorbital",
-    "current_ma": 2,
-    "duration_min": 20,
-    "electrode_cm2": 35,
-}
+TDCS = BASE["tdcs"]
 REASON = "Tolerated 4 mA for six weeks without skin redness; consultant agreed"
 
 

@@ -21,20 +21,10 @@ from assessments.worsening import worsening_evaluate
 from patients.access import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff
+from tests.factories import page_client as client_for
+from tests.therapies.params import BASE
 
 NOW = timezone.now()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def add(patient: Any, instrument: str, when: dt.datetime, total: float | None, **fields: Any) -> Assessment:
@@ -784,13 +774,7 @@ def test_open_alerts_are_listed_with_an_acknowledge_button_for_the_team(therapis
 # Sessions and plan edits (therapies services)
 # -----------------------------------------------------------------------------
 
-TDCS = {
-    "anode_site": "M1",
-    "cathode_site": "contralateral_supraorbital",
-    "current_ma": "2",
-    "duration_min": "20",
-    "electrode_cm2": "35",
-}
+TDCS = {key: str(value) for key, value in BASE["tdcs"].items()}  # as the form posts them
 
 
 def session_post(**overrides: Any) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from assessments.services import alert_acknowledge, alert_raise
 from patients.access import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff
+from tests.factories import page_client as client_for
+from tests.therapies.params import BASE
 from therapies.services import patient_today
 
 STATUS_QUERIES = 8  # session, user, own patient, memberships, access fetch, audit insert, header facts, pain windows
@@ -28,12 +30,6 @@ def _no_broker(monkeypatch: Any) -> None:
     from assessments import tasks
 
     monkeypatch.setattr(tasks.alert_notify, "delay", lambda *_a, **_k: None)
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def raise_alert(patient: Any, kind: str = AlertKind.SUICIDAL_IDEATION, key: str = "") -> Alert:
@@ -263,13 +259,7 @@ def test_header_status_is_for_the_patients_staff_only(therapist, patient, manage
 # Sessions of an ended plan: a confirm step
 # -----------------------------------------------------------------------------
 
-TDCS = {
-    "anode_site": "M1",
-    "cathode_site": "contralateral_supraorbital",
-    "current_ma": 2.0,
-    "duration_min": 20.0,
-    "electrode_cm2": 35.0,
-}
+TDCS = BASE["tdcs"]
 
 
 def ended_tdcs_plan(patient: Any, last_day: dt.date) -> Any:

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 import pytest
-from django.test import Client
 
 from assessments.models import Assessment, ContentPack
-
-
-def client_for(user: Any, language: str = "en") -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies["django_language"] = language
-    return client
+from tests.factories import page_client as client_for
 
 
 def odi_post(**sections: str) -> dict[str, str]:

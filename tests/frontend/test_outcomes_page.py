@@ -26,11 +26,6 @@ URL = "/clinic/outcomes/"
 CHARTS = ("chart-responders", "chart-trajectory", "chart-forest", "chart-km", "chart-waterfall")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def browser(user: Any) -> Client:
     client = Client()
     if user is not None:

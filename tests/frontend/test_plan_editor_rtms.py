@@ -13,6 +13,7 @@ from django.test import Client
 
 from patients.access import Actor
 from tests.factories import make_patient
+from tests.factories import page_client as client_for
 from therapies.models import PlanComponent, RehabPlan
 
 M1 = {
@@ -22,18 +23,6 @@ M1 = {
     "pulses": "1500",
     "contraindication_screen_done": "yes",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def client_for(user: Any, language: str = "en") -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies["django_language"] = language
-    return client
 
 
 def editor(client: Client, patient: Any, **query: str) -> str:

@@ -13,29 +13,13 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.factories import page_client as client_for
+from tests.therapies.params import BASE
 from therapies.models import PlanComponent, RehabPlan
 
-TDCS = {
-    "anode_site": "M1",
-    "cathode_site": "contralateral_supraorbital",
-    "current_ma": "2",
-    "duration_min": "20",
-    "electrode_cm2": "35",
-}
+TDCS = {key: str(value) for key, value in BASE["tdcs"].items()}  # as the form posts them
 REASON = "Tolerated 4 mA for six weeks without skin redness; consultant agreed"
 INTERNAL = ("current_ma", "current_density_ma_cm2", "charge_c", "override_reason", "duration_min", "electrode_cm2")
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def client_for(user: Any, language: str = "en") -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies["django_language"] = language
-    return client
 
 
 def plan_post(**changes: Any) -> dict[str, Any]:

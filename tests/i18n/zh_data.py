@@ -11,6 +11,7 @@ from django.utils import timezone
 from assessments.models import Source
 from assessments.services import assessment_record
 from patients.access import Actor
+from tests.therapies.params import BASE
 from therapies.services import plan_version_create
 
 DN4 = {
@@ -25,13 +26,7 @@ DN4 = {
     "pinprick_hypoesthesia": False,
     "brushing": False,
 }
-TDCS = {
-    "anode_site": "M1",
-    "cathode_site": "contralateral_supraorbital",
-    "current_ma": 2,
-    "duration_min": 20,
-    "electrode_cm2": 35,
-}
+TDCS = BASE["tdcs"]
 
 
 def populate(therapist: Any, patient: Any) -> None:

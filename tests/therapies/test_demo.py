@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from patients.management.commands.seed_demo import COHORT
 from patients.models import CareTeamMember
-from tests.factories import make_patient, make_staff
+from tests.factories import make_demo_cohort, make_patient, make_staff
 from therapies import demo
 from therapies.limits import check_parameters
 from therapies.models import (
@@ -22,24 +21,7 @@ from therapies.models import (
 
 @pytest.fixture
 def cohort(clinic: Any) -> list[Any]:
-    therapist = make_staff(clinic, "therapist")
-    patients = []
-    for name, sex, birth_year, diagnoses, side, onset, tz, language in COHORT:
-        patients.append(
-            make_patient(
-                clinic,
-                therapists=(therapist,),
-                display_name=name,
-                sex=sex,
-                birth_year=birth_year,
-                diagnoses=diagnoses,
-                affected_side=side,
-                pain_onset=onset,
-                time_zone=tz,
-                language=language,
-            )
-        )
-    return patients
+    return make_demo_cohort(clinic, make_staff(clinic, "therapist"))
 
 
 def _counts() -> tuple[int, ...]:

@@ -56,6 +56,7 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 lint-check: install
 	$(VENV)/bin/ruff check .

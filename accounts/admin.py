@@ -14,9 +14,9 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.http import HttpRequest
 
 from accounts.models import DeviceToken
-from accounts.services import user_tokens_revoke_all
-from patients.access import Actor
 from patients.admin import PatientLoginAdmin
+from patients.audit import Actor
+from patients.services import user_tokens_revoke_all
 
 User = get_user_model()
 

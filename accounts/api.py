@@ -24,12 +24,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
-from accounts.client_ip import client_ip
 from accounts.lockout import lockout_message
 from accounts.models import DeviceToken
 from accounts.selectors import tokens_of
 from accounts.services import token_issue, token_revoke
-from patients.access import Actor
+from config.client_ip import client_ip
+from patients.audit import Actor
 
 
 class AuthRateThrottle(SimpleRateThrottle):

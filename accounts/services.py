@@ -13,8 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import DeviceToken, password_fingerprint
-from patients.access import Actor, own_patient_id, staff_roles
-from patients.services import audit_event_record
+from patients.access import own_patient_id, staff_roles
+from patients.audit import Actor, audit_event_record
 
 
 def token_lifetime(user: Any) -> timedelta:
@@ -70,22 +70,6 @@ def token_revoke(*, actor: Actor, token: DeviceToken) -> None:
     public_id = str(token.public_id)
     token.delete()
     audit_event_record(actor=actor, action="auth.token_revoke", object_type="auth_token", object_id=public_id)
-
-
-@transaction.atomic
-def user_tokens_revoke_all(*, actor: Actor, user_id: int, reason: str) -> int:
-    """Sign the user out of every device (account or patient record deactivated). A password
-    change needs no call: tokens are bound to the password they were issued under."""
-    count, _ = DeviceToken.objects.filter(user_id=user_id).delete()
-    if count:
-        audit_event_record(
-            actor=actor,
-            action="auth.token_revoke_all",
-            object_type="user",
-            object_id=user_id,
-            detail={"reason": reason, "tokens": count},
-        )
-    return count
 
 
 @transaction.atomic

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import locked_accounts
 from accounts.services import lockout_reset
-from patients.access import Actor, staff_roles
+from patients.access import staff_roles
+from patients.audit import Actor
 from patients.models import Role
 
 

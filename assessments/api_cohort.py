@@ -35,7 +35,8 @@ from assessments.cohort import (
     group_rows,
     patient_rows,
 )
-from patients.access import Actor, staff_roles
+from patients.access import staff_roles
+from patients.audit import Actor
 from patients.models import Diagnosis
 from therapies.models import MODALITY_CHOICES
 

@@ -62,9 +62,9 @@ from assessments import analytics
 from assessments.models import Assessment, NrsSeries
 from assessments.nrs_weeks import RECENT_CELL, WEEK_CELL
 from assessments.outcomes import day0_from, wall_clock
-from patients.access import Actor, visible_patients
+from patients.access import visible_patients
+from patients.audit import Actor, audit_list_record
 from patients.models import CareTeamMember, Diagnosis, Patient, Sex
-from patients.services import audit_list_record
 from therapies.adherence import ComponentSpec, Done, plan_adherence, prescribed_to_date
 from therapies.limits import modality_name
 from therapies.models import HomeExerciseLog, PlanComponent, RehabPlan, TherapySession

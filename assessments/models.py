@@ -176,13 +176,6 @@ class Alert(models.Model):
     def is_safety(self) -> bool:
         return self.kind in SAFETY_KINDS
 
-    @property
-    def display_message(self) -> str:
-        """The message in the active language (the stored English text for alerts without a template)."""
-        from assessments.alert_text import alert_message_display
-
-        return alert_message_display(self.message_code, self.message_args, self.message)
-
 
 class PatientProtocol(models.Model):
     """Which questionnaires a patient is asked for, and when (editable per patient)."""
@@ -450,7 +443,7 @@ class ContentPack(models.Model):
     """The wording of a licensed instrument (e.g. the ODI's section titles and six statements
     per section) in one language, as the clinic loaded it. Each load is a new version; the
     highest version of an instrument and language is the one patients see. Loaded through
-    ``assessments.content_packs.content_pack_load`` (the ``content_pack_load`` command), never
+    ``assessments.capture.content_packs.content_pack_load`` (the ``content_pack_load`` command), never
     edited in place, so an answer can always be traced to the wording it was given against."""
 
     instrument = models.CharField(max_length=16)

@@ -30,7 +30,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from assessments import alert_text
+from assessments.alerts import text as alert_text
+from assessments.alerts.services import alert_raise
 from assessments.models import AlertKind, Assessment, Severity, WorseningEpisode
 from assessments.outcomes import (
     WINDOW_DAYS,
@@ -198,8 +199,6 @@ def worsening_evaluate(patient_ids: Iterable[int], *, now: dt.datetime | None = 
 
 def _episode_start(patient_id: int, status: PainStatus, now: dt.datetime) -> int:
     """Open an episode and raise its alert; 0 when another run opened one first."""
-    # alert_raise lives with the capture service, which calls this module on every entry.
-    from assessments.services import alert_raise
 
     if status.day0 is None or status.baseline_mean is None or status.current_mean is None:
         return 0  # not reached: the rule holds only with both means

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import force_instance
 from rest_framework import pagination, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,12 +29,6 @@ def created_response(body: Any, created: bool) -> Response:
     """The idempotent-create answer of the contract: 201 for a new record, 200 with the
     stored one when the same client_uuid (or key) comes again."""
     return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The resource was changed by someone else."
-    default_code = "conflict"
 
 
 def django_error_detail(exc: DjangoValidationError) -> dict[str, Any]:

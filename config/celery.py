@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -73,3 +74,16 @@ def task(*, name: str, idempotent: bool = False, **options: Any) -> Callable[[Ca
     }
     defaults.update(options)
     return app.task(**defaults)  # type: ignore[no-any-return]
+
+
+def task_now(value: str | None) -> dt.datetime:
+    """The instant a periodic task runs for: ``now`` as beat sends it (none), or an
+    operator's ISO 8601 replay instant, which must carry a UTC offset."""
+    from django.utils import timezone
+
+    if not value:
+        return timezone.now()
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"now must carry a UTC offset: {value!r}")
+    return parsed

@@ -203,7 +203,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # How many reverse proxies in front of Django append to X-Forwarded-For. 0: the header is
-# ignored and REMOTE_ADDR is the client (accounts/client_ip.py; sign-in throttling, API
+# ignored and REMOTE_ADDR is the client (config/client_ip.py; sign-in throttling, API
 # throttles and the audit log all read the address from there).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
@@ -221,7 +221,7 @@ if AUTH_LOCKOUT_COOLOFF_MINUTES < 1:
 AXES_FAILURE_LIMIT = AUTH_LOCKOUT_FAILURES
 AXES_COOLOFF_TIME = timedelta(minutes=AUTH_LOCKOUT_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # A success must not wipe the address's failures: one valid account would otherwise reset the
 # counter an attacker runs up against others from the same address.
@@ -305,7 +305,7 @@ SILENCED_SYSTEM_CHECKS: list[str] = []
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "patients.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -394,7 +394,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rehab@localhost")
 VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY", "")
 VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY", "")
 VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:rehab@localhost")
-SMS_BACKEND = env_str("SMS_BACKEND", "assessments.channels.LogSmsBackend")
+SMS_BACKEND = env_str("SMS_BACKEND", "assessments.alerts.channels.LogSmsBackend")
 
 # --- Clinical policy ------------------------------------------------------------------
 SAFETY_ALERT_ESCALATE_MINUTES = env_int("SAFETY_ALERT_ESCALATE_MINUTES", 30)

@@ -2,7 +2,7 @@
 
 Forms only shape and check input for display (types, ranges, which fields go together)
 and turn it into the ``answers`` / ``parameters`` the services expect; the services
-(``assessments.services.assessment_record``, ``therapies.services``) stay the judges of
+(``assessments.capture.services.assessment_record``, ``therapies.services``) stay the judges of
 every clinical rule, and their field errors are mapped back next to the fields with
 :func:`apply_service_errors`.
 """
@@ -1001,7 +1001,7 @@ def apply_service_errors(
 
 
 class AlertAcknowledgeForm(forms.Form):
-    """What was done about an alert. ``assessments.services.alert_acknowledge`` decides
+    """What was done about an alert. ``assessments.alerts.services.alert_acknowledge`` decides
     what is required (an action for safety alerts, a reason for "no action needed"); its
     errors come back through :meth:`apply_errors` in the reader's language."""
 

@@ -49,6 +49,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assessments.capture.services import DN4_MERGE_WINDOW
 from assessments.models import (
     SAFETY_KINDS,
     Alert,
@@ -59,7 +60,6 @@ from assessments.models import (
     WorseningEpisode,
 )
 from assessments.outcomes import PainStatus, slow_start
-from assessments.services import DN4_MERGE_WINDOW
 from assessments.worsening import DayZeroInputs, pain_statuses_of
 from patients.access import Action, visible_patients
 from patients.models import CareTeamMember, Diagnosis, Patient

@@ -17,17 +17,16 @@ the same "not found", so ids of other clinics' patients cannot be probed.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from patients.audit import Actor, audit_event_record
 from patients.models import CareTeamMember, Membership, Patient, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-    from django.http import HttpRequest
 
     AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -45,39 +44,6 @@ class Action(enum.StrEnum):
 
 class PatientNotFound(Exception):
     """Raised for patients that do not exist *or* that the actor may not act on."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting and from where; what audit events are made of."""
-
-    user: Any
-    ip: str | None = None
-    user_agent: str = ""
-    method: str = ""
-    path: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def user_id(self) -> int | None:
-        return self.user.pk if self.user is not None and self.user.is_authenticated else None
-
-    @classmethod
-    def from_request(cls, request: HttpRequest) -> Actor:
-        from accounts.client_ip import client_ip
-
-        return cls(
-            user=request.user,
-            ip=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
-            method=request.method or "",
-            path=request.get_full_path()[:500],
-        )
-
-    @classmethod
-    def system(cls, what: str) -> Actor:
-        """An actor for Celery tasks and management commands (no request, no user)."""
-        return cls(user=None, path=what[:500])
 
 
 def staff_roles(user: Any) -> dict[int, str]:
@@ -189,8 +155,6 @@ def patient_get_for(
     else:
         patient = _visible(actor.user, action, for_pk=pk).select_related("clinic").filter(pk=pk).first()
     if patient is None:
-        from patients.services import audit_event_record
-
         audit_event_record(
             actor=actor,
             action="denied",
@@ -201,8 +165,6 @@ def patient_get_for(
         )
         raise PatientNotFound(str(pk))
     if audit != "":
-        from patients.services import audit_event_record
-
         audit_event_record(actor=actor, action=audit or str(action), object_type=object_type, patient=patient)
     return patient
 

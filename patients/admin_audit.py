@@ -21,9 +21,8 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from patients.access import Actor
+from patients.audit import Actor, audit_event_record, audit_list_record
 from patients.models import Patient
-from patients.services import audit_event_record, audit_list_record
 
 
 def _admin_actor(request: HttpRequest) -> Actor:

@@ -15,15 +15,17 @@ from rest_framework.views import APIView
 from config.api import LimitOffsetPagination
 from patients.access import (
     Action,
-    Actor,
     PatientNotFound,
+    own_patient_id,
     patient_get_for,
     primary_role,
     staff_roles,
     visible_patients,
 )
+from patients.audit import Actor, audit_list_record
 from patients.models import (
     CareTeamMember,
+    Clinic,
     Consent,
     ConsentKind,
     Diagnosis,
@@ -34,7 +36,6 @@ from patients.models import (
     validate_time_zone,
 )
 from patients.services import (
-    audit_list_record,
     care_team_add,
     care_team_remove,
     consent_record,
@@ -72,8 +73,6 @@ class MeApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request) -> Response:
-        from patients.access import own_patient_id
-        from patients.models import Clinic
 
         user = request.user
         roles = staff_roles(user)

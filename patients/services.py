@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -13,9 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patients.access import Actor, is_staff_of, staff_roles
+from accounts.models import DeviceToken
+from patients.access import is_staff_of, staff_roles
+from patients.audit import Actor, audit_event_record, jsonable
 from patients.models import (
-    AuditEvent,
     CareTeamMember,
     Clinic,
     Consent,
@@ -25,46 +26,6 @@ from patients.models import (
 )
 
 User = get_user_model()
-
-
-def audit_event_record(
-    *,
-    actor: Actor,
-    action: str,
-    object_type: str,
-    object_id: str | int = "",
-    patient: Patient | None = None,
-    patient_id: int | None = None,
-    clinic_id: int | None = None,
-    detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one audit event. Called by the access helper on every patient fetch and by
-    services on every write; never raises for a missing user (system actors)."""
-    user = actor.user if actor.user is not None and actor.user.is_authenticated else None
-    if patient is not None:
-        patient_id = patient.pk
-        clinic_id = patient.clinic_id
-    return AuditEvent.objects.create(
-        actor_id=user.pk if user else None,
-        actor_username=user.get_username() if user else "",
-        action=action[:40],
-        object_type=object_type[:60],
-        object_id=str(object_id if object_id != "" else (patient_id or ""))[:64],
-        patient_id=patient_id,
-        clinic_id=clinic_id,
-        method=actor.method,
-        path=actor.path,
-        ip=actor.ip,
-        user_agent=actor.user_agent,
-        detail={**actor.extra, **(detail or {})},
-    )
-
-
-def clinic_create(*, name: str, slug: str, time_zone: str = "UTC") -> Clinic:
-    clinic = Clinic(name=name, slug=slug, time_zone=time_zone)
-    clinic.full_clean()
-    clinic.save()
-    return clinic
 
 
 def membership_grant(*, user: Any, clinic: Clinic, role: str) -> Membership:
@@ -167,7 +128,7 @@ def patient_update(*, actor: Actor, patient: Patient, data: dict[str, Any]) -> P
     for key, value in data.items():
         old = getattr(patient, key)
         if old != value:
-            changes[key] = [_jsonable(old), _jsonable(value)]
+            changes[key] = [jsonable(old), jsonable(value)]
             setattr(patient, key, value)
     if not changes:
         return patient
@@ -179,16 +140,8 @@ def patient_update(*, actor: Actor, patient: Patient, data: dict[str, Any]) -> P
     )
     if "is_active" in changes and not patient.is_active and patient.user_id is not None:
         # A discharged patient's phone keeps no way in.
-        from accounts.services import user_tokens_revoke_all
-
         user_tokens_revoke_all(actor=actor, user_id=patient.user_id, reason="patient_deactivated")
     return patient
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 @transaction.atomic
@@ -256,14 +209,17 @@ def consents_in_force(patient: Patient) -> dict[str, bool]:
     return latest
 
 
-def audit_list_record(
-    *, actor: Actor, object_type: str, patient_ids: Iterable[int], detail: dict[str, Any] | None = None
-) -> None:
-    """One event for a list read: which patients' rows were shown."""
-    ids = list(patient_ids)
-    audit_event_record(
-        actor=actor,
-        action="list",
-        object_type=object_type,
-        detail={"patient_ids": ids[:500], "count": len(ids), **(detail or {})},
-    )
+@transaction.atomic
+def user_tokens_revoke_all(*, actor: Actor, user_id: int, reason: str) -> int:
+    """Sign the user out of every device (account or patient record deactivated). A password
+    change needs no call: tokens are bound to the password they were issued under."""
+    count, _ = DeviceToken.objects.filter(user_id=user_id).delete()
+    if count:
+        audit_event_record(
+            actor=actor,
+            action="auth.token_revoke_all",
+            object_type="user",
+            object_id=user_id,
+            detail={"reason": reason, "tokens": count},
+        )
+    return count

@@ -57,7 +57,7 @@ def page_client(user: Any, language: str | None = None) -> Any:
 
 def make_demo_cohort(clinic: Any, therapist: Any) -> list[Any]:
     """The seed's hand-made demo patients (``seed_demo.COHORT``) on ``therapist``'s care team."""
-    from patients.management.commands.seed_demo import COHORT
+    from assessments.management.commands.seed_demo import COHORT
 
     return [
         make_patient(

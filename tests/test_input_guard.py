@@ -204,7 +204,7 @@ def test_nul_in_a_query_string_is_a_400(therapist_client: APIClient, therapist: 
 def test_nul_in_a_form_field_is_a_400_and_nothing_changes(
     therapist_client: APIClient, therapist: Any, patient: Any
 ) -> None:
-    from assessments.services import alert_raise
+    from assessments.alerts.services import alert_raise
 
     alert, _created = alert_raise(
         patient=patient, kind="suicidal_ideation", severity="critical", message="m", dedupe_key="k"

@@ -20,8 +20,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import LimitOffsetPagination, created_response
-from patients.access import Action, Actor
+from patients.access import Action
 from patients.api import get_patient
+from patients.audit import Actor
 from patients.models import Patient
 from therapies import selectors
 from therapies.adherence import ACTIVE, ENDED, SCHEDULED, PlanAdherence, component_window, weekly_pattern

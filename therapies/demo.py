@@ -13,7 +13,7 @@ import uuid
 import zoneinfo
 from typing import Any
 
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import CareTeamMember, Clinic, Patient
 from therapies.adherence import weekly_pattern
 from therapies.limits import opposite_side

@@ -24,15 +24,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from assessments import alert_text
-from assessments.models import AlertKind, Severity
+from assessments.alerts import text as alert_text
+from assessments.alerts.services import alert_raise
+from assessments.models import AlertKind, Assessment, Severity
 from assessments.nrs_weeks import nrs_weeks_sync
-from assessments.schedules import is_too_far_in_future
-from assessments.services import alert_raise
+from assessments.reminders.schedules import is_too_far_in_future
 from config.errors import ConflictError, InvalidInput
-from patients.access import Actor
+from patients.audit import Actor, audit_event_record
 from patients.models import Patient
-from patients.services import audit_event_record
 from therapies.adherence import plan_end
 from therapies.limits import (
     DREZ_CONTRAINDICATIONS,
@@ -548,8 +547,6 @@ DREZ_INPUTS = ("course_months", "vas_mm", "age_years", "first_line_drugs_tried",
 
 def drez_inputs_from_record(patient: Patient, now: dt.datetime | None = None) -> dict[str, Any]:
     """What the record already says about candidacy: age, pain course, latest pain, mood screens."""
-    from assessments.models import Assessment
-
     today = patient_today(patient, now)
     found: dict[str, Any] = {}
     if patient.birth_year:

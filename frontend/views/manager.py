@@ -22,7 +22,8 @@ from django.views.decorators.http import require_GET
 from assessments.api_cohort import filter_errors_or_filters
 from assessments.cohort import CohortOutcomes, case_series_rows, cohort_outcomes
 from frontend import cohort_charts
-from patients.access import Actor, primary_role, staff_roles
+from patients.access import primary_role, staff_roles
+from patients.audit import Actor
 from patients.models import Diagnosis
 from therapies.limits import modality_choices
 

@@ -22,14 +22,15 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from assessments.content_packs import text_available
+from assessments.capture.content_packs import text_available
+from assessments.capture.selectors import assessment_series
 from assessments.instruments import INSTRUMENTS
 from assessments.outcomes import pain_change_pct
-from assessments.selectors import assessment_series
 from assessments.worsening import pain_statuses
 from frontend.charts import Band, patient_progress_figure, patient_score_figure
 from frontend.forms import bilingual
-from patients.access import Actor, PatientNotFound, own_patient_id, patient_get_for
+from patients.access import PatientNotFound, own_patient_id, patient_get_for
+from patients.audit import Actor
 from patients.models import Patient
 
 # Pain entries plotted on "My progress" (the last ~3 months of a daily diary).

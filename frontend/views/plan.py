@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from frontend.forms import hemisphere_relation, limit_titles
-from patients.access import Actor, PatientNotFound, own_patient_id, patient_get_for
+from patients.access import PatientNotFound, own_patient_id, patient_get_for
+from patients.audit import Actor
 from patients.models import Patient
 from therapies import selectors
 from therapies.adherence import (

@@ -25,9 +25,10 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from assessments.alerts.services import alert_acknowledge
+from assessments.capture.services import assessment_record
 from assessments.instruments import GAD7, ODI, PHQ9
 from assessments.models import Alert, Source
-from assessments.services import alert_acknowledge, assessment_record
 from config.errors import ConflictError, InvalidInput
 from frontend import charts
 from frontend.forms import (
@@ -57,16 +58,9 @@ from frontend.selectors import (
     worklist_rows,
     worklist_safety_alerts,
 )
-from patients.access import (
-    Action,
-    Actor,
-    PatientNotFound,
-    patient_get_for,
-    primary_role,
-    visible_patients,
-)
+from patients.access import Action, PatientNotFound, patient_get_for, primary_role, visible_patients
+from patients.audit import Actor, audit_list_record
 from patients.models import Diagnosis, Patient
-from patients.services import audit_list_record
 
 PATIENT_TEMPLATE = "frontend/therapist/patient.html"
 WORKLIST_TEMPLATE = "frontend/therapist/worklist.html"

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from assessments.instruments.thermal import ACCLIMATISATION_MAX_MIN, AMBIENT_MAX_C, AMBIENT_MIN_C
 from assessments.models import ImageSide, ThermogramView
-from assessments.thermograms import (
+from assessments.thermograms.services import (
     RegionInput,
     thermogram_get,
     thermogram_list,
@@ -30,7 +30,8 @@ from assessments.thermograms import (
 )
 from config.errors import ConflictError, InvalidInput
 from frontend.views.therapist import _patient
-from patients.access import Action, Actor
+from patients.access import Action
+from patients.audit import Actor
 from patients.models import Patient
 
 ROI_ROWS = 6

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.client_ip import client_ip_from_meta
+from config.client_ip import client_ip_from_meta
 
 
 @pytest.mark.parametrize(

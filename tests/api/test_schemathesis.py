@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from accounts.models import DeviceToken, password_fingerprint
 from accounts.services import token_lifetime
+from assessments.capture.services import assessment_record
 from assessments.models import Alert, Notification
-from assessments.services import assessment_record
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import CareTeamMember
 from tests.factories import make_patient, make_staff, make_user
 
@@ -73,7 +73,7 @@ def wsgi_in_test_transaction() -> Any:
 @pytest.fixture
 def world(clinic: Any, therapist: Any, manager: Any, patient: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
     """A small clinic with data behind every path id the three roles can see."""
-    from assessments.thermograms import thermogram_upload
+    from assessments.thermograms.services import thermogram_upload
     from tests.thermo_images import body, csv_bytes
 
     settings.MEDIA_ROOT = tmp_path / "media"

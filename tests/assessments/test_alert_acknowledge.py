@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 
+from assessments.alerts.services import alert_acknowledge, alert_raise
 from assessments.models import Alert, AlertAction, AlertKind, Severity
-from assessments.services import alert_acknowledge, alert_raise
 from config.errors import InvalidInput
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import AuditEvent
 
 

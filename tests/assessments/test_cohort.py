@@ -56,7 +56,7 @@ from assessments.cohort import (
 )
 from assessments.models import Assessment, NrsSeries
 from assessments.nrs_weeks import nrs_weeks_rebuild, nrs_weeks_sync
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff
 from tests.stats import rate_json
@@ -862,8 +862,8 @@ def test_groups_csv_carries_the_intervals(world, manager_client, patient_client)
     ],
 )
 def test_filters_that_leave_nobody_answer_an_empty_cohort(manager_client: Any, patient: Any, path: str) -> None:
-    from assessments.services import assessment_record
-    from patients.access import Actor
+    from assessments.capture.services import assessment_record
+    from patients.audit import Actor
 
     assessment_record(
         actor=Actor.system("t"),

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from assessments.content_packs import content_pack_load, pack_errors
+from assessments.capture.content_packs import content_pack_load, pack_errors
 from assessments.models import ContentPack
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import AuditEvent
 from tests.content_packs import odi_pack
 
@@ -84,7 +84,7 @@ def test_the_command_loads_files_and_refuses_a_bad_one_naming_the_problem(tmp_pa
 
 @pytest.mark.django_db
 def test_shipped_placeholder_packs_are_valid_and_say_so() -> None:
-    from assessments.demo import PLACEHOLDER_PACKS, seed_placeholder_packs
+    from assessments.demo.history import PLACEHOLDER_PACKS, seed_placeholder_packs
 
     assert len(PLACEHOLDER_PACKS) == 2
     for path in PLACEHOLDER_PACKS:
@@ -101,7 +101,7 @@ def test_shipped_placeholder_packs_are_valid_and_say_so() -> None:
 
 @pytest.mark.django_db
 def test_the_placeholder_never_replaces_a_clinics_pack() -> None:
-    from assessments.demo import seed_placeholder_packs
+    from assessments.demo.history import seed_placeholder_packs
 
     content_pack_load(actor=Actor.system("test"), data=odi_pack())
     seed_placeholder_packs(Actor.system("test"))

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 import pytest
 from django.core.mail.backends.base import BaseEmailBackend
 
-from assessments.channels import EmailChannel, Message, SmsChannel, TransientChannelError
+from assessments.alerts.channels import EmailChannel, Message, SmsChannel, TransientChannelError
+from assessments.alerts.outbox import Outcome, reminder_deliver
 from assessments.models import Delivery, PatientProtocol, ReminderStatus
-from assessments.reminders import Outcome, reminder_deliver
 from tests.assessments.test_reminders import make_reminder, utc
 
 

@@ -411,7 +411,7 @@ def test_round_trip_recovers_every_score(patient_client: APIClient, therapist_cl
 
 @pytest.mark.django_db
 def test_every_demo_patients_bundle_validates(clinic: Any) -> None:
-    from assessments import demo
+    from assessments.demo import history as demo
 
     therapist = make_staff(clinic, "therapist")
     patients = make_demo_cohort(clinic, therapist)
@@ -687,7 +687,7 @@ def test_a_status_outside_its_required_binding_is_refused(patient: Any, monkeypa
     # fhir.resources checks structure and datatypes, not code values; the export checks those itself.
     from django.utils import timezone
 
-    from assessments import fhir
+    from assessments.fhir import export as fhir
 
     make_row(patient, "gad7", {f"item{i}": 0 for i in range(1, 8)}, total=0.0, band="minimal")
     monkeypatch.setattr(fhir, "_response_status", lambda a: "finished")

@@ -21,6 +21,7 @@ import pytest
 from django.core.management import call_command
 from django.db import close_old_connections, connection
 
+from assessments.capture.services import assessment_record
 from assessments.cohort import CohortFilters, cohort_arrays
 from assessments.models import Assessment, NrsSeries
 from assessments.nrs_weeks import (
@@ -30,9 +31,8 @@ from assessments.nrs_weeks import (
     recent_decode,
     weeks_decode,
 )
-from assessments.services import assessment_record
 from assessments.tasks import nrs_weeks_refresh as nrs_weeks_refresh_task
-from patients.access import Actor
+from patients.audit import Actor
 from patients.services import patient_update
 from tests.factories import make_patient
 from tests.therapies.params import component

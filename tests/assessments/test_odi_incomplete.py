@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from assessments.cohort import CohortFilters, cohort_outcomes, patient_code
 from assessments.models import Assessment
-from patients.access import Actor
+from patients.audit import Actor
 from tests.assessments.test_cohort import local, make_plan
 
 INCOMPLETE = {"section1": 3, "section2": 2, "section3": None, "section5": 4, "section6": 1}

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from assessments.capture.services import assessment_record
 from assessments.models import (
     DueItem,
     DueStatus,
@@ -15,15 +16,14 @@ from assessments.models import (
     Reminder,
     ReminderStatus,
 )
-from assessments.protocols import (
+from assessments.reminders.protocols import (
     due_items_plan,
     patients_to_plan,
     protocol_apply,
     protocol_preview,
 )
-from assessments.services import assessment_record
 from config.errors import InvalidInput
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import AuditEvent
 from patients.services import consent_record
 from tests.factories import make_patient, make_user

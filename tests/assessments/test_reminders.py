@@ -11,15 +11,24 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from assessments import channels as channels_module
-from assessments.channels import (
+from assessments.alerts import channels as channels_module
+from assessments.alerts.channels import (
     EmailChannel,
     Message,
     PermanentChannelError,
     TransientChannelError,
     WebPushChannel,
 )
-from assessments.due import due_items_close
+from assessments.alerts.fan_out import alert_fan_out, alerts_escalate
+from assessments.alerts.outbox import (
+    Outcome,
+    local_text,
+    reminder_deliver,
+    reminder_message,
+    reminders_dispatch,
+)
+from assessments.alerts.services import alert_raise
+from assessments.capture.services import assessment_record
 from assessments.models import (
     Alert,
     Delivery,
@@ -30,18 +39,9 @@ from assessments.models import (
     Reminder,
     ReminderStatus,
 )
-from assessments.protocols import protocol_apply
-from assessments.reminders import (
-    Outcome,
-    alert_fan_out,
-    alerts_escalate,
-    local_text,
-    reminder_deliver,
-    reminder_message,
-    reminders_dispatch,
-)
-from assessments.services import alert_raise, assessment_record
-from patients.access import Actor
+from assessments.reminders.due import due_items_close
+from assessments.reminders.protocols import protocol_apply
+from patients.audit import Actor
 from patients.services import consent_record
 from tests.factories import make_patient, make_staff, make_user
 
@@ -498,7 +498,7 @@ def test_three_missed_diaries_raise_one_alert_per_run(therapist: Any, patient: A
     start = dt.date(2026, 5, 1)
     diary_protocol(therapist, patient, now=utc(2026, 4, 30, 12), start=start)
     for day in range(1, 12):
-        from assessments.protocols import due_items_plan
+        from assessments.reminders.protocols import due_items_plan
 
         due_items_plan(patient.pk, utc(2026, 5, day))
 

@@ -17,8 +17,8 @@ from django.core.management.base import CommandError
 from django.db import DataError, connection, transaction
 from django.utils import timezone
 
+from assessments.capture.text_repair import _json_repair, stored_text_scan
 from assessments.models import Assessment
-from assessments.text_repair import _json_repair, stored_text_scan
 from patients.models import AuditEvent, Patient
 
 on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="only SQLite stores such text")

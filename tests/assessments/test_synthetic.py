@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 
 from assessments.cohort import CohortFilters, cohort_outcomes
+from assessments.demo.synthetic import seed_synthetic
 from assessments.instruments import get_instrument
 from assessments.models import Alert, Assessment, NrsSeries
-from assessments.synthetic import seed_synthetic
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import Patient
 from tests.factories import make_staff
 from therapies.models import HomeExerciseLog, PlanComponent, RehabPlan, TherapySession

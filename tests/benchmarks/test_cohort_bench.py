@@ -36,7 +36,7 @@ from django.test.utils import CaptureQueriesContext
 from assessments.cohort import HORIZON_WEEKS, CohortFilters, cohort_outcomes
 from assessments.models import Assessment, NrsSeries
 from assessments.nrs_weeks import nrs_weeks_rebuild
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import CareTeamMember, Clinic, Membership, Patient
 from therapies.models import PlanComponent, RehabPlan
 

@@ -23,8 +23,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from assessments.alerts.outbox import reminders_dispatch
+from assessments.alerts.tasks import reminders_enqueue
 from assessments.models import Reminder, ReminderStatus
-from assessments.reminders import reminders_dispatch, reminders_enqueue
 from tests.factories import make_clinic, make_patient, make_user
 
 N = int(os.environ.get("BENCH_REMINDERS_N", "100000"))

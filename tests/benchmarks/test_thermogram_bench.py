@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from assessments import thermography as t
+from assessments.thermograms import imaging as t
 from tests.thermo_images import csv_bytes, flir_jpeg_bytes, tiff_bytes
 
 pytestmark = pytest.mark.bench

@@ -14,9 +14,9 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from assessments.capture.services import assessment_record
 from assessments.models import Alert, Assessment, Source
-from assessments.services import assessment_record
-from patients.access import Actor
+from patients.audit import Actor
 from tests.factories import PASSWORD, make_clinic, make_patient, make_staff
 
 pytestmark = pytest.mark.e2e
@@ -252,8 +252,8 @@ def test_safety_alert_acknowledged_with_an_action_on_the_patient_page(browser, l
     without a reload."""
     from selenium.webdriver.common.by import By
 
+    from assessments.alerts.services import alert_acknowledge
     from assessments.models import AlertAction
-    from assessments.services import alert_acknowledge
 
     patient, therapist = console["patient"], console["therapist"]
     # An earlier episode, closed with an emergency referral, for the history.

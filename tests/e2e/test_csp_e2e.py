@@ -15,9 +15,9 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from assessments.capture.services import assessment_record
 from assessments.models import Source
-from assessments.services import assessment_record
-from patients.access import Actor
+from patients.audit import Actor
 from tests.factories import PASSWORD, make_clinic, make_patient, make_staff, make_user
 
 pytestmark = pytest.mark.e2e

@@ -799,8 +799,8 @@ def test_refused_entries_need_correction_then_fixed_or_discarded(
 def test_odi_with_too_many_skipped_sections_is_blocked_with_the_reason(
     browser, live_server, pwa_patient, sign_in, screenshot
 ):
-    from assessments.content_packs import content_pack_load
-    from patients.access import Actor
+    from assessments.capture.content_packs import content_pack_load
+    from patients.audit import Actor
     from tests.content_packs import odi_pack
 
     content_pack_load(actor=Actor.system("e2e"), data=odi_pack())

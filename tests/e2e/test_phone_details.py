@@ -37,8 +37,8 @@ def phone(browser, size):
 
 
 def load_pack(language="en"):
-    from assessments.content_packs import content_pack_load
-    from patients.access import Actor
+    from assessments.capture.content_packs import content_pack_load
+    from patients.audit import Actor
 
     content_pack_load(actor=Actor.system("e2e"), data=odi_pack(language))
 

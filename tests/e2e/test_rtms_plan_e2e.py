@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from patients.access import Actor
+from patients.audit import Actor
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_console_e2e import _desktop, _full_page, _sign_in, _wait
 from tests.factories import make_clinic, make_patient, make_staff

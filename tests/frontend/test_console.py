@@ -15,10 +15,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from assessments.capture.services import assessment_record
 from assessments.models import Alert, Assessment, DueItem, DueStatus, Source
-from assessments.services import assessment_record
 from assessments.worsening import worsening_evaluate
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff
 from tests.factories import page_client as client_for

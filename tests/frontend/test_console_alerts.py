@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from assessments.alerts.services import alert_acknowledge, alert_raise
 from assessments.models import Alert, AlertAction, AlertKind, Severity
-from assessments.services import alert_acknowledge, alert_raise
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff
 from tests.factories import page_client as client_for
@@ -366,7 +366,7 @@ def test_acknowledgement_form_and_history_speak_chinese(therapist, patient):
 @pytest.mark.django_db
 def test_alert_texts_built_by_services_show_in_chinese(therapist, patient):
     """Safety, worsening, missed-entry and adverse-event alerts keep an English record but read in Chinese."""
-    from assessments import alert_text
+    from assessments.alerts import text as alert_text
 
     raised = [
         (alert_text.SAFETY_PRORATED, {"item9": 2, "total": "14"}, "PHQ-9 第 9 题回答 2（总分 14，按比例折算）。"),
@@ -399,7 +399,7 @@ def test_alert_texts_built_by_services_show_in_chinese(therapist, patient):
 
 
 def test_alert_text_falls_back_to_the_stored_message() -> None:
-    from assessments.alert_text import SAFETY_SCORED, alert_message_display
+    from assessments.alerts.text import SAFETY_SCORED, alert_message_display
 
     assert alert_message_display("", {}, "Free text") == "Free text"
     assert alert_message_display("retired_code", {"x": 1}, "Stored") == "Stored"

@@ -232,9 +232,9 @@ def test_every_app_string_has_a_chinese_translation(patient):
 def test_my_entries_and_done_today_are_read_from_the_server(patient, other_patient):
     """The app's "My entries" reads the patient's own assessment list and "Done today" the
     due items, completed ones included; both only the patient's own."""
+    from assessments.capture.services import assessment_record
     from assessments.models import DueItem, DueStatus
-    from assessments.services import assessment_record
-    from patients.access import Actor
+    from patients.audit import Actor
 
     now = timezone.now()
     DueItem.objects.create(
@@ -330,8 +330,8 @@ def test_pain_sentence(change, expected):
 
 @pytest.mark.django_db
 def test_the_odi_is_offered_only_once_its_licensed_text_is_loaded(patient):
-    from assessments.content_packs import content_pack_load
-    from patients.access import Actor
+    from assessments.capture.content_packs import content_pack_load
+    from patients.audit import Actor
     from tests.content_packs import odi_pack
 
     client = _client_for(patient.user)

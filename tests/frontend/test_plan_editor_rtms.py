@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from patients.access import Actor
+from patients.audit import Actor
 from tests.factories import make_patient
 from tests.factories import page_client as client_for
 from therapies.models import PlanComponent, RehabPlan

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from assessments.capture.services import assessment_record
 from assessments.models import Source
-from assessments.services import assessment_record
-from patients.access import Actor
+from patients.audit import Actor
 from tests.therapies.params import BASE
 from therapies.services import plan_version_create
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assessments.channels import InAppChannel, Message
+from assessments.alerts.channels import InAppChannel, Message
 
 
 class SlowInAppChannel(InAppChannel):

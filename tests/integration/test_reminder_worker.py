@@ -20,6 +20,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from assessments.alerts.fan_out import alerts_escalate as escalate
+from assessments.alerts.outbox import reminders_dispatch
+from assessments.alerts.tasks import reminders_enqueue
+from assessments.capture.services import assessment_record
 from assessments.models import (
     Alert,
     Delivery,
@@ -29,11 +33,8 @@ from assessments.models import (
     Reminder,
     ReminderStatus,
 )
-from assessments.protocols import protocol_apply
-from assessments.reminders import alerts_escalate as escalate
-from assessments.reminders import reminders_dispatch, reminders_enqueue
-from assessments.services import assessment_record
-from patients.access import Actor
+from assessments.reminders.protocols import protocol_apply
+from patients.audit import Actor
 from patients.models import CareTeamMember
 from tests.factories import make_clinic, make_patient, make_staff, make_user
 from tests.integration.support import (
@@ -169,7 +170,7 @@ def test_worker_killed_mid_send_delivers_exactly_once(start_worker: Any, tmp_pat
         REMINDER_TEST_SLOW_MARKER=str(marker),
         REMINDER_TEST_SLOW_SECONDS="120",
     )
-    assert reminders_dispatch(now=now).claimed == 1
+    assert reminders_dispatch(now=now, enqueue=reminders_enqueue).claimed == 1
     wait_for(marker.exists, timeout=60, what="the send to start")
     started = time.monotonic()
     # The Notification row is written but not committed; the worker dies right here.
@@ -208,8 +209,10 @@ def test_lost_enqueue_is_recovered_by_the_stale_requeue(start_worker: Any) -> No
     reminders_dispatch(now=now - dt.timedelta(minutes=12), enqueue=lambda claims: None)
     assert Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.SENDING
     start_worker()
-    assert reminders_dispatch(now=now - dt.timedelta(minutes=5)).requeued == 0  # not stale yet
-    assert reminders_dispatch(now=now).requeued == 1
+    assert (
+        reminders_dispatch(now=now - dt.timedelta(minutes=5), enqueue=reminders_enqueue).requeued == 0
+    )  # not stale yet
+    assert reminders_dispatch(now=now, enqueue=reminders_enqueue).requeued == 1
     wait_for(lambda: Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.SENT, what="re-queued send")
     assert Notification.objects.count() == 1
 
@@ -294,9 +297,9 @@ def test_dst_days_remind_at_the_right_utc_instant(start_worker: Any, tz: str) ->
             # forward by the gap), an ambiguous one is its first occurrence.
             expected = dt.datetime.combine(day, local_time).replace(tzinfo=zone, fold=0).astimezone(UTC)
             assert reminder.send_at == expected, (tz, day, reminder.due_item.instrument)
-            reminders_dispatch(now=reminder.send_at - dt.timedelta(seconds=1))
+            reminders_dispatch(now=reminder.send_at - dt.timedelta(seconds=1), enqueue=reminders_enqueue)
             assert Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.PENDING
-            reminders_dispatch(now=reminder.send_at)
+            reminders_dispatch(now=reminder.send_at, enqueue=reminders_enqueue)
             assert Reminder.objects.get(pk=reminder.pk).status != ReminderStatus.PENDING
         target_ids = [r.pk for r in targets]
         wait_for(
@@ -341,12 +344,12 @@ def test_patient_who_answers_early_gets_no_reminder(start_worker: Any) -> None:
     # Answered at 07:00, two hours before the diary is due: the reminder never goes out.
     record(first.due_at - dt.timedelta(hours=2))
     assert DueItem.objects.get(pk=first.pk).status == DueStatus.COMPLETED
-    assert reminders_dispatch(now=first.due_at).claimed == 0
+    assert reminders_dispatch(now=first.due_at, enqueue=reminders_enqueue).claimed == 0
     assert Reminder.objects.get(due_item=first).status == ReminderStatus.SKIPPED
 
     # Answered in the instant between the claim and the send: the sender re-checks.
     with transaction.atomic():
-        assert reminders_dispatch(now=second.due_at).claimed == 1
+        assert reminders_dispatch(now=second.due_at, enqueue=reminders_enqueue).claimed == 1
         record(second.due_at - dt.timedelta(minutes=1))
     wait_for(
         lambda: Reminder.objects.get(due_item=second).status == ReminderStatus.SKIPPED,

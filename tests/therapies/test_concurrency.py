@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from config.errors import ConflictError
-from patients.access import Actor
+from patients.audit import Actor
 from tests.conftest import client_for
 from tests.therapies.params import component, plan_body, session_body
 from therapies.models import PlanComponent, RehabPlan, TherapySession

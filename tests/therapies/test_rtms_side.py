@@ -149,7 +149,7 @@ def test_session_same_side_needs_a_reason_or_the_plans_override(therapist_client
 
 def test_legacy_m1_component_without_a_side_asks_for_it(therapist_client, therapist, patient):
     """A component stored before the side was recorded: sessions and the next version ask for it."""
-    from patients.access import Actor
+    from patients.audit import Actor
     from therapies.services import plan_version_create
 
     plan = plan_version_create(

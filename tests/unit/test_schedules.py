@@ -1,4 +1,4 @@
-"""Unit tests for assessments.schedules (pure, no database).
+"""Unit tests for assessments.reminders.schedules (pure, no database).
 
 Expected instants are worked out by hand from the 2026 transition rules:
 US (America/New_York) springs forward 2026-03-08 02:00 EST -> 03:00 EDT and falls back
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessments.schedules import (
+from assessments.reminders.schedules import (
     DIAGNOSIS_KIND,
     FUTURE_TOLERANCE,
     PROTOCOLS,

@@ -5,7 +5,7 @@ import io
 import numpy as np
 import pytest
 
-from assessments import thermography as t
+from assessments.thermograms import imaging as t
 from tests.thermo_images import HEIGHT, MIDLINE, WIDTH, body, csv_bytes, flir_jpeg_bytes, tiff_bytes
 
 

@@ -3,7 +3,7 @@
     manage.py content_pack_load odi.en.json odi.zh-hans.json
 
 Each file is checked against its instrument and stored as the next version of that
-instrument and language (see ``assessments.content_packs``); a file that does not fit
+instrument and language (see ``assessments.capture.content_packs``); a file that does not fit
 is refused with every problem named, and nothing from it is stored.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assessments.content_packs import content_pack_load
+from assessments.capture.content_packs import content_pack_load
 from config.errors import InvalidInput
-from patients.access import Actor
+from patients.audit import Actor
 
 
 class Command(BaseCommand):

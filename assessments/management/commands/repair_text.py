@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assessments.text_repair import stored_text_scan
+from assessments.capture.text_repair import stored_text_scan
 
 
 class Command(BaseCommand):

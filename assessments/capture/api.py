@@ -17,22 +17,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.content_packs import current_packs, instrument_text
+from assessments.capture.content_packs import current_packs, instrument_text
+from assessments.capture.selectors import assessment_series
+from assessments.capture.services import assessment_record, safety_signal_for_rejected
 from assessments.instruments import INSTRUMENTS
 from assessments.models import Assessment, Source
-from assessments.selectors import assessment_series
-from assessments.services import assessment_record, safety_signal_for_rejected
 from config.api import LimitOffsetPagination, _as_lists, created_response
 from config.errors import ConflictError, InvalidInput
 from config.parsers import text_errors
-from patients.access import (
-    Action,
-    Actor,
-    PatientNotFound,
-    own_patient_id,
-    patient_get_for,
-)
+from patients.access import Action, PatientNotFound, own_patient_id, patient_get_for
 from patients.api import get_patient
+from patients.audit import Actor
 from patients.models import Patient
 
 MAX_SYNC_ENTRIES = 200

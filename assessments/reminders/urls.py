@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from assessments import api_reminders as api
+from assessments.reminders import api
 
 urlpatterns = [
     path("patients/<int:patient_id>/protocol/", api.ProtocolApi.as_view(), name="patient-protocol"),

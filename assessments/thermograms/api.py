@@ -19,11 +19,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.api import AssessmentOutputSerializer
-from assessments.api import _looks_naive as looks_naive
+from assessments.capture.api import AssessmentOutputSerializer
+from assessments.capture.api import _looks_naive as looks_naive
 from assessments.instruments.thermal import ACCLIMATISATION_MAX_MIN, AMBIENT_MAX_C, AMBIENT_MIN_C, MAX_ROIS
 from assessments.models import ImageSide, Thermogram, ThermogramView
-from assessments.thermograms import (
+from assessments.thermograms.services import (
     RegionInput,
     thermogram_get,
     thermogram_list,
@@ -32,8 +32,9 @@ from assessments.thermograms import (
     thermogram_upload,
 )
 from config.api import LimitOffsetPagination, created_response
-from patients.access import Action, Actor
+from patients.access import Action
 from patients.api import get_patient
+from patients.audit import Actor
 
 
 class PayloadTooLarge(APIException):

@@ -1,7 +1,7 @@
 """Demo cohort data: realistic pain, mood, disability, DN4 and thermal trajectories.
 
 Demo data only (called by ``manage.py seed_demo``, which refuses outside the embedded install).
-Every entry goes through :func:`assessments.services.assessment_record`, so scores, flags,
+Every entry goes through :func:`assessments.capture.services.assessment_record`, so scores, flags,
 alerts and audit events are exactly what real use would produce; client_uuids are derived
 from (patient, instrument, day), so running the seed twice adds nothing.
 """
@@ -14,14 +14,15 @@ import random
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from assessments.content_packs import content_pack_load
+from assessments.capture.content_packs import content_pack_load
+from assessments.capture.services import assessment_record
 from assessments.models import ContentPack
-from assessments.services import assessment_record
-from patients.access import Actor
+from patients.audit import Actor
 from patients.models import Clinic, Patient
 
 DEMO_NAMESPACE = uuid.UUID("6b1f5a8e-3c59-4c2e-9d0e-8f7a3b2c1d00")
@@ -73,6 +74,29 @@ def seed(clinic: Clinic) -> None:
         _seed_patient(actor, patient, now)
 
 
+def _scale(
+    rng: random.Random, items: int, mean: float, top: int, *, spread: float = 0.5, prefix: str = "item"
+) -> dict[str, int | None]:
+    """Answers to a questionnaire's items around ``mean``, clipped to 0..top."""
+    return {f"{prefix}{i}": min(top, max(0, round(rng.gauss(mean, spread)))) for i in range(1, items + 1)}
+
+
+_DN4_INTERVIEW = ("burning", "painful_cold", "electric_shocks", "tingling", "pins_and_needles", "numbness", "itching")
+
+
+def _thermal_answers(rng: random.Random, progress: float, improving: bool, affected_side: str) -> dict[str, Any]:
+    """A colder affected foot and calf that warm up as the patient improves."""
+    delta = 1.8 * (1 - progress) if improving else 1.6
+    affected = affected_side if affected_side in ("left", "right") else "left"
+    base = 30.5 + rng.gauss(0, 0.3)
+    rois = []
+    for region in ("dorsum of foot", "lateral calf"):
+        d = round(-(delta + rng.gauss(0, 0.2)), 1)
+        left, right = (base + d, base) if affected == "left" else (base, base + d)
+        rois.append({"region": region, "left_c": round(left, 1), "right_c": round(right, 1)})
+    return {"rois": rois, "ambient_c": 23.0, "acclimatisation_min": 15, "affected_side": affected}
+
+
 def _seed_patient(actor: Actor, patient: Patient, now: dt.datetime) -> None:
     rng = random.Random(f"{patient.display_name}")  # noqa: S311 - demo data, not security
     zone = ZoneInfo(patient.time_zone)
@@ -80,16 +104,15 @@ def _seed_patient(actor: Actor, patient: Patient, now: dt.datetime) -> None:
     start = _start_date(patient, today)
     days = (today - start).days
     baseline, final = TRAJECTORIES.get(patient.display_name, (6.5, 4.0))
+    improving = final < baseline - 2
     neuropathic = patient.is_neuropathic
-
-    def at(day: int, hour: int) -> dt.datetime:
-        local = dt.datetime.combine(start + dt.timedelta(days=day), dt.time(hour, rng.randint(0, 59)), tzinfo=zone)
-        return min(local, now - dt.timedelta(minutes=1))
+    radicular = "lumbar_radiculopathy" in patient.diagnoses
 
     def record(
         instrument: str, day: int, answers: Mapping[str, object], hour: int = 20, source: str = "patient"
     ) -> None:
-        when = at(day, hour)
+        local = dt.datetime.combine(start + dt.timedelta(days=day), dt.time(hour, rng.randint(0, 59)), tzinfo=zone)
+        when = min(local, now - dt.timedelta(minutes=1))
         assessment_record(
             actor=actor,
             patient=patient,
@@ -109,48 +132,19 @@ def _seed_patient(actor: Actor, patient: Patient, now: dt.datetime) -> None:
         score = max(0, min(10, round(expected + rng.gauss(0, 0.8))))
         record("nrs", day, {"score": score, "recall": "average_24h"})
         if day % 14 == 0:
-            mood = max(0.0, 1 - progress * (0.7 if final < baseline - 2 else 0.1))
-            phq = {f"item{i}": min(3, max(0, round(rng.gauss(1.6 * mood, 0.5)))) for i in range(1, 9)}
-            phq["item9"] = 0
-            record("phq9", day, phq)
-            record("gad7", day, {f"item{i}": min(3, max(0, round(rng.gauss(1.4 * mood, 0.5)))) for i in range(1, 8)})
-            if not neuropathic or "lumbar_radiculopathy" in patient.diagnoses:
-                level = 2.6 * (1 - 0.55 * progress) if final < baseline - 2 else 2.4
-                odi: dict[str, int | None] = {
-                    f"section{i}": min(5, max(0, round(rng.gauss(level, 0.7)))) for i in range(1, 11)
-                }
-                odi["section8"] = None  # sex life is often skipped
-                record("odi", day, odi)
+            mood = max(0.0, 1 - progress * (0.7 if improving else 0.1))
+            record("phq9", day, _scale(rng, 8, 1.6 * mood, 3) | {"item9": 0})
+            record("gad7", day, _scale(rng, 7, 1.4 * mood, 3))
+            if not neuropathic or radicular:
+                level = 2.6 * (1 - 0.55 * progress) if improving else 2.4
+                record(
+                    "odi", day, _scale(rng, 10, level, 5, spread=0.7, prefix="section") | {"section8": None}
+                )  # often skipped
         if neuropathic and day % 28 == 0:
-            interview = {
-                key: rng.random() < 0.75 - 0.4 * progress
-                for key in (
-                    "burning",
-                    "painful_cold",
-                    "electric_shocks",
-                    "tingling",
-                    "pins_and_needles",
-                    "numbness",
-                    "itching",
-                )
-            }
-            record("dn4", day, interview)
-        if (neuropathic or "lumbar_radiculopathy" in patient.diagnoses) and day % 28 == 3:
-            delta = 1.8 * (1 - progress) if final < baseline - 2 else 1.6
-            affected = patient.affected_side if patient.affected_side in ("left", "right") else "left"
-            base = 30.5 + rng.gauss(0, 0.3)
-            rois = []
-            for region in ("dorsum of foot", "lateral calf"):
-                d = round(-(delta + rng.gauss(0, 0.2)), 1)
-                left, right = (base + d, base) if affected == "left" else (base, base + d)
-                rois.append({"region": region, "left_c": round(left, 1), "right_c": round(right, 1)})
-            record(
-                "thermal",
-                day,
-                {"rois": rois, "ambient_c": 23.0, "acclimatisation_min": 15, "affected_side": affected},
-                hour=10,
-                source="clinician",
-            )
+            record("dn4", day, {key: rng.random() < 0.75 - 0.4 * progress for key in _DN4_INTERVIEW})
+        if (neuropathic or radicular) and day % 28 == 3:
+            thermal = _thermal_answers(rng, progress, improving, patient.affected_side)
+            record("thermal", day, thermal, hour=10, source="clinician")
     if patient.display_name == "Li Wei" and days >= 2:
         # One open safety alert for the console demo: PHQ-9 item 9 answered "several days".
         phq = {f"item{i}": 2 for i in range(1, 9)} | {"item9": 1}

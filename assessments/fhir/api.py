@@ -23,10 +23,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments import fhir
-from assessments.fhir_definitions import UnknownQuestionnaire, as_json, questionnaire_resource
+from assessments.capture.selectors import assessments_for_export
+from assessments.fhir import export as fhir
+from assessments.fhir.definitions import UnknownQuestionnaire, as_json, questionnaire_resource
 from assessments.instruments import INSTRUMENTS
-from assessments.selectors import assessments_for_export
 from patients.api import get_patient
 
 FHIR_JSON = "application/fhir+json"

@@ -1,7 +1,7 @@
 """Applying a questionnaire protocol to a patient and planning their due items.
 
 A patient's protocol starts as the template for their diagnoses
-(:func:`assessments.schedules.protocol_for_diagnoses`) and is edited per patient
+(:func:`assessments.reminders.schedules.protocol_for_diagnoses`) and is edited per patient
 (instruments, intervals, local times, quiet hours, reminder channels). Due items and
 their reminders are materialised a little ahead (48 h) by :func:`due_items_plan`, which
 is idempotent: the unique slot (patient, instrument, due_at) and the unique reminder
@@ -24,7 +24,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from assessments.due import due_items_cancel, due_items_match_recorded
 from assessments.models import (
     Channel,
     DueItem,
@@ -33,7 +32,8 @@ from assessments.models import (
     Reminder,
     ReminderStatus,
 )
-from assessments.schedules import (
+from assessments.reminders.due import due_items_cancel, due_items_match_recorded
+from assessments.reminders.schedules import (
     PROTOCOLS,
     DueSlot,
     Protocol,
@@ -44,9 +44,9 @@ from assessments.schedules import (
     protocol_for_diagnoses,
 )
 from config.errors import InvalidInput
-from patients.access import Actor
+from patients.audit import Actor, audit_event_record
 from patients.models import Patient
-from patients.services import audit_event_record, consents_in_force
+from patients.services import consents_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +184,55 @@ def protocol_get(patient: Patient) -> PatientProtocol | None:
 
 
 @transaction.atomic
+def _schedule_items(
+    patient: Patient, current: PatientProtocol | None, code: str, items: Sequence[dict[str, Any]] | None
+) -> Sequence[Any]:
+    """Given items, else the stored ones when the code is unchanged, else the template's."""
+    if items is not None:
+        return items_from_json(list(items))
+    if current is not None and current.protocol_code == code:
+        return schedule_of(current).items
+    if code in PROTOCOLS:
+        return PROTOCOLS[code].items
+    if code == protocol_template(patient).code:
+        return protocol_template(patient).items
+    raise InvalidInput(
+        {"protocol_code": f"Unknown protocol; one of {', '.join(PROTOCOLS)}, or give items for a custom one."}
+    )
+
+
+def _check_quiet_hours(quiet_start: dt.time | None, quiet_end: dt.time | None) -> None:
+    if (quiet_start is None) != (quiet_end is None):
+        raise InvalidInput(
+            {"quiet_end" if quiet_end is None else "quiet_start": "Give both quiet_start and quiet_end, or neither."}
+        )
+    if quiet_start is not None and quiet_start == quiet_end:
+        raise InvalidInput({"quiet_end": "Quiet hours must not start and end at the same time."})
+
+
+def _protocol_save(
+    patient: Patient, current: PatientProtocol | None, values: dict[str, Any], now: dt.datetime
+) -> tuple[PatientProtocol, dict[str, Any]]:
+    """Create or update the patient's protocol row; returns it and the changed fields."""
+    if current is None:
+        current = PatientProtocol(patient=patient, **values, updated_at=now)
+        current.full_clean(exclude=["patient"])
+        current.save()
+        return current, {key: [None, _jsonable(value)] for key, value in values.items()}
+    changes = {
+        key: [_jsonable(getattr(current, key)), _jsonable(value)]
+        for key, value in values.items()
+        if getattr(current, key) != value
+    }
+    if changes:
+        for key, value in values.items():
+            setattr(current, key, value)
+        current.updated_at = now
+        current.full_clean(exclude=["patient"])
+        current.save(update_fields=[*values, "updated_at"])
+    return current, changes
+
+
 def protocol_apply(
     *,
     actor: Actor,
@@ -211,58 +260,24 @@ def protocol_apply(
         code = current.protocol_code if current is not None else protocol_template(patient).code
     if not _CODE_RE.match(code):
         raise InvalidInput({"protocol_code": "Lower-case letters, digits, _ + - only (at most 32)."})
-    if items is not None:
-        schedule_items = items_from_json(list(items))
-    elif current is not None and current.protocol_code == code:
-        schedule_items = schedule_of(current).items
-    elif code in PROTOCOLS:
-        schedule_items = PROTOCOLS[code].items
-    elif code == protocol_template(patient).code:
-        schedule_items = protocol_template(patient).items
-    else:
-        raise InvalidInput(
-            {"protocol_code": f"Unknown protocol; one of {', '.join(PROTOCOLS)}, or give items for a custom one."}
-        )
-    if (quiet_start is None) != (quiet_end is None):
-        raise InvalidInput(
-            {"quiet_end" if quiet_end is None else "quiet_start": "Give both quiet_start and quiet_end, or neither."}
-        )
-    if quiet_start is not None and quiet_start == quiet_end:
-        raise InvalidInput({"quiet_end": "Quiet hours must not start and end at the same time."})
+    schedule_items = _schedule_items(patient, current, code, items)
+    _check_quiet_hours(quiet_start, quiet_end)
     number = (sms_number if sms_number is not None else (current.sms_number if current else "")).strip()
     if number and not _E164_RE.match(number):
         raise InvalidInput({"sms_number": "Use the international E.164 form, e.g. +8613800138000."})
     if channels is None:
         channels = current.channels if current is not None else ([Channel.IN_APP] if patient.user_id else [])
-    checked_channels = _check_channels(list(channels), patient, number)
-
     values: dict[str, Any] = {
         "protocol_code": code,
         "items": [item_to_json(item) for item in schedule_items],
         "start_date": start_date,
         "quiet_start": quiet_start,
         "quiet_end": quiet_end,
-        "channels": checked_channels,
+        "channels": _check_channels(list(channels), patient, number),
         "sms_number": number,
         "is_active": is_active,
     }
-    if current is None:
-        current = PatientProtocol(patient=patient, **values, updated_at=now)
-        current.full_clean(exclude=["patient"])
-        current.save()
-        changes = {key: [None, _jsonable(value)] for key, value in values.items()}
-    else:
-        changes = {
-            key: [_jsonable(getattr(current, key)), _jsonable(value)]
-            for key, value in values.items()
-            if getattr(current, key) != value
-        }
-        if changes:
-            for key, value in values.items():
-                setattr(current, key, value)
-            current.updated_at = now
-            current.full_clean(exclude=["patient"])
-            current.save(update_fields=[*values, "updated_at"])
+    current, changes = _protocol_save(patient, current, values, now)
     if changes:
         audit_event_record(
             actor=actor,
@@ -339,6 +354,66 @@ def reminder_send_at(item: DueItem | DueSlot, protocol: PatientProtocol, tz: str
     return when
 
 
+def _stale_items(
+    existing: dict[tuple[str, dt.datetime], DueItem],
+    wanted: dict[tuple[str, dt.datetime], Any],
+    instruments: set[str],
+    now: dt.datetime,
+) -> list[int]:
+    """Pending items the schedule no longer wants: future ones, dropped instruments, and
+    today's item of an instrument whose time moved."""
+    wanted_days = {(s.instrument, s.local_date) for s in wanted.values()}
+    return [
+        item.pk
+        for key, item in existing.items()
+        if item.status == DueStatus.PENDING
+        and key not in wanted
+        and (
+            item.due_at > now or item.instrument not in instruments or (item.instrument, item.local_date) in wanted_days
+        )
+    ]
+
+
+def _create_and_revive(
+    patient_id: int,
+    existing: dict[tuple[str, dt.datetime], DueItem],
+    wanted: dict[tuple[str, dt.datetime], Any],
+    now: dt.datetime,
+    end: dt.datetime,
+    tz: str,
+) -> tuple[int, int]:
+    """Insert the missing items and revive cancelled ones the schedule wants again; entries
+    already recorded in their windows complete them. Returns (created, completed)."""
+    revive = [
+        item.pk
+        for key, item in existing.items()
+        if key in wanted and item.status == DueStatus.CANCELLED and item.due_at > now
+    ]
+    if revive:
+        DueItem.objects.filter(pk__in=revive, status=DueStatus.CANCELLED).update(status=DueStatus.PENDING)
+    new = [
+        DueItem(
+            patient_id=patient_id,
+            instrument=s.instrument,
+            due_at=s.due_at,
+            closes_at=s.closes_at,
+            local_date=s.local_date,
+            created_at=now,
+        )
+        for key, s in wanted.items()
+        if key not in existing
+    ]
+    DueItem.objects.bulk_create(new, ignore_conflicts=True)
+    if not (new or revive):
+        return 0, 0
+    fresh = list(
+        DueItem.objects.filter(
+            patient_id=patient_id, status=DueStatus.PENDING, closes_at__gt=now, due_at__lt=end
+        ).filter(Q(pk__in=revive) | Q(created_at=now))
+    )
+    return len(new), len(due_items_match_recorded(fresh, tz))
+
+
 def due_items_plan(patient_id: int, now: dt.datetime, horizon: dt.timedelta = PLAN_HORIZON) -> PlanResult:
     """Materialise the patient's due items with ``due_at < now + horizon`` (and those
     still open) and one reminder per deliverable channel; safe to run any number of times,
@@ -356,65 +431,17 @@ def due_items_plan(patient_id: int, now: dt.datetime, horizon: dt.timedelta = PL
         existing = {
             (i.instrument, i.due_at): i for i in DueItem.objects.filter(patient_id=patient_id, closes_at__gt=now)
         }
-        end = max(
-            [
-                now + horizon,
-                *(i.due_at + dt.timedelta(seconds=1) for i in existing.values() if i.status == DueStatus.PENDING),
-            ]
-        )
-        slots = [
-            s
-            for s in due_slots(schedule, start=protocol.start_date, tz=tz, window_start=now - longest, window_end=end)
-            if s.closes_at > now
-        ]
-        wanted = {(s.instrument, s.due_at): s for s in slots}
-        wanted_days = {(s.instrument, s.local_date) for s in slots}
-
-        stale = [
-            item.pk
-            for key, item in existing.items()
-            if item.status == DueStatus.PENDING
-            and key not in wanted
-            and (
-                item.due_at > now
-                or item.instrument not in instruments
-                or (item.instrument, item.local_date) in wanted_days
-            )
-        ]
-        cancelled = due_items_cancel(stale)
-        revive = [
-            item.pk
-            for key, item in existing.items()
-            if key in wanted and item.status == DueStatus.CANCELLED and item.due_at > now
-        ]
-        if revive:
-            DueItem.objects.filter(pk__in=revive, status=DueStatus.CANCELLED).update(status=DueStatus.PENDING)
-        new = [
-            DueItem(
-                patient_id=patient_id,
-                instrument=s.instrument,
-                due_at=s.due_at,
-                closes_at=s.closes_at,
-                local_date=s.local_date,
-                created_at=now,
-            )
-            for key, s in wanted.items()
-            if key not in existing
-        ]
-        DueItem.objects.bulk_create(new, ignore_conflicts=True)
-        completed: list[int] = []
-        if new or revive:
-            fresh = list(
-                DueItem.objects.filter(
-                    patient_id=patient_id, status=DueStatus.PENDING, closes_at__gt=now, due_at__lt=end
-                ).filter(Q(pk__in=revive) | Q(created_at=now))
-            )
-            completed = due_items_match_recorded(fresh, tz)
+        open_ends = (i.due_at + dt.timedelta(seconds=1) for i in existing.values() if i.status == DueStatus.PENDING)
+        end = max([now + horizon, *open_ends])
+        slots = due_slots(schedule, start=protocol.start_date, tz=tz, window_start=now - longest, window_end=end)
+        wanted = {(s.instrument, s.due_at): s for s in slots if s.closes_at > now}
+        cancelled = due_items_cancel(_stale_items(existing, wanted, instruments, now))
+        created_items, completed = _create_and_revive(patient_id, existing, wanted, now, end, tz)
         items = list(
             DueItem.objects.filter(patient_id=patient_id, status=DueStatus.PENDING, closes_at__gt=now, due_at__lt=end)
         )
         created, updated, deleted = _plan_reminders(protocol, patient, items, now)
-    return PlanResult(len(new), cancelled, len(completed), created, updated, deleted)
+    return PlanResult(created_items, cancelled, completed, created, updated, deleted)
 
 
 def _plan_reminders(

@@ -1,7 +1,7 @@
 """FHIR R4 export of one patient's record: a ``$everything``-style searchset Bundle.
 
 Rows in, validated JSON out. Every resource is built with the ``fhir.resources`` R4B models
-(see ``assessments.fhir_definitions`` for the LOINC tables and their sources), and the
+(see ``assessments.fhir.definitions`` for the LOINC tables and their sources), and the
 required status bindings the models leave open are checked here, so the bundle is valid R4
 when it leaves the app.
 
@@ -66,7 +66,7 @@ from fhir.resources.R4B.questionnaireresponse import (
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
 
-from assessments.fhir_definitions import (
+from assessments.fhir.definitions import (
     LOCAL_SYSTEM,
     LOINC,
     QUESTIONNAIRES,

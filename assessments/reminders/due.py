@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.db.models import Q
 
-from assessments import alert_text
+from assessments.alerts import text as alert_text
+from assessments.alerts.services import alert_raise
 from assessments.models import (
     AlertKind,
     Assessment,
@@ -30,7 +31,8 @@ from assessments.models import (
     ReminderStatus,
     Severity,
 )
-from assessments.schedules import consecutive_misses
+from assessments.reminders.schedules import consecutive_misses
+from patients.models import Patient
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +179,6 @@ def missed_logs_check(patient_id: int, *, now: dt.datetime) -> int:
     names the alert's dedupe key, so one run raises one alert however long it grows, and
     a new run (after an entry) may raise a new one. Returns alerts raised (0 or more).
     """
-    from assessments.services import alert_raise
-    from patients.models import Patient
 
     raised = 0
     for instrument in _daily_instruments(patient_id):

@@ -36,9 +36,8 @@ from django.utils import timezone
 from assessments.instruments import get_instrument
 from assessments.models import Assessment, Source
 from assessments.nrs_weeks import nrs_weeks_rebuild
-from patients.access import Actor
+from patients.audit import Actor, audit_event_record
 from patients.models import CareTeamMember, Clinic, Consent, Patient
-from patients.services import audit_event_record
 from therapies import demo as therapies_demo
 from therapies.models import HomeExerciseLog, PlanComponent, TherapySession
 from therapies.services import HOME_MODALITIES, plan_version_create

@@ -1,4 +1,4 @@
-"""Writes for assessments and alerts.
+"""Writes for assessments.
 
 ``assessment_record`` is the one way an assessment enters the system (API, offline sync,
 htmx forms, demo seed): it scores with the pure instrument, stores exactly once per
@@ -26,22 +26,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from assessments import alert_text
-from assessments.alert_text import alert_message_english
+from assessments.alerts import text as alert_text
+from assessments.alerts.services import alert_raise
 from assessments.instruments import (
     FLAG_SUICIDAL_IDEATION,
     INSTRUMENTS,
     AnswerError,
     get_instrument,
 )
-from assessments.models import Alert, AlertAction, AlertKind, Assessment, Severity, Source
+from assessments.models import Alert, AlertKind, Assessment, Severity, Source
 from assessments.nrs_weeks import nrs_week_add
-from assessments.schedules import is_late, is_too_far_in_future
+from assessments.reminders.due import due_item_complete_for
+from assessments.reminders.schedules import is_late, is_too_far_in_future
 from assessments.worsening import worsening_after_record
 from config.errors import ConflictError, InvalidInput
-from patients.access import Actor
+from patients.audit import Actor, audit_event_record
 from patients.models import Patient
-from patients.services import audit_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -326,6 +326,74 @@ def _safety_message(assessment: Assessment) -> tuple[str, dict[str, Any]]:
     return code, {"item9": item9, "total": f"{assessment.total:g}"}
 
 
+def _dn4_answers(
+    patient: Patient, answers: dict[str, Any], recorded_at: dt.datetime, source: str, supersedes: Assessment | None
+) -> tuple[dict[str, Any], Assessment | None]:
+    """A clinician's DN4 examination completes the patient's recent interview; a patient
+    may answer the interview items only."""
+    if source == Source.CLINICIAN:
+        return _dn4_exam_completion(patient, answers, recorded_at)
+    if source == Source.PATIENT and set(answers) - set(DN4_INTERVIEW):
+        exam_items = sorted(set(answers) - set(DN4_INTERVIEW))
+        raise InvalidInput({"answers": dict.fromkeys(exam_items, "Examination items are recorded by the clinician.")})
+    return answers, supersedes
+
+
+def _insert(
+    actor: Actor,
+    patient: Patient,
+    instrument: str,
+    answers: dict[str, Any],
+    *,
+    recorded_at: dt.datetime,
+    client_uuid: uuid.UUID,
+    source: str,
+    now: dt.datetime,
+    supersedes: Assessment | None,
+    supersedes_uuid: uuid.UUID | None,
+) -> Assessment:
+    """Score with the pure instrument and insert the row."""
+    try:
+        result = get_instrument(instrument).score(answers)
+    except AnswerError as exc:
+        raise InvalidInput({"answers": exc.errors}) from exc
+    detail = dict(result.detail)
+    if supersedes is not None:
+        detail["completes"] = supersedes.pk
+    return Assessment.objects.create(
+        patient=patient,
+        instrument=instrument,
+        answers=result.answers,
+        total=result.total,
+        band=result.band or "",
+        flags=list(result.flags),
+        detail=detail,
+        recorded_at=recorded_at,
+        received_at=now,
+        is_late=is_late(recorded_at, now),
+        client_uuid=client_uuid,
+        source=source,
+        entered_by=actor.user if actor.user_id is not None else None,
+        supersedes=supersedes,
+        supersedes_uuid=supersedes_uuid,
+    )
+
+
+def _suicidal_ideation_alert(assessment: Assessment, supersedes_uuid: uuid.UUID | None) -> Alert:
+    """One alert per episode: the entries of one episode share the key, whichever came first."""
+    code, args = _safety_message(assessment)
+    alert, _created = alert_raise(
+        patient=assessment.patient,
+        kind=AlertKind.SUICIDAL_IDEATION,
+        severity=Severity.CRITICAL,
+        message_code=code,
+        message_args=args,
+        dedupe_key=_safety_key(assessment.patient, _episode_uuid(assessment.client_uuid, supersedes_uuid)),
+        source_assessment=assessment,
+    )
+    return alert
+
+
 def _store(
     actor: Actor,
     patient: Patient,
@@ -344,37 +412,17 @@ def _store(
         # patient's row first makes the second wait and then see the first, so they link.
         Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
     supersedes = _earlier_entry(patient, instrument, client_uuid, supersedes_uuid)
-    if instrument == "dn4" and source == Source.CLINICIAN:
-        answers, supersedes = _dn4_exam_completion(patient, answers, recorded_at)
-    elif instrument == "dn4" and source == Source.PATIENT and set(answers) - set(DN4_INTERVIEW):
-        raise InvalidInput(
-            {
-                "answers": dict.fromkeys(
-                    sorted(set(answers) - set(DN4_INTERVIEW)), "Examination items are recorded by the clinician."
-                )
-            }
-        )
-    try:
-        result = get_instrument(instrument).score(answers)
-    except AnswerError as exc:
-        raise InvalidInput({"answers": exc.errors}) from exc
-    detail = dict(result.detail)
-    if supersedes is not None:
-        detail["completes"] = supersedes.pk
-    assessment = Assessment.objects.create(
-        patient=patient,
-        instrument=instrument,
-        answers=result.answers,
-        total=result.total,
-        band=result.band or "",
-        flags=list(result.flags),
-        detail=detail,
+    if instrument == "dn4":
+        answers, supersedes = _dn4_answers(patient, answers, recorded_at, source, supersedes)
+    assessment = _insert(
+        actor,
+        patient,
+        instrument,
+        answers,
         recorded_at=recorded_at,
-        received_at=now,
-        is_late=is_late(recorded_at, now),
         client_uuid=client_uuid,
         source=source,
-        entered_by=actor.user if actor.user_id is not None else None,
+        now=now,
         supersedes=supersedes,
         supersedes_uuid=supersedes_uuid,
     )
@@ -388,18 +436,7 @@ def _store(
         if supersedes_uuid is not None:
             audit_detail["supersedes"] = str(supersedes_uuid)
     if FLAG_SUICIDAL_IDEATION in assessment.flags:
-        # One alert per episode: the entries of one episode share the key, whichever came first.
-        code, args = _safety_message(assessment)
-        alert, _created = alert_raise(
-            patient=patient,
-            kind=AlertKind.SUICIDAL_IDEATION,
-            severity=Severity.CRITICAL,
-            message_code=code,
-            message_args=args,
-            dedupe_key=_safety_key(patient, _episode_uuid(client_uuid, supersedes_uuid)),
-            source_assessment=assessment,
-        )
-        audit_detail["alert"] = alert.pk
+        audit_detail["alert"] = _suicidal_ideation_alert(assessment, supersedes_uuid).pk
     audit_event_record(
         actor=actor,
         action="create",
@@ -418,118 +455,4 @@ def _store(
 
 def _after_record(assessment: Assessment) -> None:
     """Complete a matching due item, if the scheduling app has one (same transaction)."""
-    from assessments.due import due_item_complete_for
-
     due_item_complete_for(assessment)
-
-
-def alert_raise(
-    *,
-    patient: Patient,
-    kind: str,
-    severity: str,
-    dedupe_key: str,
-    message: str = "",
-    message_code: str = "",
-    message_args: dict[str, Any] | None = None,
-    source_assessment: Assessment | None = None,
-    source_type: str = "",
-    source_id: str | int = "",
-) -> tuple[Alert, bool]:
-    """Create an alert once per dedupe key; delivery to the care team is queued on commit.
-
-    With `message_code` the stored English message is built from the template and the
-    console shows it in the reader's language; `message` is for free text only.
-    """
-    args = dict(message_args or {})
-    if message_code:
-        message = alert_message_english(message_code, args)
-    alert, created = Alert.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={
-            "patient": patient,
-            "kind": kind,
-            "severity": severity,
-            "message": message,
-            "message_code": message_code,
-            "message_args": args,
-            "source_assessment": source_assessment,
-            "source_type": source_type or ("assessment" if source_assessment else ""),
-            "source_id": str(source_id or (source_assessment.pk if source_assessment else "")),
-        },
-    )
-    if created:
-        from assessments.tasks import alert_notify
-
-        alert_id = alert.pk
-        transaction.on_commit(lambda: alert_notify.delay(alert_id))
-    return alert, created
-
-
-# Longest acknowledgement reason or note kept (the API refuses longer ones by name).
-ACK_TEXT_MAX = 2000
-
-
-def _ack_text(value: str, field: str, errors: dict[str, Any]) -> str:
-    if not isinstance(value, str):
-        errors[field] = "Text is required."
-        return ""
-    value = value.strip()
-    if len(value) > ACK_TEXT_MAX:
-        errors[field] = f"At most {ACK_TEXT_MAX} characters."
-    return value
-
-
-@transaction.atomic
-def alert_acknowledge(*, actor: Actor, alert_id: int, action: str = "", reason: str = "", note: str = "") -> Alert:
-    """Close an alert, recording what was done about it.
-
-    A safety alert (PHQ-9 item 9, severe adverse event) is closed only with an action:
-    the patient was contacted, referred as an emergency, their safety plan was reviewed,
-    or no action was needed, which needs a reason. Other alerts may name an action. The
-    action, reason and optional note go into the alert and the audit event. A second
-    acknowledgement keeps the first one's who, when and action.
-    """
-    alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert_id)
-    errors: dict[str, Any] = {}
-    if action not in ("", *AlertAction.values):
-        errors["action"] = f"action must be one of: {', '.join(AlertAction.values)}."
-    elif not action and alert.is_safety:
-        errors["action"] = (
-            "A safety alert needs the action taken: " + ", ".join(AlertAction.values) + " (with a reason)."
-        )
-    reason = _ack_text(reason, "reason", errors)
-    note = _ack_text(note, "note", errors)
-    if action == AlertAction.NO_ACTION_NEEDED and not reason and "reason" not in errors:
-        errors["reason"] = "Give the reason why no action is needed."
-    if errors:
-        raise InvalidInput(errors)
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = timezone.now()
-        alert.acknowledged_by = actor.user
-        alert.acknowledgement_action = action
-        alert.acknowledgement_reason = reason
-        alert.acknowledgement_note = note
-        alert.save(
-            update_fields=[
-                "acknowledged_at",
-                "acknowledged_by",
-                "acknowledgement_action",
-                "acknowledgement_reason",
-                "acknowledgement_note",
-            ]
-        )
-        audit_event_record(
-            actor=actor,
-            action="alert.acknowledge",
-            object_type="alert",
-            object_id=alert.pk,
-            patient=alert.patient,
-            detail={
-                "kind": alert.kind,
-                "action": action,
-                "reason": reason,
-                "note": note,
-            },
-        )
-    return alert

@@ -14,9 +14,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from patients.access import Actor
+from assessments.demo import history as assessments_demo
+from assessments.demo.synthetic import seed_synthetic
+from patients.audit import Actor, audit_event_record
 from patients.models import CareTeamMember, Clinic, Patient, Role
-from patients.services import audit_event_record, consent_record, membership_grant
+from patients.services import consent_record, membership_grant
+from therapies import demo as therapies_demo
 
 DEFAULT_PATIENTS = 200
 
@@ -82,8 +85,6 @@ class Command(BaseCommand):
         )
 
     def _seed_synthetic(self, n_patients: int) -> int:
-        from assessments.synthetic import seed_synthetic
-
         clinic = Clinic.objects.get(slug="demo")
         therapist = get_user_model().objects.get(username="demo-therapist")
         return seed_synthetic(clinic, therapist, n_patients=n_patients)
@@ -139,8 +140,6 @@ class Command(BaseCommand):
 
     def _seed_clinical(self, clinic: Clinic) -> None:
         """Plans first: the diary series start at each patient's plan start."""
-        from assessments import demo as assessments_demo
-        from therapies import demo as therapies_demo
 
         therapies_demo.seed(clinic)
         assessments_demo.seed(clinic)

@@ -9,7 +9,7 @@ returns a provider reference, or raises:
 - :class:`PermanentChannelError`: will never work (no address, push subscription gone,
   SMTP 5xx, channel not configured). The reminder is marked failed; no retry.
 
-Channels are called by :func:`assessments.reminders.reminder_deliver` inside the
+Channels are called by :func:`assessments.alerts.outbox.reminder_deliver` inside the
 transaction that locks the reminder row and writes the ledger. The in-app channel writes
 its Notification row in that same transaction, so an in-app message is delivered exactly
 once even when a worker is killed mid-send. External providers (SMTP, push services, SMS

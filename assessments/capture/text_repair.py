@@ -22,9 +22,8 @@ from django.apps import apps
 from django.db import DatabaseError, models, transaction
 
 from config.parsers import repaired_text, text_problem
-from patients.access import Actor
+from patients.audit import Actor, audit_event_record
 from patients.models import AuditEvent, Patient
-from patients.services import audit_event_record
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
 CHUNK = 2000

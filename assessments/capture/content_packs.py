@@ -34,8 +34,7 @@ from django.db.models import Max
 from assessments.instruments import INSTRUMENTS
 from assessments.models import ContentPack, ContentPackKind
 from config.errors import InvalidInput
-from patients.access import Actor
-from patients.services import audit_event_record
+from patients.audit import Actor, audit_event_record
 
 NEEDS_PACK = frozenset({"odi"})
 LANGUAGES = ("en", "zh-hans")

@@ -51,3 +51,12 @@ def alert_message_display(code: str, args: Mapping[str, Any], fallback: str) -> 
         return gettext(template) % dict(args)
     except (KeyError, TypeError, ValueError):
         return fallback
+
+
+#: Alert kinds as e-mail, push and inbox titles name them (English, Chinese).
+ALERT_KIND_LABELS = {
+    "suicidal_ideation": ("PHQ-9 item 9: thoughts of self-harm", "PHQ-9 第 9 题：有自伤念头"),
+    "severe_adverse_event": ("Severe adverse event after a session", "治疗后严重不良事件"),
+    "missed_logs": ("Three consecutive missed diary entries", "连续三次未记录疼痛日记"),
+    "worsening_pain": ("Worsening pain", "疼痛加重"),
+}

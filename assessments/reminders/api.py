@@ -19,7 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.due import open_or_today
+from assessments.alerts.outbox import (
+    notification_mark_read,
+    push_subscription_delete,
+    push_subscription_save,
+)
+from assessments.alerts.services import ACK_TEXT_MAX, alert_acknowledge
 from assessments.instruments import INSTRUMENTS
 from assessments.models import (
     Alert,
@@ -30,25 +35,20 @@ from assessments.models import (
     PatientProtocol,
     PushSubscription,
 )
-from assessments.protocols import (
+from assessments.reminders.due import open_or_today
+from assessments.reminders.protocols import (
     item_to_json,
     protocol_apply,
     protocol_get,
     protocol_preview,
     protocol_template,
 )
-from assessments.reminders import (
-    notification_mark_read,
-    push_subscription_delete,
-    push_subscription_save,
-)
-from assessments.services import ACK_TEXT_MAX, alert_acknowledge
 from config.api import LimitOffsetPagination, created_response
 from config.errors import InvalidInput
-from patients.access import Action, Actor, own_patient_id
+from patients.access import Action, own_patient_id
 from patients.api import get_patient
+from patients.audit import Actor, audit_list_record
 from patients.models import Patient
-from patients.services import audit_list_record
 
 
 def _reject_unknown(request: Request, serializer: serializers.Serializer[Any]) -> None:

@@ -1,7 +1,7 @@
 """Thermogram services and selectors: store an uploaded radiometric image, measure mirrored
 regions on it into a ``thermal`` assessment, render it on the patient's shared scale.
 
-The pixel work is in the pure :mod:`assessments.thermography`; this module keeps the rows,
+The pixel work is in the pure :mod:`assessments.thermograms.imaging`; this module keeps the rows,
 the files (Django's storage API), the audit trail and idempotency.
 """
 
@@ -18,13 +18,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, QuerySet
 
-from assessments import thermography
+from assessments.capture.services import assessment_record
 from assessments.models import Assessment, Source, Thermogram, ThermogramReading
-from assessments.services import assessment_record
+from assessments.thermograms import imaging as thermography
 from config.errors import ConflictError, InvalidInput
-from patients.access import Actor
+from patients.audit import Actor, audit_event_record
 from patients.models import Patient
-from patients.services import audit_event_record
 
 # Which side of the patient a camera shows on the image's left, by view: from behind the
 # patient's left is on the image's left; facing the patient it is on the right. Plantar

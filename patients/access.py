@@ -136,12 +136,14 @@ def patient_get_for(
     *,
     action: Action = Action.VIEW,
     audit: str | None = None,
+    log_access: bool = True,
     object_type: str = "patient",
 ) -> Patient:
     """Fetch one patient the actor may act on, and record the access in the audit log.
 
-    ``audit`` names the audited action (default: "<action>"); pass the empty string only when
-    the caller records a more specific event itself in the same request.
+    ``audit`` names the audited action (default: "<action>"). ``log_access=False`` only when
+    the caller records a more specific event itself in the same request; a denial is always
+    recorded.
     """
     try:
         pk = int(patient_id)
@@ -164,7 +166,7 @@ def patient_get_for(
             detail={"wanted": str(action)},
         )
         raise PatientNotFound(str(pk))
-    if audit != "":
+    if log_access:
         audit_event_record(actor=actor, action=audit or str(action), object_type=object_type, patient=patient)
     return patient
 

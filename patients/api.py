@@ -51,12 +51,18 @@ def get_patient(
     action: Action = Action.VIEW,
     *,
     audit: str | None = None,
+    log_access: bool = True,
     object_type: str = "patient",
 ) -> Patient:
     """The API's wrapper of the access helper: forbidden and missing are both 404."""
     try:
         return patient_get_for(
-            Actor.from_request(request), patient_id, action=action, audit=audit, object_type=object_type
+            Actor.from_request(request),
+            patient_id,
+            action=action,
+            audit=audit,
+            log_access=log_access,
+            object_type=object_type,
         )
     except PatientNotFound as exc:
         raise NotFound("No such patient.") from exc
@@ -219,7 +225,7 @@ class PatientDetailApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=PatientOutputSerializer)
     def patch(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, Action.MANAGE, audit="")
+        patient = get_patient(request, patient_id, Action.MANAGE, log_access=False)
         serializer = self.InputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         unknown = set(request.data) - set(serializer.fields) if isinstance(request.data, dict) else set()
@@ -237,7 +243,7 @@ class CareTeamApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: PatientOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, Action.MANAGE, audit="")
+        patient = get_patient(request, patient_id, Action.MANAGE, log_access=False)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         care_team_add(
@@ -253,7 +259,7 @@ class CareTeamApi(APIView):
 class CareTeamMemberApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, patient_id: int, user_id: int) -> Response:
-        patient = get_patient(request, patient_id, Action.MANAGE, audit="")
+        patient = get_patient(request, patient_id, Action.MANAGE, log_access=False)
         care_team_remove(actor=Actor.from_request(request), patient=patient, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -293,7 +299,7 @@ class ConsentApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
         # Patients record their own consent; clinicians on the care team record it for them.
-        patient = get_patient(request, patient_id, Action.REPORT, audit="")
+        patient = get_patient(request, patient_id, Action.REPORT, log_access=False)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         consent = consent_record(actor=Actor.from_request(request), patient=patient, **serializer.validated_data)

@@ -304,7 +304,7 @@ class PlanApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: CurrentPlanOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, Action.CLINICAL, audit="")
+        patient = get_patient(request, patient_id, Action.CLINICAL, log_access=False)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -394,7 +394,7 @@ class SessionListCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: SessionOutputSerializer, 200: SessionOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, Action.CLINICAL, audit="")
+        patient = get_patient(request, patient_id, Action.CLINICAL, log_access=False)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -459,7 +459,7 @@ class HomeExerciseApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: HomeLogOutputSerializer, 200: HomeLogOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, Action.REPORT, audit="")
+        patient = get_patient(request, patient_id, Action.REPORT, log_access=False)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -526,7 +526,7 @@ class DrezReferralApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, Action.CLINICAL, audit="")
+        patient = get_patient(request, patient_id, Action.CLINICAL, log_access=False)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -214,10 +214,10 @@ class AssessmentListCreateApi(APIView):
         request=AssessmentInputSerializer, responses={201: AssessmentOutputSerializer, 200: AssessmentOutputSerializer}
     )
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, Action.REPORT, audit="")
+        patient = get_patient(request, patient_id, Action.REPORT, log_access=False)
         if _source_for(request, patient) == Source.CLINICIAN:
             # Anything a clinician enters needs the clinical right (care team, therapist).
-            patient = get_patient(request, patient_id, Action.CLINICAL, audit="")
+            patient = get_patient(request, patient_id, Action.CLINICAL, log_access=False)
         serializer = AssessmentInputSerializer(data=request.data)
         if not serializer.is_valid():
             raise InvalidInput(
@@ -273,7 +273,9 @@ class SyncApi(APIView):
         data = serializer.validated_data
         actor = Actor.from_request(request)
         try:
-            patient = patient_get_for(actor, data["patient"], action=self._action(request, data["patient"]), audit="")
+            patient = patient_get_for(
+                actor, data["patient"], action=self._action(request, data["patient"]), log_access=False
+            )
             recorded = _record(request, patient, data)
         except PatientNotFound:
             return _rejected(head, {"patient": ["No such patient."]})
@@ -296,7 +298,7 @@ class SyncApi(APIView):
             return {}
         try:
             patient = patient_get_for(
-                Actor.from_request(request), patient_id, action=self._action(request, patient_id), audit=""
+                Actor.from_request(request), patient_id, action=self._action(request, patient_id), log_access=False
             )
         except PatientNotFound:
             return {}

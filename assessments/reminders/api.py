@@ -198,7 +198,7 @@ class ProtocolApi(APIView):
         # The patient may set how and when they are reminded; the schedule is the clinician's.
         is_self = own_patient_id(request.user) == patient_id
         patient = get_patient(
-            request, patient_id, Action.REPORT if is_self else Action.CLINICAL, audit="", object_type="protocol"
+            request, patient_id, Action.REPORT if is_self else Action.CLINICAL, log_access=False, object_type="protocol"
         )
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -467,7 +467,7 @@ class AlertAcknowledgeApi(APIView):
         if patient_id is None:
             raise NotFound("No such alert.")
         try:
-            get_patient(request, patient_id, Action.CLINICAL, audit="", object_type="alert")
+            get_patient(request, patient_id, Action.CLINICAL, log_access=False, object_type="alert")
         except NotFound as exc:
             raise NotFound("No such alert.") from exc
         serializer = self.InputSerializer(data=request.data)

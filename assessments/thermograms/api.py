@@ -142,7 +142,7 @@ class ThermogramCreateApi(APIView):
         },
     )
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = get_patient(request, patient_id, Action.CLINICAL, audit="")
+        patient = get_patient(request, patient_id, Action.CLINICAL, log_access=False)
         upload = request.FILES.get("image")
         if upload is not None and upload.size is not None and upload.size > settings.THERMOGRAM_MAX_BYTES:
             raise PayloadTooLarge(

@@ -83,11 +83,14 @@ def _patient(
     *,
     action: Action = Action.VIEW,
     audit: str | None = None,
+    log_access: bool = True,
 ) -> Patient:
     """The access helper, as HTTP: 404 for strangers, 403 for read-only staff on a write."""
     _staff_only(request)
     try:
-        return patient_get_for(Actor.from_request(request), patient_id, action=action, audit=audit)
+        return patient_get_for(
+            Actor.from_request(request), patient_id, action=action, audit=audit, log_access=log_access
+        )
     except PatientNotFound as exc:
         if action != Action.VIEW and visible_patients(request.user).filter(pk=patient_id).exists():
             raise PermissionDenied(_("Only therapists on the care team can record clinical data.")) from exc
@@ -459,7 +462,7 @@ def form_validate(request: HttpRequest, patient_id: int, kind: str) -> HttpRespo
     """
     if kind not in FORM_CLASSES:
         raise Http404
-    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    patient = _patient(request, patient_id, action=Action.CLINICAL, log_access=False)
     page = _light_page(request, patient, with_plan=kind in ("session", "plan"))
     form = _build_form(kind, page, request, data=request.POST)
     form.is_valid()
@@ -572,7 +575,7 @@ def _answer_fields(form: ThermalForm | DN4Form | ODIForm, errors: dict[str, Any]
 @login_required
 @require_POST
 def thermal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    patient = _patient(request, patient_id, action=Action.CLINICAL, log_access=False)
     form = _build_form("thermal", _light_page(request, patient), request, data=request.POST)
     return _clinician_entry(request, patient, "thermal", cast(ThermalForm, form), _("Thermal reading saved."))
 
@@ -580,7 +583,7 @@ def thermal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def dn4_record(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    patient = _patient(request, patient_id, action=Action.CLINICAL, log_access=False)
     page = patient_page(request.user, patient)
     form = _build_form("dn4", page, request, data=request.POST)
     return _clinician_entry(request, patient, "dn4", cast(DN4Form, form), _("DN4 examination saved."), page)
@@ -590,7 +593,7 @@ def dn4_record(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_POST
 def odi_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The ODI's section scores from the paper form (no licensed wording needed on screen)."""
-    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    patient = _patient(request, patient_id, action=Action.CLINICAL, log_access=False)
     form = _build_form("odi", _light_page(request, patient), request, data=request.POST)
     return _clinician_entry(request, patient, "odi", cast(ODIForm, form), _("ODI scores saved."))
 
@@ -629,7 +632,7 @@ def session_record_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     if request.method == "GET":
         return _redraw_form(request, patient_id, "session")
-    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    patient = _patient(request, patient_id, action=Action.CLINICAL, log_access=False)
     page = patient_page(request.user, patient)
     form = _build_form("session", page, request, data=request.POST)
     form = cast(SessionForm, form)
@@ -713,7 +716,7 @@ def plan_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     if request.method == "GET":
         return _redraw_form(request, patient_id, "plan")
-    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    patient = _patient(request, patient_id, action=Action.CLINICAL, log_access=False)
     page = patient_page(request.user, patient)
     form = _build_form("plan", page, request, data=request.POST)
     form = cast(PlanComponentForm, form)
@@ -773,7 +776,7 @@ def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     found = Alert.objects.filter(pk=alert_id).select_related("patient").first()
     if found is None:
         raise Http404
-    patient = _patient(request, found.patient_id, action=Action.CLINICAL, audit="")
+    patient = _patient(request, found.patient_id, action=Action.CLINICAL, log_access=False)
     form = AlertAcknowledgeForm(request.POST, alert=found)
     context = {"can_ack": True, "show_patient": request.POST.get("show_patient") == "1"}
     if form.is_valid():

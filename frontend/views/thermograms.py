@@ -120,7 +120,7 @@ def thermogram_page(request: HttpRequest, patient_id: int) -> HttpResponse:
     if request.method == "GET":
         patient = _patient(request, patient_id, audit="view.thermograms")
         return render(request, TEMPLATE, _context(patient))
-    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    patient = _patient(request, patient_id, action=Action.CLINICAL, log_access=False)
     form = UploadForm(request.POST, request.FILES)
     with timezone.override(patient.time_zone):  # the time typed is the patient's local time
         valid = form.is_valid()
@@ -156,11 +156,11 @@ def thermogram_page(request: HttpRequest, patient_id: int) -> HttpResponse:
 def thermogram_rois(request: HttpRequest, patient_id: int, thermogram_id: int) -> HttpResponse:
     """POST measures the regions; GET (a reload after a refused form) goes back to the page."""
     if request.method == "GET":
-        patient = _patient(request, patient_id, audit="")
+        patient = _patient(request, patient_id, log_access=False)
         if thermogram_get(patient, thermogram_id) is None:
             raise Http404
         return redirect(reverse("frontend:clinic-thermograms", args=[patient.pk]) + f"#thermogram-{thermogram_id}")
-    patient = _patient(request, patient_id, action=Action.CLINICAL, audit="")
+    patient = _patient(request, patient_id, action=Action.CLINICAL, log_access=False)
     thermogram = thermogram_get(patient, thermogram_id)
     if thermogram is None:
         raise Http404

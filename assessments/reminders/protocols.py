@@ -183,7 +183,6 @@ def protocol_get(patient: Patient) -> PatientProtocol | None:
     return PatientProtocol.objects.filter(patient=patient).first()
 
 
-@transaction.atomic
 def _schedule_items(
     patient: Patient, current: PatientProtocol | None, code: str, items: Sequence[dict[str, Any]] | None
 ) -> Sequence[Any]:
@@ -233,6 +232,7 @@ def _protocol_save(
     return current, changes
 
 
+@transaction.atomic
 def protocol_apply(
     *,
     actor: Actor,

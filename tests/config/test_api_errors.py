@@ -117,7 +117,7 @@ def test_database_down_before_the_view_is_json_503(monkeypatch: Any, therapist: 
 
 
 def test_database_down_behind_token_authentication_is_json_503(monkeypatch: Any, therapist_client: Any) -> None:
-    from patients import authentication
+    from accounts import authentication
 
     def down(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("could not connect to server")

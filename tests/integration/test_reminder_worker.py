@@ -406,8 +406,8 @@ def test_safety_alert_reaches_the_care_team_within_a_minute(start_worker: Any, m
     print(f"safety alert reached the care team in {elapsed:.1f}s")  # noqa: T201
 
     # Nobody acknowledged it: escalation to the clinic's manager, once.
-    assert escalate(now=alert.created_at + dt.timedelta(minutes=31)).escalated == 1
-    assert escalate(now=alert.created_at + dt.timedelta(minutes=32)).escalated == 0
+    assert escalate(now=alert.created_at + dt.timedelta(minutes=31), enqueue=reminders_enqueue).escalated == 1
+    assert escalate(now=alert.created_at + dt.timedelta(minutes=32), enqueue=reminders_enqueue).escalated == 0
     wait_for(lambda: Notification.objects.filter(user=manager).count() == 1, what="the manager's escalation")
     wait_for(
         lambda: (

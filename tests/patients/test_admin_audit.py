@@ -160,7 +160,7 @@ def test_delivery_admin_finds_the_patient_through_the_reminder(admin_client_: Cl
         patient=patient, kind="due", channel="email", send_at=now, expires_at=now, dedupe_key="admin-audit-test"
     )
     Delivery.objects.create(reminder=reminder, attempt=1, outcome="sent")
-    assert admin_client_.get("/admin/assessments/alerts/").status_code == 200
+    assert admin_client_.get("/admin/assessments/delivery/").status_code == 200
     (listed,) = _events(action="list", object_type="delivery")
     assert listed.detail["patient_ids"] == [patient.pk]
 

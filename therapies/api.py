@@ -1,7 +1,7 @@
 """REST API of the therapies app: modality catalogue, plans, sessions, home exercise, DREZ.
 
 One APIView per resource, nested Input/Output serializers that only shape data; rules
-live in ``therapies.services`` and the pure ``therapies.limits`` catalogue. Every patient
+live in ``therapies.services`` and the pure ``therapies.modalities`` catalogue. Every patient
 is fetched through ``patients.api.get_patient`` (the access helper + audit).
 """
 
@@ -25,7 +25,7 @@ from patients.api import get_patient
 from patients.models import Patient
 from therapies import selectors
 from therapies.adherence import ACTIVE, ENDED, SCHEDULED, PlanAdherence, component_window, weekly_pattern
-from therapies.limits import DREZ_CONTRAINDICATIONS, DREZ_FOLLOW_UP_ITEMS, MODALITIES
+from therapies.modalities import DREZ_CONTRAINDICATIONS, DREZ_FOLLOW_UP_ITEMS, MODALITIES
 from therapies.models import (
     AdverseEvent,
     DrezDecision,

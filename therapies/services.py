@@ -1,7 +1,7 @@
 """Writes of the therapies app: plan versions, delivered sessions, home exercise, DREZ.
 
 Every parameter set, prescribed or delivered, goes through the pure catalogue
-(``therapies.limits.check_parameters``): malformed input is refused naming the field;
+(``therapies.modalities.check_parameters``): malformed input is refused naming the field;
 a value above a safety limit is refused naming the field and the limit, unless a
 therapist gives an override reason, which is stored with the codes of the limits it
 overrode (DESIGN "Rules that protect patients and data").
@@ -34,7 +34,7 @@ from patients.access import Actor
 from patients.models import Patient
 from patients.services import audit_event_record
 from therapies.adherence import plan_end
-from therapies.limits import (
+from therapies.modalities import (
     DREZ_CONTRAINDICATIONS,
     DREZ_FOLLOW_UP_ITEMS,
     MODALITIES,

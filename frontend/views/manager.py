@@ -24,7 +24,7 @@ from assessments.cohort import CohortOutcomes, case_series_rows, cohort_outcomes
 from frontend import cohort_charts
 from patients.access import Actor, primary_role, staff_roles
 from patients.models import Diagnosis
-from therapies.limits import modality_choices
+from therapies.modality_names import modality_choices
 
 #: Rows of the case series shown on the page; the CSV has them all.
 CASE_SERIES_ON_PAGE = 100

@@ -36,9 +36,10 @@ from assessments.instruments import (
 )
 from assessments.models import Alert, AlertAction, AlertKind, Assessment, Severity, Source
 from assessments.nrs_weeks import nrs_week_add
-from assessments.schedules import is_late, is_too_far_in_future
+from assessments.schedules import is_late
 from assessments.worsening import worsening_after_record
 from config.errors import ConflictError, InvalidInput
+from config.timeutil import is_too_far_in_future
 from patients.access import Actor
 from patients.models import Patient
 from patients.services import audit_event_record

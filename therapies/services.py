@@ -27,9 +27,9 @@ from django.utils import timezone
 from assessments import alert_text
 from assessments.models import AlertKind, Severity
 from assessments.nrs_weeks import nrs_weeks_sync
-from assessments.schedules import is_too_far_in_future
 from assessments.services import alert_raise
 from config.errors import ConflictError, InvalidInput
+from config.timeutil import is_too_far_in_future
 from patients.access import Actor
 from patients.models import Patient
 from patients.services import audit_event_record

@@ -59,3 +59,22 @@ def test_package_imports_only_the_standard_library():
                 found.add(node.module.split(".")[0])
     assert "django" not in found
     assert found <= set(sys.stdlib_module_names), found - set(sys.stdlib_module_names)
+
+
+def test_names_in_either_language_without_django():
+    assert {code: m.short_name_in("zh-hans") for code, m in MODALITIES.items()} == {
+        "tdcs": "tDCS",
+        "rtms": "rTMS",
+        "exercise": "运动治疗",
+        "manual_therapy": "手法治疗",
+        "acupuncture": "针刺",
+        "tens": "TENS",
+        "pns": "PNS",
+        "hydrodissection": "神经水分离",
+        "physical_agents": "物理因子",
+        "medication": "药物",
+        "drez_referral": "DREZ 转诊",
+    }
+    assert MODALITIES["manual_therapy"].short_name_in("en") == "manual therapy"
+    assert MODALITIES["tdcs"].name.in_language("zh-hans") == "经颅直流电刺激(tDCS)"
+    assert MODALITIES["tdcs"].name.in_language(None) == "Transcranial direct current stimulation (tDCS)"

@@ -66,7 +66,7 @@ from patients.access import visible_patients
 from patients.audit import Actor, audit_list_record
 from patients.models import CareTeamMember, Diagnosis, Patient, Sex
 from therapies.adherence import ComponentSpec, Done, plan_adherence, prescribed_to_date
-from therapies.limits import modality_name
+from therapies.modality_names import modality_name
 from therapies.models import HomeExerciseLog, PlanComponent, RehabPlan, TherapySession
 
 __all__ = [

@@ -1,19 +1,26 @@
-"""API plumbing shared by every app: error shape and the exception handler.
+"""API plumbing shared by every app: error shape, exception handler, strict input fields.
 
 Every error body names the offending field: DRF's own ``{"field": ["message"]}`` shape,
 extended so that Django ``ValidationError`` raised by services (full_clean, domain rules)
 and optimistic-lock conflicts come out the same way instead of as a 500.
+
+The ``Strict*Field`` classes and ``AwareDateTimeField`` refuse what DRF's own fields would
+quietly coerce: a JSON true as the number 1, the text "5" as 5, a number as text, a
+wall-clock time without a UTC offset read in the server's zone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import force_instance
-from rest_framework import pagination, status
+from rest_framework import pagination, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -29,6 +36,72 @@ def created_response(body: Any, created: bool) -> Response:
     """The idempotent-create answer of the contract: 201 for a new record, 200 with the
     stored one when the same client_uuid (or key) comes again."""
     return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+# Input fields: a JSON true is not the number 1, "5" is not 5, and a time has an offset.
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "A whole number is required (not text or true/false)."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")
+        return super().to_internal_value(int(data))
+
+
+class StrictFloatField(serializers.FloatField):
+    default_error_messages = {"invalid": "A number is required (not text or true/false)."}
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        try:
+            float(data)
+        except OverflowError:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Text is required (not a number, list or true/false)."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    def to_internal_value(self, data: Any) -> uuid.UUID:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with a UTC offset; a wall-clock time without one is refused, not guessed."""
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value)
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                raise serializers.ValidationError("Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00).")
+        return super().to_internal_value(value)
 
 
 def django_error_detail(exc: DjangoValidationError) -> dict[str, Any]:

@@ -353,7 +353,7 @@ PARAM_PREFIX = "p_"
 
 
 def parameter_fields(modality: Any, initial: Mapping[str, Any] | None = None) -> dict[str, forms.Field]:
-    """Form fields for a modality's catalogue parameters (``therapies.limits.Param``).
+    """Form fields for a modality's catalogue parameters (``therapies.modalities.Param``).
 
     Hard validity bounds become min/max (shown inline); safety limits are not enforced
     here: the catalogue check reports them so a therapist can override with a reason.
@@ -415,7 +415,7 @@ SIDE_NAMES = {"left": _("left"), "right": _("right")}
 
 def hemisphere_relation(hemisphere: Any, affected_side: str) -> str:
     """How a stored rTMS hemisphere stands to one-sided pain ("" when the pain is not one-sided)."""
-    from therapies.limits import opposite_side
+    from therapies.modalities import opposite_side
 
     proposed = opposite_side(affected_side)
     if proposed is None:
@@ -428,7 +428,7 @@ def hemisphere_relation(hemisphere: Any, affected_side: str) -> str:
 
 def hemisphere_help(affected_side: str) -> str:
     """What the hemisphere field proposes, and why, for the patient's affected side."""
-    from therapies.limits import opposite_side
+    from therapies.modalities import opposite_side
 
     proposed = opposite_side(affected_side)
     if proposed is not None:
@@ -469,13 +469,13 @@ class _ParameterForm(ClinicForm):
 
     @property
     def modality_short_name(self) -> str:
-        from therapies.limits import modality_short_name
+        from therapies.modality_names import modality_short_name
 
         return modality_short_name(self.modality_obj.code) if self.modality_obj is not None else ""
 
     def _propose_hemisphere(self, prescribed: Mapping[str, Any] | None) -> None:
         """rTMS: the hemisphere opposite the patient's affected side, unless one is already prescribed."""
-        from therapies.limits import opposite_side
+        from therapies.modalities import opposite_side
 
         field = self.fields.get(PARAM_PREFIX + "hemisphere")
         if field is None or self.modality_obj is None or self.modality_obj.code != "rtms":
@@ -500,7 +500,7 @@ class _ParameterForm(ClinicForm):
 
     def limit_check(self) -> Any:
         """The catalogue's verdict on the parameters as entered so far (for inline feedback)."""
-        from therapies.limits import check_parameters
+        from therapies.modalities import check_parameters
 
         if self.modality_obj is None:
             return None
@@ -534,7 +534,7 @@ class _ParameterForm(ClinicForm):
         return notes
 
     def _side_warning(self) -> str:
-        from therapies.limits import opposite_side
+        from therapies.modalities import opposite_side
 
         proposed = opposite_side(self.affected_side) or ""
         return str(
@@ -560,7 +560,7 @@ class SessionForm(_ParameterForm):
         affected_side: str = "",
         **kwargs: Any,
     ) -> None:
-        from therapies.limits import MODALITIES
+        from therapies.modalities import MODALITIES
         from therapies.models import AdverseEvent, Tolerance
 
         super().__init__(*args, tz=tz, **kwargs)
@@ -723,7 +723,7 @@ def limit_breaches(modality: Any, check: Any, affected_side: str = "") -> list[d
 
 def limit_titles(modality_code: str, codes: Sequence[str]) -> list[str]:
     """Stored override codes in words: the quantity and its limit ("Current ≤ 4 mA")."""
-    from therapies.limits import MODALITIES
+    from therapies.modalities import MODALITIES
 
     modality = MODALITIES.get(modality_code)
     if modality is None:
@@ -750,7 +750,7 @@ def _choice_text(param: Any, value: Any) -> str:
 
 
 def _opposite(side: str) -> str | None:
-    from therapies.limits import opposite_side
+    from therapies.modalities import opposite_side
 
     return opposite_side(side)
 
@@ -773,7 +773,7 @@ class PlanComponentForm(_ParameterForm):
         affected_side: str = "",
         **kwargs: Any,
     ) -> None:
-        from therapies.limits import MODALITIES
+        from therapies.modalities import MODALITIES
 
         super().__init__(*args, tz=tz, **kwargs)
         self.affected_side = affected_side
@@ -936,7 +936,8 @@ class PlanComponentForm(_ParameterForm):
 
 
 def component_label(component: Any) -> str:
-    from therapies.limits import MODALITIES, modality_short_name
+    from therapies.modalities import MODALITIES
+    from therapies.modality_names import modality_short_name
 
     modality = MODALITIES.get(component.modality)
     name = component.modality if modality is None else modality_short_name(component.modality)

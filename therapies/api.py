@@ -1,17 +1,15 @@
 """REST API of the therapies app: modality catalogue, plans, sessions, home exercise, DREZ.
 
 One APIView per resource, nested Input/Output serializers that only shape data; rules
-live in ``therapies.services`` and the pure ``therapies.limits`` catalogue. Every patient
+live in ``therapies.services`` and the pure ``therapies.modalities`` catalogue. Every patient
 is fetched through ``patients.api.get_patient`` (the access helper + audit).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -19,14 +17,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import LimitOffsetPagination, created_response
+from config.api import (
+    AwareDateTimeField,
+    LimitOffsetPagination,
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictUUIDField,
+    created_response,
+)
 from patients.access import Action
 from patients.api import get_patient
 from patients.audit import Actor
 from patients.models import Patient
 from therapies import selectors
 from therapies.adherence import ACTIVE, ENDED, SCHEDULED, PlanAdherence, component_window, weekly_pattern
-from therapies.limits import DREZ_CONTRAINDICATIONS, DREZ_FOLLOW_UP_ITEMS, MODALITIES
+from therapies.modalities import DREZ_CONTRAINDICATIONS, DREZ_FOLLOW_UP_ITEMS, MODALITIES
 from therapies.models import (
     AdverseEvent,
     DrezDecision,
@@ -47,73 +54,6 @@ from therapies.services import (
 )
 
 MAX_COMPONENTS = 30
-
-# -----------------------------------------------------------------------------
-# Strict fields: a JSON true is not the number 1, "5" is not 5, and a time has an offset.
-# -----------------------------------------------------------------------------
-
-
-class StrictIntegerField(serializers.IntegerField):
-    default_error_messages = {"invalid": "A whole number is required (not text or true/false)."}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            self.fail("invalid")
-        if isinstance(data, float) and not data.is_integer():
-            self.fail("invalid")
-        return super().to_internal_value(int(data))
-
-
-class StrictFloatField(serializers.FloatField):
-    default_error_messages = {"invalid": "A number is required (not text or true/false)."}
-
-    def to_internal_value(self, data: Any) -> float:
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            self.fail("invalid")
-        try:
-            float(data)
-        except OverflowError:
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
-
-
-class StrictCharField(serializers.CharField):
-    default_error_messages = {"invalid": "Text is required (not a number, list or true/false)."}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictUUIDField(serializers.UUIDField):
-    def to_internal_value(self, data: Any) -> uuid.UUID:
-        if not isinstance(data, str):
-            self.fail("invalid", value=data)
-        return super().to_internal_value(data)
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with a UTC offset; a wall-clock time without one is refused, not guessed."""
-
-    def to_internal_value(self, value: Any) -> dt.datetime:
-        if isinstance(value, str):
-            try:
-                parsed = parse_datetime(value)
-            except ValueError:
-                parsed = None
-            if parsed is not None and parsed.tzinfo is None:
-                raise serializers.ValidationError("Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00).")
-        return super().to_internal_value(value)
 
 
 def _text_field(**kwargs: Any) -> serializers.CharField:

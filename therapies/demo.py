@@ -16,7 +16,7 @@ from typing import Any
 from patients.audit import Actor
 from patients.models import CareTeamMember, Clinic, Patient
 from therapies.adherence import weekly_pattern
-from therapies.limits import opposite_side
+from therapies.modalities import opposite_side
 from therapies.models import DrezReferral, RehabPlan
 from therapies.services import (
     HOME_MODALITIES,

@@ -5,7 +5,7 @@ version number and a reason, so the history of what was prescribed, by whom and 
 kept. The current plan is the highest version. ``unique(patient, version)`` is what makes
 two therapists saving at the same moment end in one new version and one conflict.
 
-Parameters are stored as normalised by ``therapies.limits.check_parameters`` (the pure
+Parameters are stored as normalised by ``therapies.modalities.check_parameters`` (the pure
 catalogue), together with the derived dose metrics and the limits a therapist overrode.
 """
 
@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient
-from therapies.limits import MODALITIES
+from therapies.modalities import MODALITIES
 
 MODALITY_CHOICES = [(code, modality.name.en) for code, modality in MODALITIES.items()]
 
@@ -151,7 +151,7 @@ class DrezReferral(models.Model):
     """A DREZ-surgery candidacy assessment and decision, with the follow-up record.
 
     ``inputs`` are the candidacy facts as assessed; ``checks`` the criteria as evaluated by
-    ``therapies.limits.drez_candidacy`` at the time (kept, not recomputed).
+    ``therapies.modalities.drez_candidacy`` at the time (kept, not recomputed).
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="drez_referrals")

@@ -1,7 +1,7 @@
 """Writes of the therapies app: plan versions, delivered sessions, home exercise, DREZ.
 
 Every parameter set, prescribed or delivered, goes through the pure catalogue
-(``therapies.limits.check_parameters``): malformed input is refused naming the field;
+(``therapies.modalities.check_parameters``): malformed input is refused naming the field;
 a value above a safety limit is refused naming the field and the limit, unless a
 therapist gives an override reason, which is stored with the codes of the limits it
 overrode (DESIGN "Rules that protect patients and data").
@@ -18,7 +18,7 @@ import uuid
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -28,15 +28,16 @@ from assessments.alerts import text as alert_text
 from assessments.alerts.services import alert_raise
 from assessments.models import AlertKind, Assessment, Severity
 from assessments.nrs_weeks import nrs_weeks_sync
-from assessments.reminders.schedules import is_too_far_in_future
 from config.errors import ConflictError, InvalidInput
+from config.timeutil import is_too_far_in_future
 from patients.audit import Actor, audit_event_record
 from patients.models import Patient
 from therapies.adherence import plan_end
-from therapies.limits import (
+from therapies.modalities import (
     DREZ_CONTRAINDICATIONS,
     DREZ_FOLLOW_UP_ITEMS,
     MODALITIES,
+    CandidacyCheck,
     Check,
     check_parameters,
     drez_candidacy,
@@ -216,6 +217,52 @@ def _component_rows(
     return rows, errors
 
 
+def _plan_input(
+    *,
+    patient: Patient,
+    reason: str,
+    components: Sequence[Mapping[str, Any]],
+    start_date: dt.date | None,
+    now: dt.datetime,
+) -> tuple[str, dt.date, list[PlanComponent]]:
+    """The new version's reason, start date and component rows; InvalidInput naming each bad field."""
+    errors: dict[str, Any] = {}
+    reason = _text(reason, "reason", errors, required=True)
+    today = patient_today(patient, now)
+    start_date = start_date or today
+    if abs(start_date - today) > START_DATE_WINDOW:
+        errors["start_date"] = "start_date must be within a year of today."
+    if not isinstance(components, Sequence) or isinstance(components, str | bytes):
+        errors["components"] = "components must be a list."
+        components = []
+    rows, component_errors = _component_rows(components, _limit_context(patient))
+    if component_errors:
+        errors["components"] = component_errors
+    if errors:
+        raise InvalidInput(errors)
+    return reason, start_date, rows
+
+
+def _plan_insert(
+    *, actor: Actor, patient: Patient, current: int, expected: int, reason: str, start_date: dt.date, now: dt.datetime
+) -> RehabPlan:
+    """Insert version ``current + 1``; the insert is where concurrent editors meet."""
+    try:
+        with transaction.atomic():  # savepoint: the loser's IntegrityError must not end the transaction
+            return RehabPlan.objects.create(
+                patient=patient,
+                version=current + 1,
+                reason=reason,
+                author=actor.user if actor.user_id is not None else None,
+                created_at=now,
+                start_date=start_date,
+            )
+    except IntegrityError as exc:
+        if RehabPlan.objects.filter(patient=patient, version=current + 1).exists():
+            raise ConflictError(_version_conflict(current + 1, expected)) from exc
+        raise
+
+
 def plan_version_create(
     *,
     actor: Actor,
@@ -234,40 +281,23 @@ def plan_version_create(
     gets the same ConflictError.
     """
     now = now or timezone.now()
-    errors: dict[str, Any] = {}
-    reason = _text(reason, "reason", errors, required=True)
-    today = patient_today(patient, now)
-    start_date = start_date or today
-    if abs(start_date - today) > START_DATE_WINDOW:
-        errors["start_date"] = "start_date must be within a year of today."
-    if not isinstance(components, Sequence) or isinstance(components, str | bytes):
-        errors["components"] = "components must be a list."
-        components = []
-    rows, component_errors = _component_rows(components, _limit_context(patient))
-    if component_errors:
-        errors["components"] = component_errors
-    if errors:
-        raise InvalidInput(errors)
-
+    reason, start_date, rows = _plan_input(
+        patient=patient, reason=reason, components=components, start_date=start_date, now=now
+    )
     expected = expected_version or 0
     with transaction.atomic():
         current = current_version(patient)
         if expected != current:
             raise ConflictError(_version_conflict(current, expected))
-        try:
-            with transaction.atomic():  # savepoint: the insert is where concurrent editors meet
-                plan = RehabPlan.objects.create(
-                    patient=patient,
-                    version=current + 1,
-                    reason=reason,
-                    author=actor.user if actor.user_id is not None else None,
-                    created_at=now,
-                    start_date=start_date,
-                )
-        except IntegrityError as exc:
-            if RehabPlan.objects.filter(patient=patient, version=current + 1).exists():
-                raise ConflictError(_version_conflict(current + 1, expected)) from exc
-            raise
+        plan = _plan_insert(
+            actor=actor,
+            patient=patient,
+            current=current,
+            expected=expected,
+            reason=reason,
+            start_date=start_date,
+            now=now,
+        )
         for row in rows:
             row.plan = plan
         PlanComponent.objects.bulk_create(rows)
@@ -338,6 +368,158 @@ def _replayed(existing: Any, patient: Patient, kind: str) -> Recorded:
     return Recorded(existing, created=False)
 
 
+_Row = TypeVar("_Row", TherapySession, HomeExerciseLog)
+
+
+def _create_once(model: type[_Row], *, patient: Patient, client_uuid: uuid.UUID, kind: str, **fields: Any) -> Recorded:
+    """Insert one row keyed by client_uuid; a concurrent resend that won the insert is replayed."""
+    try:
+        with transaction.atomic():  # savepoint: a concurrent resend may win the insert
+            row = model._default_manager.create(patient=patient, client_uuid=client_uuid, **fields)
+    except IntegrityError:
+        existing = model._default_manager.filter(client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return _replayed(existing, patient, kind)
+    return Recorded(row, created=True)
+
+
+@dataclass(frozen=True)
+class _SessionInput:
+    """A delivered session's input, validated: what ``session_record`` stores."""
+
+    component: PlanComponent | None
+    modality: str
+    checked: Checked
+    delivered_at: dt.datetime
+    adverse_event: str
+    adverse_event_note: str
+    tolerance: str
+
+
+def _session_modality(
+    component: PlanComponent | None, modality: str | None, parameters: Any, errors: dict[str, Any]
+) -> tuple[str | None, Any]:
+    """The modality and parameters delivered: a named component supplies both unless given."""
+    if component is not None:
+        if modality and modality != component.modality:
+            errors["modality"] = f"The component is {component.modality!r}, not {modality!r}."
+        modality = component.modality
+        if parameters is None:
+            parameters = component.parameters
+    if not modality:
+        errors.setdefault("modality", "modality is required (or name a plan component).")
+    return modality, parameters
+
+
+def _session_context_errors(
+    delivered_at: dt.datetime, now: dt.datetime, adverse_event: str, tolerance: str, errors: dict[str, Any]
+) -> None:
+    if delivered_at.tzinfo is None:
+        errors["delivered_at"] = "Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00)."
+    elif is_too_far_in_future(delivered_at, now):
+        errors["delivered_at"] = "delivered_at is more than 5 minutes in the future."
+    if adverse_event not in AdverseEvent.values:
+        errors["adverse_event"] = f"adverse_event must be one of: {', '.join(AdverseEvent.values)}."
+    if tolerance and tolerance not in Tolerance.values:
+        errors["tolerance"] = f"tolerance must be one of: {', '.join(Tolerance.values)}."
+
+
+def _session_input(
+    *,
+    patient: Patient,
+    delivered_at: dt.datetime,
+    modality: str | None,
+    component_id: int | None,
+    parameters: Any,
+    adverse_event: str,
+    adverse_event_note: str,
+    tolerance: str,
+    override_reason: str,
+    now: dt.datetime,
+) -> _SessionInput:
+    """Validate a delivered session; InvalidInput naming each bad field."""
+    errors: dict[str, Any] = {}
+    component = _own_component(patient, component_id, errors)
+    modality, parameters = _session_modality(component, modality, parameters, errors)
+    _session_context_errors(delivered_at, now, adverse_event, tolerance, errors)
+    adverse_event_note = _text(adverse_event_note, "adverse_event_note", errors)
+    override_reason = _text(override_reason, "override_reason", errors)
+    checked: Checked | None = None
+    if modality and "modality" not in errors:
+        parameters = parameters if parameters is not None else {}
+        if component is not None and not override_reason:
+            override_reason = _prescribed_override(component, modality, parameters, _limit_context(patient))
+        checked, limit_errors = _checked(modality, parameters, override_reason, _limit_context(patient))
+        errors.update(limit_errors)
+    if errors or checked is None or modality is None:
+        raise InvalidInput(errors)
+    return _SessionInput(component, modality, checked, delivered_at, adverse_event, adverse_event_note, tolerance)
+
+
+def _severe_adverse_event_alert(patient: Patient, session: TherapySession, note: str) -> None:
+    """A critical alert to the care team; it stays until a therapist acknowledges it."""
+    alert_raise(
+        patient=patient,
+        kind=AlertKind.SEVERE_ADVERSE_EVENT,
+        severity=Severity.CRITICAL,
+        message_code=(alert_text.SEVERE_ADVERSE_EVENT_NOTE if note else alert_text.SEVERE_ADVERSE_EVENT),
+        message_args={
+            "modality": MODALITIES[session.modality].label,
+            "when": f"{session.delivered_at.astimezone(dt.UTC):%Y-%m-%d %H:%M}",
+            "note": note,
+        },
+        dedupe_key=f"session:{session.pk}:severe",
+        source_type="session",
+        source_id=session.pk,
+    )
+
+
+def _session_store(
+    *, actor: Actor, patient: Patient, client_uuid: uuid.UUID, given: _SessionInput, now: dt.datetime
+) -> Recorded:
+    """Insert the validated session, raise its severe-adverse-event alert and audit it, in one transaction."""
+    checked = given.checked
+    with transaction.atomic():
+        recorded = _create_once(
+            TherapySession,
+            patient=patient,
+            client_uuid=client_uuid,
+            kind="session",
+            component=given.component,
+            modality=given.modality,
+            delivered_at=given.delivered_at.astimezone(dt.UTC),
+            delivered_by=actor.user if actor.user_id is not None else None,
+            parameters=checked.check.params,
+            derived=checked.check.derived,
+            adverse_event=given.adverse_event,
+            adverse_event_note=given.adverse_event_note,
+            tolerance=given.tolerance,
+            override_reason=checked.override_reason,
+            overridden_limits=checked.overridden_limits,
+            recorded_at=now,
+        )
+        if not recorded.created:
+            return recorded
+        session = recorded.obj
+        if given.adverse_event == AdverseEvent.SEVERE:
+            _severe_adverse_event_alert(patient, session, given.adverse_event_note)
+        audit_event_record(
+            actor=actor,
+            action="session.create",
+            object_type="therapy_session",
+            object_id=session.pk,
+            patient=patient,
+            detail={
+                "modality": given.modality,
+                "client_uuid": str(client_uuid),
+                "adverse_event": given.adverse_event,
+                "overridden_limits": checked.overridden_limits,
+            },
+        )
+    return recorded
+
+
 def session_record(
     *,
     actor: Actor,
@@ -363,93 +545,19 @@ def session_record(
     existing = TherapySession.objects.filter(client_uuid=client_uuid).first()
     if existing is not None:
         return _replayed(existing, patient, "session")
-
-    errors: dict[str, Any] = {}
-    component = _own_component(patient, component_id, errors)
-    if component is not None:
-        if modality and modality != component.modality:
-            errors["modality"] = f"The component is {component.modality!r}, not {modality!r}."
-        modality = component.modality
-        if parameters is None:
-            parameters = component.parameters
-    if not modality:
-        errors.setdefault("modality", "modality is required (or name a plan component).")
-    if delivered_at.tzinfo is None:
-        errors["delivered_at"] = "Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00)."
-    elif is_too_far_in_future(delivered_at, now):
-        errors["delivered_at"] = "delivered_at is more than 5 minutes in the future."
-    if adverse_event not in AdverseEvent.values:
-        errors["adverse_event"] = f"adverse_event must be one of: {', '.join(AdverseEvent.values)}."
-    if tolerance and tolerance not in Tolerance.values:
-        errors["tolerance"] = f"tolerance must be one of: {', '.join(Tolerance.values)}."
-    adverse_event_note = _text(adverse_event_note, "adverse_event_note", errors)
-    override_reason = _text(override_reason, "override_reason", errors)
-    checked: Checked | None = None
-    if modality and "modality" not in errors:
-        parameters = parameters if parameters is not None else {}
-        if component is not None and not override_reason:
-            override_reason = _prescribed_override(component, modality, parameters, _limit_context(patient))
-        checked, limit_errors = _checked(modality, parameters, override_reason, _limit_context(patient))
-        errors.update(limit_errors)
-    if errors or checked is None or modality is None:
-        raise InvalidInput(errors)
-
-    with transaction.atomic():
-        try:
-            with transaction.atomic():  # savepoint: a concurrent resend may win the insert
-                session = TherapySession.objects.create(
-                    patient=patient,
-                    component=component,
-                    modality=modality,
-                    delivered_at=delivered_at.astimezone(dt.UTC),
-                    delivered_by=actor.user if actor.user_id is not None else None,
-                    parameters=checked.check.params,
-                    derived=checked.check.derived,
-                    adverse_event=adverse_event,
-                    adverse_event_note=adverse_event_note,
-                    tolerance=tolerance,
-                    override_reason=checked.override_reason,
-                    overridden_limits=checked.overridden_limits,
-                    client_uuid=client_uuid,
-                    recorded_at=now,
-                )
-        except IntegrityError:
-            existing = TherapySession.objects.filter(client_uuid=client_uuid).first()
-            if existing is None:
-                raise
-            return _replayed(existing, patient, "session")
-        if adverse_event == AdverseEvent.SEVERE:
-            label = MODALITIES[modality].label
-            alert_raise(
-                patient=patient,
-                kind=AlertKind.SEVERE_ADVERSE_EVENT,
-                severity=Severity.CRITICAL,
-                message_code=(
-                    alert_text.SEVERE_ADVERSE_EVENT_NOTE if adverse_event_note else alert_text.SEVERE_ADVERSE_EVENT
-                ),
-                message_args={
-                    "modality": label,
-                    "when": f"{session.delivered_at.astimezone(dt.UTC):%Y-%m-%d %H:%M}",
-                    "note": adverse_event_note,
-                },
-                dedupe_key=f"session:{session.pk}:severe",
-                source_type="session",
-                source_id=session.pk,
-            )
-        audit_event_record(
-            actor=actor,
-            action="session.create",
-            object_type="therapy_session",
-            object_id=session.pk,
-            patient=patient,
-            detail={
-                "modality": modality,
-                "client_uuid": str(client_uuid),
-                "adverse_event": adverse_event,
-                "overridden_limits": checked.overridden_limits,
-            },
-        )
-    return Recorded(session, created=True)
+    given = _session_input(
+        patient=patient,
+        delivered_at=delivered_at,
+        modality=modality,
+        component_id=component_id,
+        parameters=parameters,
+        adverse_event=adverse_event,
+        adverse_event_note=adverse_event_note,
+        tolerance=tolerance,
+        override_reason=override_reason,
+        now=now,
+    )
+    return _session_store(actor=actor, patient=patient, client_uuid=client_uuid, given=given, now=now)
 
 
 # -----------------------------------------------------------------------------
@@ -473,6 +581,25 @@ def _check_within_plan(component: PlanComponent, date: dt.date, errors: dict[str
         )
 
 
+def _home_log_component(
+    *, patient: Patient, component_id: int, date: dt.date, minutes: int | None, now: dt.datetime, errors: dict[str, Any]
+) -> PlanComponent | None:
+    """The plan component a home log is for, if the patient may log it on ``date``."""
+    component = _own_component(patient, component_id, errors)
+    if component is not None and component.modality not in HOME_MODALITIES:
+        errors["component"] = (
+            f"{MODALITIES[component.modality].label} is delivered in the clinic, not logged at home; "
+            f"home logs are for: {', '.join(sorted(HOME_MODALITIES))}."
+        )
+    if date > patient_today(patient, now):
+        errors["date"] = "date is in the future (in your time zone)."
+    elif component is not None and "component" not in errors:
+        _check_within_plan(component, date, errors)
+    if minutes is not None and not 0 <= minutes <= 600:
+        errors["minutes"] = "minutes must be from 0 to 600."
+    return component
+
+
 def home_exercise_log(
     *,
     actor: Actor,
@@ -490,52 +617,39 @@ def home_exercise_log(
     existing = HomeExerciseLog.objects.filter(client_uuid=client_uuid).first()
     if existing is not None:
         return _replayed(existing, patient, "log")
-
     errors: dict[str, Any] = {}
-    component = _own_component(patient, component_id, errors)
-    if component is not None and component.modality not in HOME_MODALITIES:
-        errors["component"] = (
-            f"{MODALITIES[component.modality].label} is delivered in the clinic, not logged at home; "
-            f"home logs are for: {', '.join(sorted(HOME_MODALITIES))}."
-        )
-    if date > patient_today(patient, now):
-        errors["date"] = "date is in the future (in your time zone)."
-    elif component is not None and "component" not in errors:
-        _check_within_plan(component, date, errors)
-    if minutes is not None and not 0 <= minutes <= 600:
-        errors["minutes"] = "minutes must be from 0 to 600."
+    component = _home_log_component(
+        patient=patient, component_id=component_id, date=date, minutes=minutes, now=now, errors=errors
+    )
     note = _text(note, "note", errors)
     if errors or component is None:
         raise InvalidInput(errors)
 
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                log = HomeExerciseLog.objects.create(
-                    patient=patient,
-                    component=component,
-                    date=date,
-                    done=done,
-                    minutes=minutes,
-                    note=note,
-                    client_uuid=client_uuid,
-                    logged_at=now,
-                    logged_by=actor.user if actor.user_id is not None else None,
-                )
-        except IntegrityError:
-            existing = HomeExerciseLog.objects.filter(client_uuid=client_uuid).first()
-            if existing is None:
-                raise
-            return _replayed(existing, patient, "log")
+        recorded = _create_once(
+            HomeExerciseLog,
+            patient=patient,
+            client_uuid=client_uuid,
+            kind="log",
+            component=component,
+            date=date,
+            done=done,
+            minutes=minutes,
+            note=note,
+            logged_at=now,
+            logged_by=actor.user if actor.user_id is not None else None,
+        )
+        if not recorded.created:
+            return recorded
         audit_event_record(
             actor=actor,
             action="home_exercise.create",
             object_type="home_exercise_log",
-            object_id=log.pk,
+            object_id=recorded.obj.pk,
             patient=patient,
             detail={"component": component.pk, "date": date.isoformat(), "done": done, "client_uuid": str(client_uuid)},
         )
-    return Recorded(log, created=True)
+    return recorded
 
 
 # -----------------------------------------------------------------------------
@@ -574,24 +688,18 @@ def drez_inputs_from_record(patient: Patient, now: dt.datetime | None = None) ->
     return found
 
 
-@transaction.atomic
-def drez_referral_create(
+def _drez_input(
     *,
-    actor: Actor,
     patient: Patient,
     decision: str,
     inputs: Mapping[str, Any],
-    contraindications: Sequence[str] = (),
-    decision_note: str = "",
-    follow_ups: Mapping[str, Any] | None = None,
-    now: dt.datetime | None = None,
-) -> DrezReferral:
-    """Record a DREZ candidacy assessment and decision (DREZ expert consensus criteria).
-
-    Inputs not given are taken from the record (age from birth year, course from pain
-    onset, latest VAS/NRS, whether PHQ-9 and GAD-7 were done). Referring a patient who does
-    not meet every criterion needs a ``decision_note`` explaining why.
-    """
+    contraindications: Sequence[str],
+    decision_note: str,
+    follow_ups: Mapping[str, Any] | None,
+    now: dt.datetime | None,
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """The candidacy inputs (given, else from the record), decision note and follow-ups;
+    InvalidInput naming each bad field."""
     errors: dict[str, Any] = {}
     merged = {**drez_inputs_from_record(patient, now), **{k: v for k, v in inputs.items() if v is not None}}
     unknown = [code for code in contraindications if code not in DREZ_CONTRAINDICATIONS]
@@ -614,9 +722,11 @@ def drez_referral_create(
         errors["follow_ups"] = f"Each follow-up is a text of at most {MAX_TEXT} characters."
     if errors:
         raise InvalidInput(errors)
+    return check.params, decision_note, follow_ups
 
-    values = check.params
-    checks = drez_candidacy(
+
+def _drez_checks(values: Mapping[str, Any], contraindications: Sequence[str]) -> list[CandidacyCheck]:
+    return drez_candidacy(
         course_months=float(values["course_months"]),
         vas_mm=float(values["vas_mm"]),
         age_years=int(values["age_years"]),
@@ -625,6 +735,36 @@ def drez_referral_create(
         gad7_assessed=bool(values["gad7_assessed"]),
         contraindications=list(contraindications),
     )
+
+
+@transaction.atomic
+def drez_referral_create(
+    *,
+    actor: Actor,
+    patient: Patient,
+    decision: str,
+    inputs: Mapping[str, Any],
+    contraindications: Sequence[str] = (),
+    decision_note: str = "",
+    follow_ups: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> DrezReferral:
+    """Record a DREZ candidacy assessment and decision (DREZ expert consensus criteria).
+
+    Inputs not given are taken from the record (age from birth year, course from pain
+    onset, latest VAS/NRS, whether PHQ-9 and GAD-7 were done). Referring a patient who does
+    not meet every criterion needs a ``decision_note`` explaining why.
+    """
+    values, decision_note, follow_ups = _drez_input(
+        patient=patient,
+        decision=decision,
+        inputs=inputs,
+        contraindications=contraindications,
+        decision_note=decision_note,
+        follow_ups=follow_ups,
+        now=now,
+    )
+    checks = _drez_checks(values, contraindications)
     met = all(check.passed for check in checks)
     if decision == DrezDecision.REFER and not met and not decision_note:
         failed = ", ".join(check.code for check in checks if not check.passed)

@@ -37,9 +37,10 @@ from assessments.instruments import (
 from assessments.models import Alert, AlertKind, Assessment, Severity, Source
 from assessments.nrs_weeks import nrs_week_add
 from assessments.reminders.due import due_item_complete_for
-from assessments.reminders.schedules import is_late, is_too_far_in_future
+from assessments.reminders.schedules import is_late
 from assessments.worsening import worsening_after_record
 from config.errors import ConflictError, InvalidInput
+from config.timeutil import is_too_far_in_future
 from patients.audit import Actor, audit_event_record
 from patients.models import Patient
 

@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "DIAGNOSIS_KIND",
-    "FUTURE_TOLERANCE",
     "PROTOCOLS",
     "DueSlot",
     "Protocol",
@@ -44,7 +43,6 @@ __all__ = [
     "consecutive_misses",
     "due_slots",
     "is_late",
-    "is_too_far_in_future",
     "local_to_utc",
     "merge_protocols",
     "next_due_preview",
@@ -52,10 +50,6 @@ __all__ = [
 ]
 
 UTC = dt.UTC
-
-#: A diary entry may carry a ``recorded_at`` at most this far ahead of the server clock
-#: (phone clocks drift); anything later is rejected as implausible.
-FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 MISSED = "missed"
 PENDING = "pending"
@@ -416,10 +410,3 @@ def is_late(
     _require_aware(recorded_at, "recorded_at")
     _require_aware(received_at, "received_at")
     return received_at - recorded_at > grace
-
-
-def is_too_far_in_future(recorded_at: dt.datetime, now: dt.datetime) -> bool:
-    """True if ``recorded_at`` is more than :data:`FUTURE_TOLERANCE` after ``now``."""
-    _require_aware(recorded_at, "recorded_at")
-    _require_aware(now, "now")
-    return recorded_at - now > FUTURE_TOLERANCE

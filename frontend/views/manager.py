@@ -25,7 +25,7 @@ from frontend import cohort_charts
 from patients.access import primary_role, staff_roles
 from patients.audit import Actor
 from patients.models import Diagnosis
-from therapies.limits import modality_choices
+from therapies.modality_names import modality_choices
 
 #: Rows of the case series shown on the page; the CSV has them all.
 CASE_SERIES_ON_PAGE = 100

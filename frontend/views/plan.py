@@ -28,7 +28,8 @@ from therapies.adherence import (
     component_window,
     weekly_pattern,
 )
-from therapies.limits import MODALITIES, Param, Text, modality_short_name
+from therapies.modalities import MODALITIES, Param, Text
+from therapies.modality_names import modality_short_name
 from therapies.models import PlanComponent, RehabPlan
 from therapies.services import patient_today
 

@@ -166,7 +166,7 @@ def _bands(instrument: Any) -> list[charts.Band]:
 
 def _figures(page: PatientPage) -> dict[str, dict[str, str]]:
     """Figure JSON for every chart of the page, from the page's plain series."""
-    from therapies.limits import modality_short_name
+    from therapies.modality_names import modality_short_name
 
     tz = page.patient.time_zone
     labels = _chart_labels()
@@ -370,7 +370,7 @@ def _param_text(param: Any, key: str, value: Any) -> str:
 
 def _plan_rows(page: PatientPage) -> list[dict[str, Any]]:
     """The current plan's components, labelled in the active language."""
-    from therapies.limits import MODALITIES
+    from therapies.modalities import MODALITIES
 
     if page.plan is None:
         return []
@@ -660,7 +660,7 @@ def session_record_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 def _component_name(form: PlanComponentForm, index: Any) -> str:
-    from therapies.limits import MODALITIES
+    from therapies.modalities import MODALITIES
 
     components = form.components() if hasattr(form, "cleaned_data") else []
     try:

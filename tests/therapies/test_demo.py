@@ -9,7 +9,7 @@ import pytest
 from patients.models import CareTeamMember
 from tests.factories import make_demo_cohort, make_patient, make_staff
 from therapies import demo
-from therapies.limits import check_parameters
+from therapies.modalities import check_parameters
 from therapies.models import (
     DrezReferral,
     HomeExerciseLog,

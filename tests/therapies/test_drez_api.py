@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment
 from patients.models import AuditEvent
-from therapies.limits import DREZ_FOLLOW_UP_ITEMS
+from therapies.modalities import DREZ_FOLLOW_UP_ITEMS
 from therapies.models import DrezReferral
 
 FULL = {

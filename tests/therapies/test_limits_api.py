@@ -1,6 +1,6 @@
 """Every safety limit of the catalogue, through the API, for plans and for sessions.
 
-Parametrised over ``therapies.limits.MODALITIES``: a limit added to the catalogue is
+Parametrised over ``therapies.modalities.MODALITIES``: a limit added to the catalogue is
 tested here without touching this file. At the limit → accepted; just above → 400 with
 the field and the limit (value, unit, source) named and nothing stored; just above with
 an override reason → accepted, and the overridden limit's code recorded.
@@ -20,7 +20,7 @@ from tests.therapies.params import (
     plan_body,
     session_body,
 )
-from therapies.limits import MODALITIES, Limit, Modality
+from therapies.modalities import MODALITIES, Limit, Modality
 from therapies.models import PlanComponent, RehabPlan, TherapySession
 
 ENDPOINTS = ("plan", "session")

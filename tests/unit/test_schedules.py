@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from assessments.reminders.schedules import (
     DIAGNOSIS_KIND,
-    FUTURE_TOLERANCE,
     PROTOCOLS,
     DueSlot,
     Protocol,
@@ -27,12 +26,12 @@ from assessments.reminders.schedules import (
     consecutive_misses,
     due_slots,
     is_late,
-    is_too_far_in_future,
     local_to_utc,
     merge_protocols,
     next_due_preview,
     protocol_for_diagnoses,
 )
+from config.timeutil import FUTURE_TOLERANCE, is_too_far_in_future
 
 UTC = dt.UTC
 NY = "America/New_York"

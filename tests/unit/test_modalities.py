@@ -1,4 +1,4 @@
-"""Unit tests for therapies.limits: the modality catalogue and its safety limits.
+"""Unit tests for therapies.modalities: the modality catalogue and its safety limits.
 
 Every Limit in the catalogue is tested automatically: a value exactly at the limit is
 accepted, and the smallest representable step above it (and a clinically small step)
@@ -13,7 +13,7 @@ import math
 
 import pytest
 
-from therapies.limits import (
+from therapies.modalities import (
     DREZ_CONTRAINDICATIONS,
     DREZ_FOLLOW_UP_ITEMS,
     FIRST_LINE_DRUGS,

@@ -110,12 +110,12 @@ def django_error_detail(exc: DjangoValidationError) -> dict[str, Any]:
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
-def _as_lists(errors: dict[str, Any]) -> dict[str, Any]:
+def as_lists(errors: dict[str, Any]) -> dict[str, Any]:
     """DRF's shape: every leaf is a list of messages; nested dicts stay nested."""
     shaped: dict[str, Any] = {}
     for key, value in errors.items():
         if isinstance(value, dict):
-            shaped[key] = _as_lists(value)
+            shaped[key] = as_lists(value)
         elif isinstance(value, list | tuple):
             shaped[key] = [str(v) for v in value]
         else:
@@ -127,9 +127,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         return Response(django_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, InvalidInput):
-        return Response({**_as_lists(exc.errors), **exc.extra}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({**as_lists(exc.errors), **exc.extra}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ConflictError):
-        return Response({**_as_lists(exc.errors), **exc.extra}, status=status.HTTP_409_CONFLICT)
+        return Response({**as_lists(exc.errors), **exc.extra}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, RequestDataTooBig):
         return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, DATABASE_ERRORS):

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -22,7 +21,7 @@ from assessments.capture.selectors import assessment_series
 from assessments.capture.services import assessment_record, safety_signal_for_rejected
 from assessments.instruments import INSTRUMENTS
 from assessments.models import Assessment, Source
-from config.api import LimitOffsetPagination, _as_lists, created_response
+from config.api import AwareDateTimeField, LimitOffsetPagination, as_lists, created_response
 from config.errors import ConflictError, InvalidInput
 from config.parsers import text_errors
 from patients.access import Action, PatientNotFound, own_patient_id, patient_get_for
@@ -93,7 +92,7 @@ class AssessmentInputSerializer(serializers.Serializer[Any]):
 
     instrument = serializers.ChoiceField(choices=list(INSTRUMENTS))
     answers = serializers.JSONField()
-    recorded_at = serializers.DateTimeField()
+    recorded_at = AwareDateTimeField()
     client_uuid = serializers.UUIDField()
     supersedes = serializers.UUIDField(
         required=False,
@@ -102,32 +101,11 @@ class AssessmentInputSerializer(serializers.Serializer[Any]):
         "(the finished PHQ-9 names its safety-signal entry).",
     )
 
-    def validate_recorded_at(self, value: Any) -> Any:
-        if timezone.is_naive(value):
-            raise serializers.ValidationError("Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00).")
-        return value
-
     def to_internal_value(self, data: Any) -> Any:
         bad_text = text_errors(data)
         if bad_text:
             raise serializers.ValidationError(bad_text)
-        # A naive timestamp would be silently read in the server's zone; refuse it instead.
-        raw = data.get("recorded_at") if isinstance(data, dict) else None
-        if isinstance(raw, str) and _looks_naive(raw):
-            raise serializers.ValidationError(
-                {"recorded_at": ["Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00)."]}
-            )
         return super().to_internal_value(data)
-
-
-def _looks_naive(value: str) -> bool:
-    from django.utils.dateparse import parse_datetime
-
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        return False
-    return parsed is not None and parsed.tzinfo is None
 
 
 def _source_for(request: Request, patient: Patient) -> str:
@@ -280,7 +258,7 @@ class SyncApi(APIView):
         except PatientNotFound:
             return _rejected(head, {"patient": ["No such patient."]})
         except (InvalidInput, ConflictError) as exc:
-            return {**_rejected(head, _as_lists(exc.errors)), **exc.extra}
+            return {**_rejected(head, as_lists(exc.errors)), **exc.extra}
         return {
             **head,
             "status": "created" if recorded.created else "duplicate",

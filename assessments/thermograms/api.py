@@ -20,7 +20,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assessments.capture.api import AssessmentOutputSerializer
-from assessments.capture.api import _looks_naive as looks_naive
 from assessments.instruments.thermal import ACCLIMATISATION_MAX_MIN, AMBIENT_MAX_C, AMBIENT_MIN_C, MAX_ROIS
 from assessments.models import ImageSide, Thermogram, ThermogramView
 from assessments.thermograms.services import (
@@ -31,7 +30,7 @@ from assessments.thermograms.services import (
     thermogram_render,
     thermogram_upload,
 )
-from config.api import LimitOffsetPagination, created_response
+from config.api import AwareDateTimeField, LimitOffsetPagination, created_response
 from patients.access import Action
 from patients.api import get_patient
 from patients.audit import Actor
@@ -84,7 +83,7 @@ class ThermogramCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer[Any]):
         image = serializers.FileField(allow_empty_file=False, use_url=False)
-        recorded_at = serializers.DateTimeField()
+        recorded_at = AwareDateTimeField()
         client_uuid = serializers.UUIDField()
         ambient_c = serializers.FloatField(min_value=AMBIENT_MIN_C, max_value=AMBIENT_MAX_C)
         acclimatisation_min = serializers.IntegerField(min_value=0, max_value=ACCLIMATISATION_MAX_MIN)
@@ -103,20 +102,9 @@ class ThermogramCreateApi(APIView):
         )
 
         def validate_recorded_at(self, value: Any) -> Any:
-            if timezone.is_naive(value):
-                raise serializers.ValidationError("Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00).")
             if value > timezone.now() + dt.timedelta(minutes=10):
                 raise serializers.ValidationError("Must not be in the future.")
             return value
-
-        def to_internal_value(self, data: Any) -> Any:
-            # A naive timestamp would be silently read in the server's zone; refuse it instead.
-            raw = data.get("recorded_at") if hasattr(data, "get") else None
-            if isinstance(raw, str) and looks_naive(raw):
-                raise serializers.ValidationError(
-                    {"recorded_at": ["Give a time zone offset (ISO 8601, e.g. 2026-03-01T09:00:00+08:00)."]}
-                )
-            return super().to_internal_value(data)
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if ("scale" in attrs) != ("offset" in attrs):

@@ -361,11 +361,6 @@ class WorseningEpisode(models.Model):
         state = "open" if self.ended_at is None else f"ended {self.ended_at:%Y-%m-%d}"
         return f"worsening pain of patient {self.patient_id} from {self.started_at:%Y-%m-%d} ({state})"
 
-    @property
-    def excess(self) -> float | None:
-        """Points above the baseline at the latest evaluation."""
-        return None if self.last_mean is None else self.last_mean - self.baseline
-
 
 class ThermogramView(models.TextChoices):
     POSTERIOR = "posterior", _("Posterior")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -24,6 +26,7 @@ from assessments.models import Assessment, Source
 from config.api import AwareDateTimeField, LimitOffsetPagination, as_lists, created_response
 from config.errors import ConflictError, InvalidInput
 from config.parsers import text_errors
+from config.tables import XLSX_TYPE, csv_response, xlsx_response
 from patients.access import Action, PatientNotFound, own_patient_id, patient_get_for
 from patients.api import get_patient
 from patients.audit import Actor
@@ -300,34 +303,41 @@ def _first_reason(errors: Any, path: str = "") -> str:
 CSV_COLUMNS = ("patient_id", "instrument", "recorded_at", "total", "band", "flags", "is_late", "source", "client_uuid")
 
 
-def write_assessment_csv(response: HttpResponse, rows: Any) -> None:
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
+def assessment_rows(rows: Any) -> Iterator[list[Any]]:
+    """One export row per assessment, in CSV_COLUMNS order."""
     for a in rows:
-        writer.writerow(
-            [
-                a.patient_id,
-                a.instrument,
-                a.recorded_at.isoformat(),
-                "" if a.total is None else f"{a.total:g}",
-                a.band,
-                " ".join(a.flags),
-                int(a.is_late),
-                a.source,
-                a.client_uuid,
-            ]
-        )
+        yield [
+            a.patient_id,
+            a.instrument,
+            a.recorded_at.isoformat(),
+            a.total,
+            a.band,
+            " ".join(a.flags),
+            int(a.is_late),
+            a.source,
+            str(a.client_uuid),
+        ]
 
 
 class AssessmentCsvApi(APIView):
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request: Request, patient_id: int) -> HttpResponse:
         patient = get_patient(request, patient_id, audit="export.csv", object_type="assessment")
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-assessments.csv"'
-        response.write("\ufeff")  # UTF-8 BOM: Excel (also with Chinese settings) then reads the file as UTF-8
-        write_assessment_csv(response, assessment_series(patient).iterator())
+        response = csv_response(f"patient-{patient.pk}-assessments.csv")
+        writer = csv.writer(response)
+        writer.writerow(CSV_COLUMNS)
+        for row in assessment_rows(assessment_series(patient).iterator()):
+            total = row[3]
+            writer.writerow([*row[:3], "" if total is None else f"{total:g}", *row[4:]])
         return response
+
+
+class AssessmentXlsxApi(APIView):
+    @extend_schema(responses={(200, XLSX_TYPE): OpenApiTypes.BINARY})
+    def get(self, request: Request, patient_id: int) -> HttpResponse:
+        patient = get_patient(request, patient_id, audit="export.xlsx", object_type="assessment")
+        rows = assessment_rows(assessment_series(patient).iterator())
+        return xlsx_response(f"patient-{patient.pk}-assessments.xlsx", CSV_COLUMNS, rows, sheet="assessments")
 
 
 class AssessmentDetailApi(APIView):

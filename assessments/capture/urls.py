@@ -15,5 +15,6 @@ urlpatterns = [
         name="assessment-detail",
     ),
     path("patients/<int:patient_id>/assessments.csv", api.AssessmentCsvApi.as_view(), name="assessment-csv"),
+    path("patients/<int:patient_id>/assessments.xlsx", api.AssessmentXlsxApi.as_view(), name="assessment-xlsx"),
     path("sync/", api.SyncApi.as_view(), name="sync"),
 ]

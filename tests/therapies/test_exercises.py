@@ -430,3 +430,21 @@ def test_foreign_clinic_patient_on_programme_is_refused(other_clinic, library, t
     with pytest.raises(InvalidInput):
         set_programme(therapist, foreign, item(library["bridge"]))
     assert not PlanComponent.objects.exists()
+
+
+def test_demo_seed_loads_the_library_and_programmes(clinic, therapist):
+    from tests.factories import make_demo_cohort
+    from therapies import demo
+    from therapies.exercise_selectors import adherence_for
+
+    cohort = make_demo_cohort(clinic, therapist)
+    demo.seed(clinic)
+    assert Exercise.objects.filter(clinic=clinic).count() == len(STARTER_LIBRARY)
+    first = cohort[0]
+    assert ProgrammeItem.objects.filter(component__plan__patient=first).exists()
+    results, exercises = adherence_for(first)
+    assert any(r.skipped for r in results)
+    assert any(r.flares for r in results)
+    counts = ExerciseLog.objects.count()
+    demo.seed(clinic)
+    assert ExerciseLog.objects.count() == counts

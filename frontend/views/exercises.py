@@ -346,6 +346,8 @@ def programme_print(request: HttpRequest, patient_id: int) -> HttpResponse:
             "name": item.exercise.name_zh if chinese else item.exercise.name_en,
             "steps": steps_of(item.exercise.steps_zh if chinese else item.exercise.steps_en),
             "precautions": item.exercise.precautions_zh if chinese else item.exercise.precautions_en,
+            # A timed exercise (walking 20 min) reads in minutes, as on the phone.
+            "minutes": round(item.hold_seconds / 60) if item.reps == 1 and item.hold_seconds >= 120 else None,
             "picture": next((media_url(m) for m in item.exercise.media.all() if m.kind == "image"), None)
             or pictogram_url(item.exercise),
         }

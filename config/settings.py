@@ -251,6 +251,10 @@ USE_TZ = True
 # Never served as static media: only the access-checked API reads them.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 THERMOGRAM_MAX_BYTES = env_int("THERMOGRAM_MAX_BYTES", 32 * 1024 * 1024)
+# Exercise pictures and short videos (the clinic's library): a phone keeps a patient's
+# programme media offline within the service worker's budget (sw.js MEDIA_BUDGET_BYTES, 20 MB).
+EXERCISE_IMAGE_MAX_BYTES = env_int("EXERCISE_IMAGE_MAX_BYTES", 2 * 1024 * 1024)
+EXERCISE_VIDEO_MAX_BYTES = env_int("EXERCISE_VIDEO_MAX_BYTES", 8 * 1024 * 1024)
 
 # --- Static -----------------------------------------------------------------------------
 STATIC_URL = "/static/"

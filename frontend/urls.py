@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.views import auth, manager, patient, plan, system, therapist, thermograms
+from frontend.views import auth, exercises, manager, patient, plan, system, therapist, thermograms
 
 app_name = "frontend"
 
@@ -38,4 +38,22 @@ urlpatterns += [
         thermograms.thermogram_rois,
         name="clinic-thermogram-rois",
     ),
+]
+# --- home exercise programmes ---
+urlpatterns += [
+    path("clinic/exercises/", exercises.library, name="clinic-exercises"),
+    path("clinic/exercises/<int:exercise_id>/", exercises.exercise_edit, name="clinic-exercise"),
+    path("clinic/exercises/<int:exercise_id>/media/", exercises.exercise_media_upload, name="clinic-exercise-media"),
+    path(
+        "clinic/exercises/<int:exercise_id>/media/<int:media_id>/delete/",
+        exercises.exercise_media_remove,
+        name="clinic-exercise-media-remove",
+    ),
+    path("clinic/patients/<int:patient_id>/exercises/", exercises.programme_edit, name="clinic-exercise-programme"),
+    path(
+        "clinic/patients/<int:patient_id>/exercises/adherence/",
+        exercises.programme_adherence,
+        name="clinic-exercise-adherence",
+    ),
+    path("patients/<int:patient_id>/exercise-programme/print/", exercises.programme_print, name="exercise-print"),
 ]

@@ -245,3 +245,6 @@ def seed(clinic: Clinic) -> None:
                     "gad7_assessed": True,
                 },
             )
+    from therapies import exercise_demo
+
+    exercise_demo.seed(clinic)

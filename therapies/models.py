@@ -169,3 +169,167 @@ class DrezReferral(models.Model):
 
     def __str__(self) -> str:
         return f"DREZ {self.decision} for patient {self.patient_id}"
+
+
+# -----------------------------------------------------------------------------
+# Home exercise programmes: a clinic's exercise library and the exercises prescribed
+# from it as part of a plan version's exercise component.
+# -----------------------------------------------------------------------------
+
+
+class ExerciseType(models.TextChoices):
+    CORE_STABILISATION = "core_stabilisation", _("Core stabilisation")
+    MOTOR_CONTROL = "motor_control", _("Motor control")
+    BREATHING = "breathing", _("Breathing")
+    AEROBIC = "aerobic", _("Aerobic")
+    STRETCHING = "stretching", _("Stretching")
+    NERVE_GLIDING = "nerve_gliding", _("Nerve gliding")
+    OTHER = "other", _("Other")
+
+
+class BodyRegion(models.TextChoices):
+    LUMBAR = "lumbar", _("Low back and pelvis")
+    THORACIC = "thoracic", _("Upper back and chest")
+    CERVICAL = "cervical", _("Neck")
+    HIP = "hip", _("Hip")
+    LOWER_LIMB = "lower_limb", _("Leg")
+    UPPER_LIMB = "upper_limb", _("Arm")
+    WHOLE_BODY = "whole_body", _("Whole body")
+
+
+class Exercise(models.Model):
+    """One exercise of a clinic's library, in English and Simplified Chinese.
+
+    Steps are kept as text, one step per line. ``pictogram`` names a drawing shipped with
+    the app (static ``frontend/exercises/<name>.svg``); uploaded pictures and videos are
+    ``ExerciseMedia``. An exercise is retired (``is_active`` off), never deleted, because
+    programmes and logs keep pointing at it.
+    """
+
+    clinic = models.ForeignKey("patients.Clinic", on_delete=models.CASCADE, related_name="exercises")
+    slug = models.SlugField(max_length=64, help_text="Stable key within the clinic (the starter library's code).")
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=120)
+    steps_en = models.TextField(_("steps (English), one per line"))
+    steps_zh = models.TextField(_("steps (Chinese), one per line"))
+    body_region = models.CharField(_("body region"), max_length=16, choices=BodyRegion.choices)
+    type = models.CharField(_("type"), max_length=24, choices=ExerciseType.choices)
+    sets = models.PositiveSmallIntegerField(_("sets"), default=1)
+    reps = models.PositiveSmallIntegerField(_("repetitions"), default=10)
+    hold_seconds = models.PositiveSmallIntegerField(_("hold (seconds)"), default=0)
+    rest_seconds = models.PositiveSmallIntegerField(_("rest (seconds)"), default=0)
+    sessions_per_week = models.PositiveSmallIntegerField(_("sessions per week"), default=7)
+    precautions_en = models.TextField(_("precautions (English)"), blank=True)
+    precautions_zh = models.TextField(_("precautions (Chinese)"), blank=True)
+    contraindications_en = models.TextField(_("contraindications (English)"), blank=True)
+    contraindications_zh = models.TextField(_("contraindications (Chinese)"), blank=True)
+    pictogram = models.CharField(max_length=40, blank=True)
+    is_active = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("clinic", "type", "name_en", "id")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["clinic", "slug"], name="exercise_clinic_slug_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", _("Picture")
+    VIDEO = "video", _("Video")
+
+
+def _exercise_media_path(instance: ExerciseMedia, filename: str) -> str:
+    # The stored name is ours, never the uploaded one.
+    return f"exercises/{instance.exercise.clinic_id}/{instance.exercise_id}/{instance.key}{instance.extension}"
+
+
+class ExerciseMedia(models.Model):
+    """A picture or short video of an exercise, kept through Django's storage API and
+    served only through the access-checked API (never as public media)."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="media")
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=8, choices=MediaKind.choices)
+    file = models.FileField(upload_to=_exercise_media_path, max_length=200)
+    extension = models.CharField(max_length=8)
+    content_type = models.CharField(max_length=40)
+    size_bytes = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    caption = models.CharField(max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("exercise", "order", "id")
+
+    def __str__(self) -> str:
+        return f"{self.kind} of exercise {self.exercise_id}"
+
+
+class ProgrammeItem(models.Model):
+    """One exercise of a patient's home programme, with its dose, in one plan version.
+
+    Items belong to the exercise ``PlanComponent`` of a plan version, so a programme is
+    versioned with the plan: changing it makes a new version with a reason, and the items
+    of earlier versions stay as they were prescribed.
+    """
+
+    component = models.ForeignKey(PlanComponent, on_delete=models.CASCADE, related_name="programme_items")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="programme_items")
+    order = models.PositiveSmallIntegerField(default=0)
+    sets = models.PositiveSmallIntegerField()
+    reps = models.PositiveSmallIntegerField()
+    hold_seconds = models.PositiveSmallIntegerField()
+    rest_seconds = models.PositiveSmallIntegerField()
+    sessions_per_week = models.PositiveSmallIntegerField()
+    progression_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("component", "order", "id")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["component", "order"], name="programme_item_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise_id} in component {self.component_id}"
+
+
+class Difficulty(models.TextChoices):
+    TOO_EASY = "too_easy", _("Too easy")
+    RIGHT = "right", _("About right")
+    TOO_HARD = "too_hard", _("Too hard")
+
+
+class ExerciseLog(models.Model):
+    """The patient's record of doing one programme exercise on one day (append-only)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="exercise_logs")
+    item = models.ForeignKey(ProgrammeItem, on_delete=models.CASCADE, related_name="logs")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="logs")
+    date = models.DateField(help_text="The day of the exercise in the patient's time zone.")
+    sets_done = models.PositiveSmallIntegerField()
+    pain_after = models.PositiveSmallIntegerField(null=True, blank=True, help_text="NRS 0-10 after the exercise.")
+    difficulty = models.CharField(max_length=10, choices=Difficulty.choices, blank=True)
+    note = models.TextField(blank=True)
+    client_uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+    logged_at = models.DateTimeField(default=timezone.now)
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ("-date", "-logged_at", "-id")
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["patient", "date"], name="exercise_log_series_idx"),
+        ]
+        constraints: ClassVar[list[Any]] = [
+            models.CheckConstraint(condition=Q(pain_after__lte=10), name="exercise_log_pain_0_10"),
+        ]
+
+    def __str__(self) -> str:
+        return f"exercise {self.exercise_id} on {self.date}: {self.sets_done} sets"

@@ -52,6 +52,7 @@ from therapies.models import (
     TherapySession,
     Tolerance,
 )
+from therapies.programme import programme_carry_forward
 
 # Modalities a patient can do, and log, at home. The rest are delivered in the clinic
 # and recorded by the therapist as sessions.
@@ -301,6 +302,7 @@ def plan_version_create(
         for row in rows:
             row.plan = plan
         PlanComponent.objects.bulk_create(rows)
+        programme_carry_forward(plan=plan, from_version=current)
         nrs_weeks_sync([patient.pk])  # a first or earlier-starting plan moves day 0
         audit_event_record(
             actor=actor,

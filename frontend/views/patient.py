@@ -29,6 +29,7 @@ from assessments.outcomes import pain_change_pct
 from assessments.worsening import pain_statuses
 from frontend.charts import Band, patient_progress_figure, patient_score_figure
 from frontend.forms import bilingual
+from frontend.views.exercise_strings import exercise_js_strings
 from patients.access import PatientNotFound, own_patient_id, patient_get_for
 from patients.audit import Actor
 from patients.models import Patient
@@ -297,13 +298,15 @@ def patient_home(request: HttpRequest) -> HttpResponse:
             "due": f"/api/v1/patients/{patient.pk}/due/",
             "plan": f"/api/v1/patients/{patient.pk}/plan/",
             "home_exercise": f"/api/v1/patients/{patient.pk}/home-exercise/",
+            "exercise_programme": f"/api/v1/patients/{patient.pk}/exercise-programme/",
+            "exercise_logs": f"/api/v1/patients/{patient.pk}/exercise-logs/",
             "vapid_key": "/api/v1/push/vapid-key/",
             "push_subscriptions": "/api/v1/push-subscriptions/",
             "protocol": f"/api/v1/patients/{patient.pk}/protocol/",
             "progress": reverse("frontend:patient-progress"),
             "sw": reverse("frontend:service-worker"),
         },
-        "strings": _js_strings(),
+        "strings": {**_js_strings(), **exercise_js_strings()},
     }
     context = {
         "patient": patient,

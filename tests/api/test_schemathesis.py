@@ -119,8 +119,11 @@ def world(clinic: Any, therapist: Any, manager: Any, patient: Any, settings: Any
         view="posterior",
         image_left_is=None,
     ).thermogram
+    exercise, media = _exercise_programme(actor, clinic, patient)
     return {
         "patient_id": patient.pk,
+        "exercise_id": exercise.pk,
+        "media_id": media.pk,
         "assessment_id": assessment.pk,
         "thermogram_id": thermogram.pk,
         "alert_id": alert.pk,
@@ -128,6 +131,21 @@ def world(clinic: Any, therapist: Any, manager: Any, patient: Any, settings: Any
         "user_id": colleague.pk,
         "notifications": {user_id: note.pk for user_id, note in notes.items()},
     }
+
+
+def _exercise_programme(actor: Any, clinic: Any, patient: Any) -> tuple[Any, Any]:
+    """The clinic's library, a picture of one exercise and a programme with it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.therapies.test_exercises import item, png_bytes
+    from therapies.exercises import exercise_library_install, exercise_media_add, programme_set
+    from therapies.models import Exercise
+
+    exercise_library_install(actor=actor, clinic=clinic)
+    exercise = Exercise.objects.get(clinic=clinic, slug="bridge")
+    media = exercise_media_add(actor=actor, exercise=exercise, upload=SimpleUploadedFile("b.png", png_bytes()))
+    programme_set(actor=actor, patient=patient, expected_version=0, reason="Home programme", items=[item(exercise)])
+    return exercise, media
 
 
 def _role_user(role: str, therapist: Any, manager: Any, patient: Any) -> Any:

@@ -37,9 +37,11 @@ def test_seed_gives_every_patient_a_plan_and_history(clinic, cohort):
     assert logs > 20
     assert referrals == 1
     li_wei = next(p for p in cohort if p.display_name == "Li Wei")
+    # Version 3: the home exercise programme (therapies.exercise_demo), three weeks ago.
     assert list(RehabPlan.objects.filter(patient=li_wei).order_by("version").values_list("version", flat=True)) == [
         1,
         2,
+        3,
     ]
     assert PlanComponent.objects.exclude(overridden_limits=[]).filter(plan__patient__display_name="John Smith").exists()
     for session in TherapySession.objects.all():

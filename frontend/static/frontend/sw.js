@@ -7,15 +7,23 @@
  * - /static/: cache first (the file names change with their content in production).
  * - Instruments, the patient's due items, plan (API and page) and progress: network first,
  *   last copy offline.
+ * - The home programme's pictures and videos (and its pictograms): kept in their own cache,
+ *   smallest first, up to MEDIA_BUDGET_BYTES (20 MB) in all; what no longer belongs to the
+ *   programme is dropped. The page sends the list ("cache-media") after loading the
+ *   programme; anything over the budget is shown only when online.
  * - Background Sync ("rehab-sync") sends the IndexedDB queue (pwa/queue.js) when the
  *   phone is back online, even if the app was closed in between.
  * - Shows reminder pushes and opens the app when one is tapped.
  */
 "use strict";
 
-var VERSION = "v3";
+var VERSION = "v4";
 var SHELL_CACHE = "rehab-shell-" + VERSION;
 var DATA_CACHE = "rehab-data-" + VERSION;
+// Not versioned: exercise media stay across app updates (they change only with the programme).
+var MEDIA_CACHE = "rehab-media";
+var MEDIA_BUDGET_BYTES = 20 * 1024 * 1024;
+var MEDIA_PATH = /^\/api\/v1\/exercises\/\d+\/media\/\d+\/$/;
 var APP_URL = "/app/";
 // Static files are not listed here: the page sends the URLs it really uses (hashed names in
 // production) in a "cache-urls" message, and those come from the HTTP cache, not the network
@@ -54,7 +62,7 @@ self.addEventListener("activate", function (event) {
   event.waitUntil(
     caches.keys().then(function (keys) {
       return Promise.all(keys.filter(function (key) {
-        return key.indexOf("rehab-") === 0 && key !== SHELL_CACHE && key !== DATA_CACHE;
+        return key.indexOf("rehab-") === 0 && key !== SHELL_CACHE && key !== DATA_CACHE && key !== MEDIA_CACHE;
       }).map(function (key) { return caches.delete(key); }));
     }).then(function () { return self.clients.claim(); })
   );
@@ -78,7 +86,7 @@ function cacheFirst(request) {
 }
 
 // The patient's own data, kept for offline reading (deleted at sign-out).
-var DATA_PATH = /^\/api\/v1\/patients\/\d+\/(due|plan)\/$|^\/patients\/\d+\/plan\/$/;
+var DATA_PATH = /^\/api\/v1\/patients\/\d+\/(due|plan|exercise-programme)\/$|^\/patients\/\d+\/plan\/$/;
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
@@ -88,6 +96,8 @@ self.addEventListener("fetch", function (event) {
   var path = url.pathname;
   if (request.mode === "navigate" && path === APP_URL) {
     event.respondWith(networkFirst(request, SHELL_CACHE, APP_URL));
+  } else if (MEDIA_PATH.test(path)) {
+    event.respondWith(caches.match(request, { cacheName: MEDIA_CACHE }).then(function (hit) { return hit || fetch(request); }));
   } else if (path.indexOf("/static/") === 0) {
     event.respondWith(cacheFirst(request));
   } else if (path === "/api/v1/instruments/" || path === "/manifest.webmanifest") {
@@ -124,9 +134,12 @@ self.addEventListener("message", function (event) {
       return Promise.all(data.urls.filter(function (u) { return typeof u === "string" && u.indexOf("/") === 0; })
         .map(function (u) { return cache.match(u).then(function (hit) { return hit || precache(cache, u, "default"); }); }));
     }));
+  } else if (data.type === "cache-media" && Array.isArray(data.files)) {
+    event.waitUntil(cacheMedia(data.files));
   } else if (data.type === "sign-out") {
     event.waitUntil(Promise.all([
       caches.delete(DATA_CACHE),
+      caches.delete(MEDIA_CACHE),
       caches.open(SHELL_CACHE).then(function (c) { return c.delete(APP_URL); }),
       self.RehabQueue.forgetRecent().catch(function () {})
     ]));
@@ -134,6 +147,37 @@ self.addEventListener("message", function (event) {
     event.waitUntil(syncQueue().catch(function () {}));
   }
 });
+
+/* Keep the programme's media, smallest first, while the total stays within the budget; drop
+ * cached media the programme no longer lists. Sizes are the real bodies' sizes. */
+function cacheMedia(files) {
+  var wanted = files.filter(function (f) { return f && typeof f.url === "string" && f.url.indexOf("/") === 0; });
+  return caches.open(MEDIA_CACHE).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      var keep = {};
+      wanted.forEach(function (f) { keep[new URL(f.url, self.location.origin).href] = true; });
+      return Promise.all(requests.filter(function (r) { return !keep[r.url]; }).map(function (r) { return cache.delete(r); }));
+    }).then(function () {
+      var used = 0;
+      return wanted.reduce(function (chain, f) {
+        return chain.then(function () {
+          return cache.match(f.url).then(function (hit) {
+            if (hit) return hit.blob().then(function (b) { used += b.size; });
+            if (used + (f.size || 0) > MEDIA_BUDGET_BYTES) return null;
+            return fetch(new Request(f.url, { credentials: "same-origin" })).then(function (response) {
+              if (!response.ok || response.redirected) return null;
+              return response.clone().blob().then(function (b) {
+                if (used + b.size > MEDIA_BUDGET_BYTES) return null;
+                used += b.size;
+                return cache.put(f.url, response);
+              });
+            }).catch(function () { /* offline: try again the next time the programme loads */ });
+          });
+        });
+      }, Promise.resolve());
+    });
+  });
+}
 
 self.addEventListener("push", function (event) {
   var payload = {};

@@ -152,6 +152,7 @@
       case "q": startQuestionnaire(parts[1]); break;
       case "progress": showProgress(); break;
       case "plan": showPlan(); break;
+      case "exercises": if (window.RehabExercises) window.RehabExercises.show(); else showToday(); break;
       case "settings": showSettings(); break;
       default: showToday();
     }
@@ -318,6 +319,7 @@
     if (errors.recorded_at) return t("reason_recorded_at");
     if (errors.patient) return t("reason_patient");
     if (errors.instrument) return t("reason_instrument");
+    if (row.kind === "exercise_log") return errors.date ? t("reason_exercise_date") : t("reason_exercise");
     var answers = errors.answers;
     if (answers && typeof answers === "object" && !Array.isArray(answers)) {
       var keys = Object.keys(answers).filter(function (key) { return key !== "__all__" && key !== "non_field_errors"; });
@@ -1419,5 +1421,9 @@
     loadServerEntries();
     if (navigator.onLine) syncNow("open"); else renderQueue();
   });
-  window.RehabApp = { sync: syncNow, list: function () { return Q.list(patient); } };
+  // What exercises.js (the home programme screen) builds on.
+  window.RehabApp = {
+    sync: syncNow, list: function () { return Q.list(patient); }, save: save, show: show, t: t, el: el, label: label,
+    getJson: getJson, urls: urls, patient: patient, lang: lang
+  };
 })();

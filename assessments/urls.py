@@ -56,4 +56,9 @@ urlpatterns += [
         api_thermograms.ThermogramRoisApi.as_view(),
         name="thermogram-rois",
     ),
+    path(
+        "patients/<int:patient_id>/thermograms/<int:thermogram_id>/matrix/",
+        api_thermograms.ThermogramMatrixApi.as_view(),
+        name="thermogram-matrix",
+    ),
 ]

@@ -45,7 +45,7 @@ from config.errors import ConflictError, InvalidInput
 from frontend import charts
 from frontend.selectors import thermal_readings
 from frontend.views.therapist import _chart_labels, _patient
-from patients.access import Action, Actor
+from patients.access import Action, Actor, visible_patients
 from patients.models import Patient
 
 ROI_ROWS = 6
@@ -308,6 +308,7 @@ def _context(
     }
     return {
         "patient": patient,
+        "can_edit": visible_patients(request.user, Action.CLINICAL).filter(pk=patient.pk).exists(),
         "visits": [{"thermogram": t, "reading": latest.get(t.pk)} for t in thermograms],
         "current": current,
         "current_png": thermography.rendered_size(current.width, current.height) if current else None,

@@ -226,4 +226,6 @@ def test_drop_draw_live_delta_save_and_chart(browser, live_server, screenshot, t
     assert "Start from a template" not in page
     assert _live_deltas(browser)[0].startswith(f"{MINUS}2.20")  # the saved regions, measured live again
     assert not axe_findings(browser)
+    browser.execute_script("document.getElementById('editor').scrollIntoView({block: 'start'})")
+    screenshot("thermogram-editor-zh-hans")
     _full_page(browser, screenshot, "thermogram-console-zh-hans")

@@ -119,11 +119,16 @@ def test_bad_file_and_bad_region_are_shown_not_stored(therapist: Any, patient: A
     assert not Assessment.objects.exists()
 
 
-def test_read_only_staff_cannot_upload(manager: Any, patient: Any) -> None:
+def test_read_only_staff_cannot_upload(manager: Any, therapist: Any, patient: Any) -> None:
+    _thermogram(patient, therapist, days_ago=1)
     client = _client(manager)
-    assert client.get(_page(patient)).status_code == 200
+    page = client.get(_page(patient))
+    assert page.status_code == 200
+    assert b"Read-only view" in page.content
+    assert b'id="thermogram-upload"' not in page.content
+    assert b'id="roi-save"' not in page.content
     assert _upload(client, patient, csv_bytes(body())).status_code == 403
-    assert not Thermogram.objects.exists()
+    assert Thermogram.objects.count() == 1
 
 
 def _thermogram(patient: Any, therapist: Any, *, days_ago: int, left_c: float = 31.0) -> Any:
@@ -165,7 +170,7 @@ def test_page_data_for_the_script(therapist: Any, patient: Any, django_assert_ma
     _measured(earlier, therapist, (("L5 dermatome", 8, 10), ("S1 dermatome", 8, 20)))
     latest = _thermogram(patient, therapist, days_ago=1)
     client = _client(therapist)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(10):  # not per thermogram nor per reading
         response = client.get(_page(patient))
     assert response.status_code == 200
     _no_inline_script(response.content)

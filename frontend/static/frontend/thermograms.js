@@ -575,7 +575,8 @@
   };
 
   Editor.prototype.save = function () {
-    var self = this;
+    var self = this, button = $("roi-save");
+    if (!button) return;  // a read-only view
     if (!this.rois.length) { this.say(t("no_regions"), "error"); return; }
     if (this.rois.some(function (r) { return problemOf(r, self.m, self.W, self.H); })) { this.say(t("fix_first"), "error"); return; }
     if (!this.sideSelect.value) { this.say(t("no_side"), "error"); this.sideSelect.focus(); return; }
@@ -586,7 +587,6 @@
         return { region: (r.name || "").trim() || t("region_default", { n: i + 1 }), x: r.x, y: r.y, w: r.w, h: r.h };
       }),
     };
-    var button = $("roi-save");
     button.disabled = true;
     this.say(t("saving"), "busy");
     fetch(this.t.rois_url, {

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from assessments.models import (
     Alert,
@@ -11,9 +13,11 @@ from assessments.models import (
     Notification,
     PatientProtocol,
     Reminder,
+    Thermogram,
     WorseningEpisode,
 )
-from patients.admin_audit import PatientDataAdminMixin
+from assessments.thermograms.services import thermogram_delete
+from patients.admin_audit import PatientDataAdminMixin, _admin_actor
 
 
 @admin.register(Assessment)
@@ -103,3 +107,43 @@ class ContentPackAdmin(admin.ModelAdmin[ContentPack]):
 
     def has_add_permission(self, request: object) -> bool:
         return False
+
+
+@admin.register(Thermogram)
+class ThermogramAdmin(PatientDataAdminMixin, admin.ModelAdmin[Thermogram]):
+    """Uploaded radiometric images, read-only. Deleting one deletes its stored file too
+    (``thermogram_delete``, once the deletion is committed); its readings go with it, the
+    thermal assessments measured on it stay."""
+
+    list_display = ("recorded_at", "patient", "view", "kind", "width", "height")
+    list_filter = ("view", "kind")
+    list_select_related = ("patient",)
+    readonly_fields = (
+        "patient",
+        "client_uuid",
+        "original",
+        "kind",
+        "sha256",
+        "width",
+        "height",
+        "recorded_at",
+        "ambient_c",
+        "acclimatisation_min",
+        "view",
+        "image_left_is",
+        "uploaded_by",
+        "created_at",
+    )
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Thermogram) -> None:
+        thermogram_delete(actor=_admin_actor(request), thermogram=obj, allow_measured=True)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Thermogram]) -> None:
+        for thermogram in queryset:
+            thermogram_delete(actor=_admin_actor(request), thermogram=thermogram, allow_measured=True)

@@ -54,6 +54,7 @@ CONSOLE_LABELS: dict[str, str] = {
     "dn4_interview_cutoff": "≥ 3/7",
     "delta_t": "ΔT affected \u2212 other (°C)",
     "poor_conditions": "outside measurement conditions",
+    "symmetry": "Mean |ΔT| over regions",
     "no_data": "No data yet",
 }
 
@@ -495,7 +496,27 @@ def thermal_figure(readings: Sequence[ThermalReading], *, labels: Mapping[str, s
             trace["marker"]["symbol"] = ["circle-open" if poor else "circle" for _, _, poor in series]
             trace["text"] = [text["poor_conditions"] if poor else "" for _, _, poor in series]
         fig["data"].append(trace)
+    symmetry = _symmetry_trace(readings, text["symmetry"])
+    if symmetry is not None:
+        fig["data"].append(symmetry)
     return _single_day_range(fig)
+
+
+def _symmetry_trace(readings: Sequence[ThermalReading], name: str) -> dict[str, Any] | None:
+    """Mean |ΔT| over the regions of each visit: symmetry recovering as it falls toward 0.
+    Drawn once some visit has two regions or more (with one it repeats that region's |ΔT|)."""
+    if not any(len(reading.deltas) > 1 for reading in readings):
+        return None
+    visits = [r for r in sorted(readings, key=lambda r: r.day) if r.deltas]
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": name,
+        "x": [r.day.isoformat() for r in visits],
+        "y": [_num(sum(abs(d) for _, d in r.deltas) / len(r.deltas), 2) for r in visits],
+        "line": {"color": _INK, "width": 3, "dash": "dot"},
+        "marker": {"size": 9, "symbol": "diamond"},
+    }
 
 
 _HTML_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}

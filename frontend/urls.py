@@ -38,6 +38,16 @@ urlpatterns += [
         thermograms.thermogram_rois,
         name="clinic-thermogram-rois",
     ),
+    path(
+        "clinic/patients/<int:patient_id>/thermograms/chart/",
+        thermograms.thermogram_chart,
+        name="clinic-thermogram-chart",
+    ),
+    path(
+        "clinic/patients/<int:patient_id>/thermograms/<int:thermogram_id>/delete/",
+        thermograms.thermogram_delete_view,
+        name="clinic-thermogram-delete",
+    ),
 ]
 # --- home exercise programmes ---
 urlpatterns += [

@@ -115,3 +115,28 @@ def flir_jpeg_bytes(matrix_c: np.ndarray, *, png: bool = False) -> bytes:
         payload = b"FLIR\x00\x01" + bytes([number, len(chunks) - 1]) + chunk
         segments += b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
     return jpeg[:2] + segments + jpeg[2:]
+
+
+# A posterior view of the lower back and legs, 320 x 240, midline at x = 160: the patient's
+# left leg (image left, as a camera behind the patient sees it) with a cooler lateral lower
+# leg, the right leg warmer, the lower back at 32.5 degC and the floor below the feet at 14 degC
+# (colder than skin: a region there is refused).
+LEGS_WIDTH, LEGS_HEIGHT, LEGS_MIDLINE = 320, 240, 160
+LEGS_COOL_PATCH = (48, 130, 40, 90)  # x, y, w, h of the cooler lateral lower leg (image left)
+LEGS_INNER = (104, 130, 36, 90)  # a uniform medial lower-leg area of the image-left leg
+LEGS_FLOOR_Y = 232
+
+
+def legs(left_c: float = 31.0, cool_c: float = 30.0, right_c: float = 32.2) -> np.ndarray:
+    matrix = np.full((LEGS_HEIGHT, LEGS_WIDTH), 23.0)
+    matrix[:60, 40:280] = 32.5  # lower back
+    for x0, x1, temperature in ((40, 146, left_c), (174, 280, right_c)):
+        matrix[60:LEGS_FLOOR_Y, x0:x1] = temperature
+        # a cooler rim where the skin turns away from the camera
+        matrix[60:LEGS_FLOOR_Y, x0 : x0 + 3] -= 1.5
+        matrix[60:LEGS_FLOOR_Y, x1 - 3 : x1] -= 1.5
+    x, y, w, h = LEGS_COOL_PATCH
+    matrix[y : y + h, x : x + w] = cool_c
+    matrix[:60, 158:162] = 33.2  # the spine runs warmer
+    matrix[LEGS_FLOOR_Y:, :] = 14.0
+    return matrix

@@ -3,6 +3,7 @@ fetch it rendered as a PNG."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Any
 
@@ -22,11 +23,13 @@ from rest_framework.views import APIView
 from assessments.capture.api import AssessmentOutputSerializer
 from assessments.instruments.thermal import ACCLIMATISATION_MAX_MIN, AMBIENT_MAX_C, AMBIENT_MIN_C, MAX_ROIS
 from assessments.models import ImageSide, Thermogram, ThermogramView
+from assessments.thermograms import imaging as thermography
 from assessments.thermograms.services import (
     RegionInput,
     thermogram_get,
     thermogram_list,
     thermogram_measure,
+    thermogram_preview,
     thermogram_render,
     thermogram_upload,
 )
@@ -180,6 +183,39 @@ class ThermogramImageApi(APIView):
         response = HttpResponse(thermogram_render(thermogram), content_type="image/png")
         response["Content-Disposition"] = f'inline; filename="thermogram-{thermogram.pk}.png"'
         return response
+
+
+class ThermogramMatrixApi(APIView):
+    """The temperature matrix in blocks of at most 160 x 120 cells, for drawing regions with a
+    live ΔT: ``values`` is base64 of little-endian signed 16-bit hundredths of a degree C, row by
+    row from the image's top left; each cell is the mean of ``block`` x ``block`` pixels of the
+    ``source_width`` x ``source_height`` matrix (fewer at the right and bottom edges). A preview
+    only: readings are measured on the full matrix by the ``rois`` operation."""
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        width = serializers.IntegerField(help_text="Cells per row.")
+        height = serializers.IntegerField(help_text="Rows of cells.")
+        block = serializers.IntegerField(help_text="Pixels per cell side.")
+        source_width = serializers.IntegerField()
+        source_height = serializers.IntegerField()
+        encoding = serializers.ChoiceField(choices=["int16le-centi-celsius-base64"])
+        values = serializers.CharField()
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, patient_id: int, thermogram_id: int) -> Response:
+        thermogram = _thermogram_or_404(request, patient_id, thermogram_id, Action.VIEW, "view.matrix")
+        preview = thermogram_preview(thermogram)
+        rows, columns = preview.cells.shape
+        body = {
+            "width": columns,
+            "height": rows,
+            "block": preview.block,
+            "source_width": thermogram.width,
+            "source_height": thermogram.height,
+            "encoding": "int16le-centi-celsius-base64",
+            "values": base64.b64encode(thermography.centi_celsius_int16(preview.cells)).decode("ascii"),
+        }
+        return Response(self.OutputSerializer(body).data)
 
 
 class ThermogramRoisApi(APIView):

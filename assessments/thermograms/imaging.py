@@ -409,6 +409,8 @@ def upper_normal(region: str) -> tuple[str, float] | None:
 # sampled at ten stops as plotly ships it.
 INFERNO = ("#000004", "#1b0c41", "#4a0c6b", "#781c6d", "#a52c60", "#cf4446", "#ed6925", "#fb9b06", "#f7d13d", "#fcffa4")
 SCALE_BAR_WIDTH = 70
+SCALE_BAR_MIN_ROWS = 120
+SCALE_BAR_FOOT = 16
 
 
 def _palette() -> npt.NDArray[np.uint8]:
@@ -417,6 +419,12 @@ def _palette() -> npt.NDArray[np.uint8]:
     levels = np.linspace(0.0, 1.0, 256)
     table = np.stack([np.interp(levels, positions, stops[:, k]) for k in range(3)], axis=1)
     return np.round(table).astype(np.uint8)
+
+
+def rendered_size(width: int, height: int) -> tuple[int, int]:
+    """The size of :func:`render_png`'s picture for a width x height matrix: the matrix at the
+    top left, the scale bar to its right, a line for the unit below."""
+    return width + SCALE_BAR_WIDTH, max(height, SCALE_BAR_MIN_ROWS) + SCALE_BAR_FOOT
 
 
 def display_range(matrix: Matrix) -> tuple[float, float]:
@@ -435,8 +443,8 @@ def render_png(matrix: Matrix, low_c: float, high_c: float) -> bytes:
     levels = np.clip((matrix - low_c) / (high_c - low_c), 0.0, 1.0)
     palette = _palette()
     picture = palette[np.round(levels * 255).astype(np.intp)]
-    rows = max(height, 120)
-    canvas = np.full((rows + 16, width + SCALE_BAR_WIDTH, 3), 255, dtype=np.uint8)
+    rows = max(height, SCALE_BAR_MIN_ROWS)
+    canvas = np.full((rows + SCALE_BAR_FOOT, width + SCALE_BAR_WIDTH, 3), 255, dtype=np.uint8)
     canvas[:height, :width] = picture
     bar_top, bar_bottom = 8, rows - 4
     ramp = np.linspace(255, 0, bar_bottom - bar_top).round().astype(np.intp)
@@ -453,3 +461,40 @@ def render_png(matrix: Matrix, low_c: float, high_c: float) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
     return out.getvalue()
+
+
+# --- Preview for drawing -----------------------------------------------------------------
+
+# A browser computes regions live while they are drawn from a copy of at most 160 x 120
+# cells (a FLIR E-series frame at full size, a 640 x 480 frame in 4 x 4 blocks).
+PREVIEW_MAX_WIDTH = 160
+PREVIEW_MAX_HEIGHT = 120
+CENTI = 100.0
+
+
+@dataclass(frozen=True)
+class Preview:
+    block: int  # each cell is the mean of block x block pixels (fewer at the right and bottom edges)
+    cells: Matrix  # degC, shape (ceil(height / block), ceil(width / block))
+
+
+def preview(matrix: Matrix, *, max_width: int = PREVIEW_MAX_WIDTH, max_height: int = PREVIEW_MAX_HEIGHT) -> Preview:
+    """The matrix in square blocks of the smallest whole size that fits max_width x max_height;
+    a cell at the right or bottom edge averages the pixels it covers."""
+    height, width = matrix.shape
+    block = max(1, math.ceil(width / max_width), math.ceil(height / max_height))
+    if block == 1:
+        return Preview(block=1, cells=matrix.copy())
+    rows, columns = math.ceil(height / block), math.ceil(width / block)
+    padded = np.zeros((rows * block, columns * block))
+    counts = np.zeros_like(padded)
+    padded[:height, :width] = matrix
+    counts[:height, :width] = 1.0
+    sums = padded.reshape(rows, block, columns, block).sum(axis=(1, 3))
+    numbers = counts.reshape(rows, block, columns, block).sum(axis=(1, 3))
+    return Preview(block=block, cells=sums / numbers)
+
+
+def centi_celsius_int16(cells: Matrix) -> bytes:
+    """Cells as little-endian signed 16-bit hundredths of a degree (-40 to 150 degC fit)."""
+    return bytes(np.round(cells * CENTI).astype("<i2").tobytes())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,8 @@ from assessments.thermograms import imaging as thermography
 from config.errors import ConflictError, InvalidInput
 from patients.audit import Actor, audit_event_record
 from patients.models import Patient
+
+logger = logging.getLogger(__name__)
 
 # Which side of the patient a camera shows on the image's left, by view: from behind the
 # patient's left is on the image's left; facing the patient it is on the right. Plantar
@@ -144,6 +147,62 @@ def patient_scale(patient: Patient) -> tuple[float, float]:
 def thermogram_render(thermogram: Thermogram) -> bytes:
     low, high = patient_scale(thermogram.patient)
     return thermography.render_png(thermogram_matrix(thermogram), low, high)
+
+
+def thermogram_preview(thermogram: Thermogram) -> thermography.Preview:
+    """The temperature matrix in blocks small enough for a browser to measure regions live
+    while they are drawn; saved readings are always measured on the full matrix."""
+    return thermography.preview(thermogram_matrix(thermogram))
+
+
+def thermogram_delete(*, actor: Actor, thermogram: Thermogram, allow_measured: bool = False) -> None:
+    """Delete a thermogram and its stored file. The file goes once the row's deletion is
+    committed (a rolled-back delete keeps both). A thermogram whose regions were measured is
+    kept unless ``allow_measured``: its readings link thermal assessments to their pixels
+    (the assessments themselves stay either way)."""
+    readings = thermogram.readings.count()
+    if readings and not allow_measured:
+        raise ConflictError(
+            {"thermogram": f"Regions of this thermogram were measured into {readings} thermal reading(s); it is kept."}
+        )
+    storage, name = thermogram.original.storage, thermogram.original.name
+    with transaction.atomic():
+        audit_event_record(
+            actor=actor,
+            action="delete",
+            object_type="thermogram",
+            object_id=thermogram.pk,
+            patient=thermogram.patient,
+            detail={"client_uuid": str(thermogram.client_uuid), "sha256": thermogram.sha256, "readings": readings},
+        )
+        thermogram.delete()
+        if name:
+            transaction.on_commit(lambda: _file_delete(storage, name))
+
+
+def _file_delete(storage: Any, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.exception("thermogram file %s could not be deleted from storage", name)
+
+
+def thermogram_readings_latest(thermograms: list[Thermogram]) -> dict[int, ThermogramReading]:
+    """The newest reading of each thermogram that has one (one query)."""
+    latest: dict[int, ThermogramReading] = {}
+    for reading in ThermogramReading.objects.filter(thermogram__in=thermograms).order_by("created_at", "id"):
+        latest[reading.thermogram_id] = reading
+    return latest
+
+
+def thermal_rows(patient: Patient) -> list[dict[str, Any]]:
+    """The patient's thermal readings as the thermal chart reads them, oldest first."""
+    rows = (
+        Assessment.objects.filter(patient=patient, instrument="thermal")
+        .order_by("recorded_at", "id")
+        .values("recorded_at", "detail", "flags")
+    )
+    return [dict(row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -23,4 +23,9 @@ urlpatterns = [
         api.ThermogramRoisApi.as_view(),
         name="thermogram-rois",
     ),
+    path(
+        "patients/<int:patient_id>/thermograms/<int:thermogram_id>/matrix/",
+        api.ThermogramMatrixApi.as_view(),
+        name="thermogram-matrix",
+    ),
 ]

@@ -156,6 +156,7 @@ def _chart_labels() -> dict[str, str]:
         "dn4_interview_cutoff": _("≥ 3/7"),
         "delta_t": _("ΔT (°C)"),
         "poor_conditions": _("outside measurement conditions"),
+        "symmetry": _("Mean |ΔT| over regions"),
         "no_data": _("No data yet"),
     }
 

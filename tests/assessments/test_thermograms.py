@@ -296,3 +296,126 @@ def test_list_is_paged_newest_first_in_few_queries(
     assert [r["recorded_at"][:10] for r in results] == ["2026-03-03", "2026-03-02"]
     assert response.json()["count"] == 3
     assert AuditEvent.objects.filter(action="list", object_type="thermogram").count() == 1
+
+
+# --- the matrix for drawing with a live ΔT ---------------------------------------------
+
+
+def _decode(body_: dict[str, Any]) -> Any:
+    import base64
+
+    import numpy as np
+
+    assert body_["encoding"] == "int16le-centi-celsius-base64"
+    raw = np.frombuffer(base64.b64decode(body_["values"]), dtype="<i2")
+    return raw.reshape(body_["height"], body_["width"]) / 100.0
+
+
+def test_matrix_of_a_small_thermogram_is_the_whole_matrix(
+    therapist_client: Any, api_client_for: Any, manager: Any, patient: Any, other_patient: Any
+) -> None:
+    import numpy as np
+
+    created = _upload(therapist_client, patient, csv_bytes(body())).json()
+    response = therapist_client.get(_url(patient, f"{created['id']}/matrix/"))
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["width"], data["height"], data["block"]) == (64, 48, 1)
+    assert (data["source_width"], data["source_height"]) == (64, 48)
+    np.testing.assert_allclose(_decode(data), body())
+    assert AuditEvent.objects.filter(action="view.matrix", object_type="thermogram").count() == 1
+    # Who may see the picture may see its temperatures; nobody else.
+    assert api_client_for(manager).get(_url(patient, f"{created['id']}/matrix/")).status_code == 200
+    assert therapist_client.get(_url(other_patient, f"{created['id']}/matrix/")).status_code == 404
+    assert therapist_client.get(_url(patient, "999999/matrix/")).status_code == 404
+
+
+def test_matrix_of_a_large_thermogram_is_averaged_in_blocks(therapist_client: Any, patient: Any) -> None:
+    import numpy as np
+
+    from tests.thermo_images import LEGS_COOL_PATCH, legs
+
+    created = _upload(therapist_client, patient, tiff_bytes(legs()), name="IR.tiff").json()
+    data = therapist_client.get(_url(patient, f"{created['id']}/matrix/")).json()
+    assert (data["width"], data["height"], data["block"]) == (160, 120, 2)
+    cells = _decode(data)
+    x, y, w, h = LEGS_COOL_PATCH
+    np.testing.assert_allclose(cells[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2], 30.0)
+    # The centi-kelvin TIFF is read to 0.01 degC; the cells keep that resolution.
+    np.testing.assert_allclose(cells.mean(), legs().mean(), atol=0.01)
+
+
+# --- deleting a thermogram deletes its file -------------------------------------------
+
+
+def _stored(thermogram: Thermogram) -> bool:
+    return thermogram.original.storage.exists(thermogram.original.name)
+
+
+def test_delete_removes_the_row_and_then_the_file(
+    therapist_client: Any, therapist: Any, patient: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from assessments.thermograms.services import thermogram_delete
+    from patients.audit import Actor
+
+    created = _upload(therapist_client, patient, csv_bytes(body())).json()
+    thermogram = Thermogram.objects.get(pk=created["id"])
+    assert _stored(thermogram)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        thermogram_delete(actor=Actor(user=therapist), thermogram=thermogram)
+    assert not Thermogram.objects.exists()
+    assert _stored(thermogram)  # until the deletion is committed
+    for callback in callbacks:
+        callback()
+    assert not _stored(thermogram)
+    event = AuditEvent.objects.get(action="delete", object_type="thermogram")
+    assert event.patient_id == patient.pk
+    assert event.detail["sha256"] == thermogram.sha256
+
+
+def test_a_measured_thermogram_is_kept_unless_allowed(
+    therapist_client: Any, therapist: Any, patient: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from assessments.thermograms.services import thermogram_delete
+    from config.errors import ConflictError
+    from patients.audit import Actor
+
+    created = _upload(therapist_client, patient, csv_bytes(body())).json()
+    assert _measure(therapist_client, patient, created["id"]).status_code == 201
+    thermogram = Thermogram.objects.get(pk=created["id"])
+    with pytest.raises(ConflictError):
+        thermogram_delete(actor=Actor(user=therapist), thermogram=thermogram)
+    assert Thermogram.objects.exists()
+    assert _stored(thermogram)
+    with django_capture_on_commit_callbacks(execute=True):
+        thermogram_delete(actor=Actor(user=therapist), thermogram=thermogram, allow_measured=True)
+    assert not _stored(thermogram)
+    assert not ThermogramReading.objects.exists()
+    assert Assessment.objects.filter(instrument="thermal").count() == 1  # the reading's numbers stay
+
+
+def test_admin_delete_deletes_the_file(
+    therapist_client: Any, patient: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.test import Client
+
+    from tests.factories import make_user
+
+    admin = Client()
+    admin.force_login(make_user("site-admin", is_staff=True, is_superuser=True))
+    first = Thermogram.objects.get(pk=_upload(therapist_client, patient, csv_bytes(body())).json()["id"])
+    second = Thermogram.objects.get(pk=_upload(therapist_client, patient, csv_bytes(body())).json()["id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(f"/admin/assessments/thermogram/{first.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not _stored(first)
+    assert _stored(second)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            "/admin/assessments/thermogram/",
+            {"action": "delete_selected", "_selected_action": [second.pk], "post": "yes"},
+        )
+    assert response.status_code == 302
+    assert not Thermogram.objects.exists()
+    assert not _stored(second)
+    assert AuditEvent.objects.filter(action="delete", object_type="thermogram").count() == 2

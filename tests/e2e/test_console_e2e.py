@@ -189,11 +189,12 @@ def test_therapist_records_a_thermal_reading_and_the_chart_updates(browser, live
         lambda d: (_thermal_trace(d) or {}).get("L5 dorsum of foot") == [-2, -1.5],
     )
     assert _thermal_trace(browser)["S1 lateral foot"] == [-0.4]
+    assert _thermal_trace(browser)["Mean |ΔT| over regions"][-1] == 0.95  # two regions, one line of their mean
     assert (
         browser.execute_script(
             "return document.getElementById('chart-thermal').querySelectorAll('.scatterlayer .trace').length"
         )
-        == 2
+        == 3
     )
     # the form is ready for the next reading: temperatures cleared, regions kept
     fresh = browser.find_element(By.ID, "thermal-form")

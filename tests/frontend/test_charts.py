@@ -232,6 +232,24 @@ def test_thermal_figure_has_plus_minus_one_degree_lines_and_a_trace_per_region()
     assert high >= 1.5
 
 
+def test_thermal_figure_plots_mean_asymmetry_falling_as_symmetry_recovers():
+    readings = [
+        charts.ThermalReading(DAY0 + dt.timedelta(days=28), [("L5", -0.5), ("S1", 0.3)]),
+        charts.ThermalReading(DAY0, [("L5", -1.6), ("S1", 0.4)]),
+        charts.ThermalReading(DAY0 + dt.timedelta(days=14), []),
+    ]
+    fig = charts.thermal_figure(readings, labels={"symmetry": "Mean |ΔT|"})
+    mean = next(t for t in fig["data"] if t["name"] == "Mean |ΔT|")
+    assert mean["x"] == ["2024-01-01", "2024-01-29"]
+    assert mean["y"] == [1.0, 0.4]
+    assert mean["line"]["dash"] == "dot"
+
+
+def test_thermal_figure_with_one_region_per_visit_has_no_mean_line():
+    fig = charts.thermal_figure([charts.ThermalReading(DAY0, [("L5", -1.6)])])
+    assert [t["name"] for t in fig["data"]] == ["L5"]
+
+
 def test_thermal_range_grows_with_large_asymmetry():
     fig = charts.thermal_figure([charts.ThermalReading(DAY0, [("Hand", 3.2)])])
     assert fig["layout"]["yaxis"]["range"][1] >= 3.5

@@ -522,7 +522,7 @@ def test_patient_page_charts_carry_the_patients_series(therapist, patient):
     assert any(t.get("name") == "tDCS" for t in nrs["data"])  # session markers
     assert sum(1 for a in nrs["layout"]["annotations"] if a["text"] in ("v1", "v2")) == 2  # plan versions
     thermal = figure(response, "thermal")
-    assert {t["name"] for t in thermal["data"]} == {"L5", "S1"}
+    assert {t["name"] for t in thermal["data"]} == {"L5", "S1", "Mean |ΔT| over regions"}
     phq9 = figure(response, "phq9")
     assert len([s for s in phq9["layout"]["shapes"] if s["type"] == "rect"]) == 5
     for name in ("gad7", "dn4", "odi"):
@@ -565,7 +565,7 @@ def test_thermal_htmx_post_records_and_updates_the_chart_out_of_band(therapist, 
     assert "Thermal reading saved." in html
     assert 'id="card-thermal" hx-swap-oob="true"' in html
     traces = {t["name"]: t["y"] for t in figure(response, "thermal")["data"]}
-    assert traces == {"L5 dorsum of foot": [-1.5], "S1 lateral foot": [-0.4]}
+    assert traces == {"L5 dorsum of foot": [-1.5], "S1 lateral foot": [-0.4], "Mean |ΔT| over regions": [0.95]}
     # the fresh form repeats the regions and has a new idempotency key
     assert 'value="L5 dorsum of foot"' in html
     assert str(key) not in html

@@ -166,7 +166,9 @@ def test_render_png_has_scale_bar():
     png = t.render_png(body(), 24.0, 33.0)
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG"
-    assert image.size == (WIDTH + t.SCALE_BAR_WIDTH, max(HEIGHT, 120) + 16)
+    assert image.size == (WIDTH + t.SCALE_BAR_WIDTH, max(HEIGHT, 120) + 16) == t.rendered_size(WIDTH, HEIGHT)
+    tall = Image.open(io.BytesIO(t.render_png(np.full((300, 40), 30.0), 29.0, 31.0)))
+    assert tall.size == t.rendered_size(40, 300) == (40 + t.SCALE_BAR_WIDTH, 316)
     pixels = np.asarray(image.convert("RGB"))
     # Background (coolest) is the palette's darkest colour, the warm block its brighter end.
     assert tuple(pixels[0, 0]) == (0, 0, 4)
@@ -186,3 +188,43 @@ def test_render_png_has_scale_bar():
 )
 def test_upper_normal_by_region_name(region, expected):
     assert t.upper_normal(region) == expected
+
+
+def test_preview_of_a_small_matrix_is_the_matrix():
+    preview = t.preview(body())
+    assert preview.block == 1
+    np.testing.assert_array_equal(preview.cells, body())
+
+
+@pytest.mark.parametrize(
+    ("shape", "block", "cells"),
+    [
+        ((480, 640), 4, (120, 160)),
+        ((240, 320), 2, (120, 160)),
+        ((348, 464), 3, (116, 155)),
+        ((1024, 1280), 9, (114, 143)),
+    ],
+)
+def test_preview_fits_160_by_120_in_whole_blocks(shape, block, cells):
+    preview = t.preview(np.full(shape, 30.0))
+    assert preview.block == block
+    assert preview.cells.shape == cells
+    assert cells[0] <= t.PREVIEW_MAX_HEIGHT
+    assert cells[1] <= t.PREVIEW_MAX_WIDTH
+    np.testing.assert_allclose(preview.cells, 30.0)
+
+
+def test_preview_cells_are_block_means_with_partial_edges():
+    matrix = np.arange(7 * 5, dtype=np.float64).reshape(5, 7)
+    preview = t.preview(matrix, max_width=3, max_height=3)
+    assert preview.block == 3
+    assert preview.cells.shape == (2, 3)
+    assert preview.cells[0, 0] == matrix[0:3, 0:3].mean()
+    assert preview.cells[1, 2] == matrix[3:5, 6:7].mean()  # 2 x 1 pixels at the corner
+    assert preview.cells[0, 2] == matrix[0:3, 6:7].mean()
+
+
+def test_centi_celsius_int16_round_trip():
+    cells = np.array([[-40.0, 0.0], [36.57, 150.0]])
+    raw = np.frombuffer(t.centi_celsius_int16(cells), dtype="<i2")
+    assert raw.tolist() == [-4000, 0, 3657, 15000]

@@ -20,8 +20,8 @@ from assessments.models import Alert, AlertKind, Assessment, Notification, Remin
 from assessments.reminders import alert_fan_out, alerts_escalate
 from assessments.services import assessment_record
 from assessments.tasks import worsening_evaluate_batch
+from assessments.worklist import WorklistFilters, worklist_rows
 from assessments.worsening import patients_to_evaluate, worsening_evaluate
-from frontend.selectors import WorklistFilters, worklist_rows
 from patients.access import Actor
 from tests.factories import make_patient
 from therapies.models import RehabPlan

@@ -16,7 +16,6 @@ import plotly.graph_objects as go
 TEAL = "#0f766e"
 TEAL_LIGHT = "rgba(15, 118, 110, 0.18)"
 AMBER = "#b45309"
-RED = "#b91c1c"
 GREY = "#6b7280"
 GREEN = "#166534"
 

@@ -49,7 +49,6 @@ def chart_labels() -> dict[str, str]:
         "baseline": _("Baseline"),
         "reduction_30": _("−30 %"),
         "reduction_50": _("−50 %"),
-        "session": _("Session"),
         "sessions_week": _("Sessions / week"),
         "dn4_full": _("DN4 (/10)"),
         "dn4_interview": _("DN4 interview (/7)"),

@@ -506,9 +506,6 @@ class _ParameterForm(ClinicForm):
         if not (prescribed or {}).get("hemisphere"):
             field.initial = opposite_side(self.affected_side)
 
-    def parameter_bound_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.fields if name.startswith(PARAM_PREFIX)]
-
     def parameters(self) -> dict[str, Any]:
         return parameters_from(self.modality_obj, self.cleaned_data) if self.modality_obj else {}
 

@@ -3,8 +3,9 @@
 Forms only shape and check input for display (types, ranges, which fields go together)
 and turn it into the ``answers`` / ``parameters`` the services expect; the services
 (``assessments.services.assessment_record``, ``therapies.services``) stay the judges of
-every clinical rule, and their field errors are mapped back next to the fields with
-:func:`apply_service_errors`.
+every clinical rule, and each form shows their errors next to its fields
+(``ClinicForm.apply_errors``; the plan form re-keys the errors about the whole new plan
+onto the one component it edits).
 """
 
 from __future__ import annotations

@@ -53,6 +53,7 @@ _ONE_US = dt.timedelta(microseconds=1)
 __all__ = [
     "DayZeroInputs",
     "EvaluateResult",
+    "day0_annotations",
     "pain_statuses",
     "pain_statuses_of",
     "patients_to_evaluate",
@@ -75,18 +76,22 @@ def _nrs() -> Q:
     return Q(instrument="nrs", total__isnull=False)
 
 
-def _day0_rows(patient_ids: Iterable[int]) -> QuerySet[Patient, Any]:
-    """The patients with their day-0 inputs and their open episode's id, as values."""
+def day0_annotations() -> dict[str, Subquery]:
+    """The day-0 inputs as annotations on a patient queryset: the earliest plan start
+    (``plan_start``) and the first NRS entry (``first_nrs_at``)."""
     first_plan = RehabPlan.objects.filter(patient_id=OuterRef("pk")).order_by("start_date").values("start_date")[:1]
     first_nrs = (
         Assessment.objects.filter(_nrs(), patient_id=OuterRef("pk")).order_by("recorded_at").values("recorded_at")[:1]
     )
+    return {"plan_start": Subquery(first_plan), "first_nrs_at": Subquery(first_nrs)}
+
+
+def _day0_rows(patient_ids: Iterable[int]) -> QuerySet[Patient, Any]:
+    """The patients with their day-0 inputs and their open episode's id, as values."""
     open_episode = WorseningEpisode.objects.filter(patient_id=OuterRef("pk"), ended_at__isnull=True).values("pk")[:1]
     return (
         Patient.objects.filter(pk__in=list(patient_ids))
-        .annotate(
-            plan_start=Subquery(first_plan), first_nrs_at=Subquery(first_nrs), open_episode_id=Subquery(open_episode)
-        )
+        .annotate(**day0_annotations(), open_episode_id=Subquery(open_episode))
         .order_by("pk")
         .values("pk", "time_zone", "plan_start", "first_nrs_at", "open_episode_id")
     )

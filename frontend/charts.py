@@ -20,10 +20,8 @@ DAY_MS = 86_400_000
 ROLLING_DAYS = 7
 ROLLING_MIN_DAYS = 3  # fewer diary days than this in a window: no mean is drawn there
 EMPTY_HEIGHT = 170  # a chart with nothing to show yet stays small
-MEAN_POINTS = 400
-SESSION_MARKERS_MAX = (
-    48  # beyond this, sessions are drawn as weekly counts  # at most this many points on the rolling-mean line
-)
+MEAN_POINTS = 400  # at most this many points on the rolling-mean line
+SESSION_MARKERS_MAX = 48  # beyond this, sessions are drawn as weekly counts
 ASYMMETRY_C = 1.0  # thermal |ΔT| threshold, same as assessments.instruments.thermal
 # IMMPACT (Dworkin 2008): >= 30 % moderately, >= 50 % substantially important reduction.
 REDUCTIONS = (0.3, 0.5)
@@ -44,10 +42,7 @@ CONSOLE_LABELS: dict[str, str] = {
     "baseline": "Baseline",
     "reduction_30": "\u221230 %",
     "reduction_50": "\u221250 %",
-    "session": "Session",
     "sessions_week": "Sessions / week",
-    "plan": "Plan",
-    "score": "Score",
     "dn4_full": "DN4 (/10)",
     "dn4_interview": "DN4 interview (/7)",
     "dn4_cutoff": "≥ 4/10",
@@ -231,79 +226,98 @@ def nrs_figure(
     daily = daily_means(entries)
     if not daily:
         return _empty(fig, text["no_data"])
+    fig["data"] += [_nrs_daily_trace(daily, text["nrs_daily"]), _nrs_mean_trace(daily, text["nrs_mean"])]
+    if baseline is not None:
+        _baseline_lines(layout, baseline, text)
+    for start, name in plan_versions:
+        _plan_version_line(layout, start, name)
+    if len(sessions) > SESSION_MARKERS_MAX:
+        return _weekly_sessions(fig, sessions, text["sessions_week"])
+    _session_ticks(fig, sessions)
+    return _single_day_range(fig)
+
+
+def _nrs_daily_trace(daily: Sequence[tuple[dt.date, float]], name: str) -> dict[str, Any]:
+    """One marker per diary day, as one y array from the first day (gaps are None)."""
     first = daily[0][0]
-    span = (daily[-1][0] - first).days + 1
-    ys: list[float | int | None] = [None] * span
+    ys: list[float | int | None] = [None] * ((daily[-1][0] - first).days + 1)
     for day, value in daily:
         ys[(day - first).days] = _num(value)
-    x0 = first.isoformat()
-    fig["data"].append(
-        {
-            "type": "scatter",
-            "mode": "markers",
-            "name": text["nrs_daily"],
-            "x0": x0,
-            "dx": DAY_MS,
-            "y": ys,
-            "marker": {"size": 5, "color": "#64748b", "opacity": 0.7},
-        }
-    )
-    # The mean is a smooth line: past a year, every n-th day draws the same picture at
-    # screen width. Sampling is aligned on the last day so the latest mean is always shown.
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "name": name,
+        "x0": first.isoformat(),
+        "dx": DAY_MS,
+        "y": ys,
+        "marker": {"size": 5, "color": "#64748b", "opacity": 0.7},
+    }
+
+
+def _nrs_mean_trace(daily: Sequence[tuple[dt.date, float]], name: str) -> dict[str, Any]:
+    """The rolling mean as a smooth line: past a year, every n-th day draws the same picture
+    at screen width. Sampling is aligned on the last day so the latest mean is always shown."""
+    first = daily[0][0]
+    span = (daily[-1][0] - first).days + 1
     stride = max(1, -(-span // MEAN_POINTS))
     means = rolling_mean(daily)
     first_sample = (span - 1) % stride
-    fig["data"].append(
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": name,
+        "x0": (first + dt.timedelta(days=first_sample)).isoformat(),
+        "dx": DAY_MS * stride,
+        "y": [None if v is None else _num(v) for v in means[first_sample::stride]],
+        "line": {"color": _SERIES_COLOURS[0], "width": 2},
+    }
+
+
+def _baseline_lines(layout: dict[str, Any], baseline: float, text: Mapping[str, str]) -> None:
+    """The baseline and the 30 % / 50 % reduction levels below it, labelled at the right."""
+    layout["shapes"].append(_hline(baseline, _INK, "solid"))
+    layout["annotations"].append(_hlabel(baseline, f"{text['baseline']} {_num(baseline)}", _INK))
+    for share, key in zip(REDUCTIONS, ("reduction_30", "reduction_50"), strict=True):
+        level = baseline * (1 - share)
+        layout["shapes"].append(_hline(level, _BLUE if share < 0.5 else _VIOLET))
+        layout["annotations"].append(_hlabel(level, text[key], _BLUE if share < 0.5 else _VIOLET))
+
+
+def _plan_version_line(layout: dict[str, Any], start: dt.date, name: str) -> None:
+    """A dotted vertical line where a plan version starts, named at the top ("v2")."""
+    iso = start.isoformat()
+    layout["shapes"].append(
         {
-            "type": "scatter",
-            "mode": "lines",
-            "name": text["nrs_mean"],
-            "x0": (first + dt.timedelta(days=first_sample)).isoformat(),
-            "dx": DAY_MS * stride,
-            "y": [None if v is None else _num(v) for v in means[first_sample::stride]],
-            "line": {"color": _SERIES_COLOURS[0], "width": 2},
+            "type": "line",
+            "yref": "paper",
+            "x0": iso,
+            "x1": iso,
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": _MUTED, "width": 1, "dash": "dot"},
         }
     )
-    if baseline is not None:
-        layout["shapes"].append(_hline(baseline, _INK, "solid"))
-        layout["annotations"].append(_hlabel(baseline, f"{text['baseline']} {_num(baseline)}", _INK))
-        for share, key in zip(REDUCTIONS, ("reduction_30", "reduction_50"), strict=True):
-            level = baseline * (1 - share)
-            layout["shapes"].append(_hline(level, _BLUE if share < 0.5 else _VIOLET))
-            layout["annotations"].append(_hlabel(level, text[key], _BLUE if share < 0.5 else _VIOLET))
-    for start, name in plan_versions:
-        iso = start.isoformat()
-        layout["shapes"].append(
-            {
-                "type": "line",
-                "yref": "paper",
-                "x0": iso,
-                "x1": iso,
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": _MUTED, "width": 1, "dash": "dot"},
-            }
-        )
-        layout["annotations"].append(
-            {
-                "yref": "paper",
-                "x": iso,
-                "y": 1,
-                "xanchor": "left",
-                "text": name,
-                "showarrow": False,
-                "font": {"size": 10, "color": _MUTED},
-            }
-        )
-    if len(sessions) > SESSION_MARKERS_MAX:
-        return _weekly_sessions(fig, sessions, text["sessions_week"])
-    # Sessions: one trace per modality (the legend names it) on a hidden second y axis
-    # whose 0 sits at NRS -0.5, under the diary, so each point is `0` rather than `-0.5`.
+    layout["annotations"].append(
+        {
+            "yref": "paper",
+            "x": iso,
+            "y": 1,
+            "xanchor": "left",
+            "text": name,
+            "showarrow": False,
+            "font": {"size": 10, "color": _MUTED},
+        }
+    )
+
+
+def _session_ticks(fig: dict[str, Any], sessions: Sequence[tuple[dt.date, str]]) -> None:
+    """Sessions: one trace per modality (the legend names it) on a hidden second y axis
+    whose 0 sits at NRS -0.5, under the diary, so each point is `0` rather than `-0.5`."""
     by_modality: dict[str, list[str]] = {}
     for day, name in sorted(sessions):
         by_modality.setdefault(name, []).append(day.isoformat())
     if by_modality:
-        layout["yaxis2"] = {"overlaying": "y", "range": [-0.04, 0.96], "visible": False, "fixedrange": True}
+        fig["layout"]["yaxis2"] = {"overlaying": "y", "range": [-0.04, 0.96], "visible": False, "fixedrange": True}
     for index, (name, days) in enumerate(by_modality.items()):
         fig["data"].append(
             {
@@ -321,7 +335,6 @@ def nrs_figure(
                 },
             }
         )
-    return _single_day_range(fig)
 
 
 def _weekly_sessions(fig: dict[str, Any], sessions: Sequence[tuple[dt.date, str]], name: str) -> dict[str, Any]:
@@ -358,28 +371,9 @@ def band_edges(bands: Sequence[Band]) -> list[tuple[float, float]]:
     return edges
 
 
-def banded_figure(
-    points: Sequence[tuple[dt.date, float]],
-    *,
-    bands: Sequence[Band],
-    name: str,
-    cutoff: float | None = None,
-    cutoff_label: str = "",
-    labels: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """A questionnaire total over time on shaded severity bands (PHQ-9, GAD-7, ODI).
-
-    Each band is one rectangle shape spanning the plot's width; the label sits at its
-    right edge. ``cutoff`` adds a dashed line (e.g. PHQ-9 >= 10).
-    """
-    text = _labels(labels)
-    low, high = bands[0].low, bands[-1].high
-    pad = (high - low) * 0.03
-    fig: dict[str, Any] = {
-        "data": [],
-        "layout": _layout(240, y_range=(low - pad, high + pad), y_title=name, legend=False),
-    }
-    layout = fig["layout"]
+def _band_shading(layout: dict[str, Any], bands: Sequence[Band]) -> None:
+    """Each band one rectangle spanning the plot's width, mildest to most severe colour,
+    its label at the right edge."""
     for index, (band, (y0, y1)) in enumerate(zip(bands, band_edges(bands), strict=True)):
         colour = _BAND_COLOURS[round(index * (len(_BAND_COLOURS) - 1) / max(len(bands) - 1, 1))]
         layout["shapes"].append(
@@ -407,6 +401,31 @@ def banded_figure(
                 "font": {"size": 10, "color": _MUTED},
             }
         )
+
+
+def banded_figure(
+    points: Sequence[tuple[dt.date, float]],
+    *,
+    bands: Sequence[Band],
+    name: str,
+    cutoff: float | None = None,
+    cutoff_label: str = "",
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A questionnaire total over time on shaded severity bands (PHQ-9, GAD-7, ODI).
+
+    Each band is one rectangle shape spanning the plot's width; the label sits at its
+    right edge. ``cutoff`` adds a dashed line (e.g. PHQ-9 >= 10).
+    """
+    text = _labels(labels)
+    low, high = bands[0].low, bands[-1].high
+    pad = (high - low) * 0.03
+    fig: dict[str, Any] = {
+        "data": [],
+        "layout": _layout(240, y_range=(low - pad, high + pad), y_title=name, legend=False),
+    }
+    layout = fig["layout"]
+    _band_shading(layout, bands)
     if cutoff is not None:
         layout["shapes"].append(_hline(cutoff, _RED))
         if cutoff_label:
@@ -570,17 +589,7 @@ def patient_progress_figure(
     """
     fig = go.Figure()
     if nrs:
-        fig.add_trace(
-            go.Scatter(
-                x=[x for x, _ in nrs],
-                y=[y for _, y in nrs],
-                name=labels.get("nrs", "NRS"),
-                mode="lines+markers",
-                line={"color": _TEAL, "width": 2},
-                marker={"size": 7},
-                hovertemplate="%{x}<br>%{y}<extra></extra>",
-            )
-        )
+        fig.add_trace(_progress_trace(nrs, name=labels.get("nrs", "NRS"), colour=_TEAL))
         if baseline is not None and baseline > 0:
             goal = round(baseline * 0.7, 1)
             fig.add_trace(
@@ -594,23 +603,35 @@ def patient_progress_figure(
                 )
             )
     if vas:
-        fig.add_trace(
-            go.Scatter(
-                x=[x for x, _ in vas],
-                y=[y for _, y in vas],
-                name=labels.get("vas", "VAS"),
-                mode="lines+markers",
-                yaxis="y2",
-                line={"color": _AMBER, "width": 2},
-                marker={"size": 7, "symbol": "diamond"},
-                hovertemplate="%{x}<br>%{y} mm<extra></extra>",
-            )
-        )
+        fig.add_trace(_progress_trace(vas, name=labels.get("vas", "VAS"), colour=_AMBER, vas=True))
+    fig.update_layout(**_progress_layout(labels, with_vas=bool(vas)))
+    figure: dict[str, Any] = fig.to_plotly_json()
+    return figure
+
+
+def _progress_trace(points: Sequence[tuple[str, float]], *, name: str, colour: str, vas: bool = False) -> go.Scatter:
+    """The patient's entries as a line with markers; VAS (mm) on the right axis, diamonds."""
+    extra: dict[str, Any] = {"yaxis": "y2"} if vas else {}
+    return go.Scatter(
+        x=[x for x, _ in points],
+        y=[y for _, y in points],
+        name=name,
+        mode="lines+markers",
+        **extra,
+        line={"color": colour, "width": 2},
+        marker={"size": 7, "symbol": "diamond"} if vas else {"size": 7},
+        hovertemplate="%{x}<br>%{y} mm<extra></extra>" if vas else "%{x}<br>%{y}<extra></extra>",
+    )
+
+
+def _progress_layout(labels: Mapping[str, str], *, with_vas: bool) -> dict[str, Any]:
+    """Phone-sized, no zoom (a finger drag scrolls the page), NRS 0-10 left and VAS 0-100 mm
+    right, scaled so 10 points and 100 mm line up."""
     axis = {"fixedrange": True, "gridcolor": "#e5e7eb", "zeroline": False}
     layout: dict[str, Any] = {
         "template": None,
         "height": 260,
-        "margin": {"l": 32, "r": 40 if vas else 12, "t": 8, "b": 8},
+        "margin": {"l": 32, "r": 40 if with_vas else 12, "t": 8, "b": 8},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "font": {"size": 13, "color": "#1f2937"},
@@ -620,7 +641,7 @@ def patient_progress_figure(
         "xaxis": {**axis, "type": "date", "automargin": True, "tickformat": "%m-%d", "hoverformat": "%Y-%m-%d %H:%M"},
         "yaxis": {**axis, "range": [0, 10.2], "dtick": 2, "automargin": True, **_axis_title(labels.get("nrs_axis"))},
     }
-    if vas:
+    if with_vas:
         layout["yaxis2"] = {
             **axis,
             "range": [0, 102],
@@ -631,6 +652,4 @@ def patient_progress_figure(
             "automargin": True,
             **_axis_title(labels.get("vas_axis")),
         }
-    fig.update_layout(**layout)
-    figure: dict[str, Any] = fig.to_plotly_json()
-    return figure
+    return layout

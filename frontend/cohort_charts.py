@@ -16,7 +16,6 @@ import plotly.graph_objects as go
 TEAL = "#0f766e"
 TEAL_LIGHT = "rgba(15, 118, 110, 0.18)"
 AMBER = "#b45309"
-RED = "#b91c1c"
 GREY = "#6b7280"
 GREEN = "#166534"
 
@@ -254,41 +253,17 @@ def km_curve(
     "survival"} at each censoring time."""
     text = _labels(labels)
     x = [0.0, *(p["weeks"] for p in points)]
-    y = [1.0, *(p["survival"] for p in points)]
-    low = [1.0, *(p["ci95"]["low"] for p in points)]
-    high = [1.0, *(p["ci95"]["high"] for p in points)]
     fig = go.Figure(
         layout={
             **_LAYOUT,
             "title": {"text": text["km_title"], "x": 0, "xanchor": "left"},
         }
     )
+    _km_band(fig, x, [1.0, *(p["ci95"]["low"] for p in points)], [1.0, *(p["ci95"]["high"] for p in points)], text)
     fig.add_trace(
         go.Scatter(
             x=x,
-            y=low,
-            mode="lines",
-            line={"width": 0, "shape": "hv"},
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=high,
-            mode="lines",
-            line={"width": 0, "shape": "hv"},
-            fill="tonexty",
-            fillcolor=TEAL_LIGHT,
-            name=text["ci"],
-            hoverinfo="skip",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=y,
+            y=[1.0, *(p["survival"] for p in points)],
             mode="lines",
             line={"color": TEAL, "width": 2, "shape": "hv"},
             name=text["not_responded"],
@@ -309,6 +284,27 @@ def km_curve(
     fig.update_xaxes(title={"text": text["weeks"]}, rangemode="tozero")
     fig.update_yaxes(title={"text": text["not_responded"]}, range=[0, 1.05], tickformat=".0%")
     return fig
+
+
+def _km_band(
+    fig: go.Figure, x: Sequence[float], low: Sequence[float], high: Sequence[float], text: Mapping[str, str]
+) -> None:
+    """The confidence band as two invisible step lines, the upper one filled down to the lower."""
+    fig.add_trace(
+        go.Scatter(x=x, y=low, mode="lines", line={"width": 0, "shape": "hv"}, hoverinfo="skip", showlegend=False)
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=high,
+            mode="lines",
+            line={"width": 0, "shape": "hv"},
+            fill="tonexty",
+            fillcolor=TEAL_LIGHT,
+            name=text["ci"],
+            hoverinfo="skip",
+        )
+    )
 
 
 def waterfall(pct_changes: Sequence[float], *, labels: Mapping[str, str] | None = None) -> go.Figure:

@@ -3,13 +3,15 @@
 Forms only shape and check input for display (types, ranges, which fields go together)
 and turn it into the ``answers`` / ``parameters`` the services expect; the services
 (``assessments.capture.services.assessment_record``, ``therapies.services``) stay the judges of
-every clinical rule, and their field errors are mapped back next to the fields with
-:func:`apply_service_errors`.
+every clinical rule, and each form shows their errors next to its fields
+(``ClinicForm.apply_errors``; the plan form re-keys the errors about the whole new plan
+onto the one component it edits).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.instruments import thermal
 from assessments.instruments.dn4 import EXAMINATION_ITEMS, INTERVIEW_ITEMS
+from assessments.instruments.odi import SECTION_KEYS, SECTION_MAXIMUM, SECTIONS
 from assessments.instruments.thermal import (
     ACCLIMATISATION_MAX_MIN,
     ACCLIMATISATION_OK_MIN,
@@ -35,6 +38,11 @@ from assessments.instruments.thermal import (
     SKIN_MAX_C,
     SKIN_MIN_C,
 )
+from assessments.models import AlertAction
+from therapies.modalities import MODALITIES, check_parameters, opposite_side
+from therapies.modality_names import modality_short_name
+from therapies.models import AdverseEvent, Tolerance
+from therapies.services import OVERRIDE_REASON_MIN_CHARS
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 DEFAULT_ROI_ROWS = 3
@@ -103,6 +111,15 @@ class ClinicForm(forms.Form):
     def warnings(self) -> dict[str, str]:
         """Advice shown next to a field that does not block saving."""
         return {}
+
+    def error_fields(self, errors: Mapping[str, Any]) -> dict[str, str]:
+        """This form's field for each service error key not named like the field (none)."""
+        return {}
+
+    def apply_errors(self, errors: Mapping[str, Any]) -> None:
+        """Show a service's ``InvalidInput`` / ``ConflictError`` errors next to the fields
+        they name (:func:`apply_service_errors`)."""
+        apply_service_errors(self, errors, field_map=self.error_fields(errors))
 
 
 def _when_field(tz: str, label: Any) -> LocalDateTimeField:
@@ -246,6 +263,13 @@ class ThermalForm(ClinicForm):
             )
         return notes
 
+    def error_fields(self, errors: Mapping[str, Any]) -> dict[str, str]:
+        """The ROI row fields of the instrument's per-answer error paths."""
+        answers = errors.get("answers")
+        if not isinstance(answers, dict):
+            return {}
+        return {path: field for path in answers if (field := self.field_for_path(path))}
+
     def field_for_path(self, path: str) -> str | None:
         """Map an instrument error path ("rois[1].right_c") to this form's field name."""
         if path.startswith("rois["):
@@ -319,8 +343,6 @@ class ODIForm(ClinicForm):
     NOT_ANSWERED = ""
 
     def __init__(self, *args: Any, tz: str = "UTC", **kwargs: Any) -> None:
-        from assessments.instruments.odi import SECTION_KEYS, SECTION_MAXIMUM, SECTIONS
-
         super().__init__(*args, tz=tz, **kwargs)
         self.fields["recorded_at"] = _when_field(tz, _("Filled in at"))
         choices = [(self.NOT_ANSWERED, _("Not answered / does not apply"))] + [
@@ -332,13 +354,9 @@ class ODIForm(ClinicForm):
             )
 
     def section_fields(self) -> list[forms.BoundField]:
-        from assessments.instruments.odi import SECTION_KEYS
-
         return [self[key] for key in SECTION_KEYS]
 
     def answers(self) -> dict[str, Any]:
-        from assessments.instruments.odi import SECTION_KEYS
-
         return {
             key: None if self.cleaned_data[key] in (None, self.NOT_ANSWERED) else int(self.cleaned_data[key])
             for key in SECTION_KEYS
@@ -415,8 +433,6 @@ SIDE_NAMES = {"left": _("left"), "right": _("right")}
 
 def hemisphere_relation(hemisphere: Any, affected_side: str) -> str:
     """How a stored rTMS hemisphere stands to one-sided pain ("" when the pain is not one-sided)."""
-    from therapies.modalities import opposite_side
-
     proposed = opposite_side(affected_side)
     if proposed is None:
         return ""
@@ -428,8 +444,6 @@ def hemisphere_relation(hemisphere: Any, affected_side: str) -> str:
 
 def hemisphere_help(affected_side: str) -> str:
     """What the hemisphere field proposes, and why, for the patient's affected side."""
-    from therapies.modalities import opposite_side
-
     proposed = opposite_side(affected_side)
     if proposed is not None:
         return str(
@@ -456,6 +470,12 @@ def hemisphere_help(affected_side: str) -> str:
     )
 
 
+def _prescribable_modalities() -> list[tuple[str, str]]:
+    """(code, name) of every modality a plan or a session can name (a DREZ referral is not
+    delivered in the clinic)."""
+    return [(code, bilingual(m.name)) for code, m in MODALITIES.items() if code != "drez_referral"]
+
+
 class _ParameterForm(ClinicForm):
     override_reason = forms.CharField(
         label=_("Override reason"),
@@ -469,14 +489,10 @@ class _ParameterForm(ClinicForm):
 
     @property
     def modality_short_name(self) -> str:
-        from therapies.modality_names import modality_short_name
-
         return modality_short_name(self.modality_obj.code) if self.modality_obj is not None else ""
 
     def _propose_hemisphere(self, prescribed: Mapping[str, Any] | None) -> None:
         """rTMS: the hemisphere opposite the patient's affected side, unless one is already prescribed."""
-        from therapies.modalities import opposite_side
-
         field = self.fields.get(PARAM_PREFIX + "hemisphere")
         if field is None or self.modality_obj is None or self.modality_obj.code != "rtms":
             return
@@ -492,16 +508,11 @@ class _ParameterForm(ClinicForm):
         if not (prescribed or {}).get("hemisphere"):
             field.initial = opposite_side(self.affected_side)
 
-    def parameter_bound_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.fields if name.startswith(PARAM_PREFIX)]
-
     def parameters(self) -> dict[str, Any]:
         return parameters_from(self.modality_obj, self.cleaned_data) if self.modality_obj else {}
 
     def limit_check(self) -> Any:
         """The catalogue's verdict on the parameters as entered so far (for inline feedback)."""
-        from therapies.modalities import check_parameters
-
         if self.modality_obj is None:
             return None
         cleaned = getattr(self, "cleaned_data", {})
@@ -534,8 +545,6 @@ class _ParameterForm(ClinicForm):
         return notes
 
     def _side_warning(self) -> str:
-        from therapies.modalities import opposite_side
-
         proposed = opposite_side(self.affected_side) or ""
         return str(
             _(
@@ -560,14 +569,36 @@ class SessionForm(_ParameterForm):
         affected_side: str = "",
         **kwargs: Any,
     ) -> None:
-        from therapies.modalities import MODALITIES
-        from therapies.models import AdverseEvent, Tolerance
-
         super().__init__(*args, tz=tz, **kwargs)
         self.affected_side = affected_side
         self.components = {str(c.pk): c for c in components}
         # The last day of the plan the components belong to (None: no end).
         self.plan_end = plan_end
+        self._add_session_fields()
+        component = self.components.get(str(self.raw("component") or ""))
+        code = component.modality if component is not None else str(self.raw("modality") or "")
+        self.component_obj = component
+        self.modality_obj = MODALITIES.get(code)
+        if self.modality_obj is not None:
+            prescribed = component.parameters if component is not None else {}
+            self.fields.update(parameter_fields(self.modality_obj, prescribed))
+            self._propose_hemisphere(prescribed)
+        if component is not None:
+            self._follow_prescription(component)
+        self.order_fields(
+            [
+                *self.field_order,
+                *[n for n in self.fields if n.startswith(PARAM_PREFIX)],
+                "adverse_event",
+                "adverse_event_note",
+                "tolerance",
+                "override_reason",
+                "confirm_ended_plan",
+            ]
+        )
+
+    def _add_session_fields(self) -> None:
+        """What was delivered (a plan component or any modality), when, and how it went."""
         self.fields["component"] = forms.ChoiceField(
             label=_("Plan component"),
             required=False,
@@ -575,12 +606,9 @@ class SessionForm(_ParameterForm):
             + [(key, component_label(c)) for key, c in self.components.items()],
         )
         self.fields["modality"] = forms.ChoiceField(
-            label=_("Modality"),
-            required=False,
-            choices=[("", "—")]
-            + [(code, bilingual(m.name)) for code, m in MODALITIES.items() if code != "drez_referral"],
+            label=_("Modality"), required=False, choices=[("", "—"), *_prescribable_modalities()]
         )
-        self.fields["delivered_at"] = _when_field(tz, _("Delivered at"))
+        self.fields["delivered_at"] = _when_field(self.tz, _("Delivered at"))
         self.fields["adverse_event"] = forms.ChoiceField(
             label=_("Adverse event"),
             choices=AdverseEvent.choices,
@@ -594,33 +622,21 @@ class SessionForm(_ParameterForm):
             required=False,
             choices=[("", "—"), *Tolerance.choices],
         )
-        component = self.components.get(str(self.raw("component") or ""))
-        code = component.modality if component is not None else str(self.raw("modality") or "")
-        self.component_obj = component
-        self.modality_obj = MODALITIES.get(code)
-        if self.modality_obj is not None:
-            prescribed = component.parameters if component is not None else {}
-            self.fields.update(parameter_fields(self.modality_obj, prescribed))
-            self._propose_hemisphere(prescribed)
-        if component is not None and component.override_reason:
+
+    def _follow_prescription(self, component: Any) -> None:
+        """A session of a plan component repeats its override and asks to confirm a session
+        of a plan that has ended."""
+        if component.override_reason:
             # Delivering an overridden prescription repeats the plan's override.
             self.fields["override_reason"].initial = component.override_reason
-        if component is not None and self.plan_ended():
+        if self.plan_ended():
             self.fields["confirm_ended_plan"] = forms.BooleanField(
                 label=_("Record it anyway (for example a session delivered late)"),
                 required=False,
             )
-        self.order_fields(
-            [
-                *self.field_order,
-                *[n for n in self.fields if n.startswith(PARAM_PREFIX)],
-                "adverse_event",
-                "adverse_event_note",
-                "tolerance",
-                "override_reason",
-                "confirm_ended_plan",
-            ]
-        )
+
+    def error_fields(self, errors: Mapping[str, Any]) -> dict[str, str]:
+        return {"component": "component"}
 
     def plan_ended(self, on: dt.date | None = None) -> bool:
         """The plan of the chosen component was over by ``on`` (default: the patient's today)."""
@@ -690,7 +706,7 @@ def limit_breaches(modality: Any, check: Any, affected_side: str = "") -> list[d
         if limit is not None and (limit.opposite_to or limit.allowed):
             shown = str(value) if param is None or param.kind != "choice" else _choice_text(param, value)
             if limit.opposite_to:
-                expected = SIDE_NAMES.get(_opposite(affected_side) or "", "")
+                expected = SIDE_NAMES.get(opposite_side(affected_side) or "", "")
                 bound = str(_("%(expected)s (opposite the pain)") % {"expected": expected})
             else:
                 bound = " / ".join(_choice_text(param, v) if param else v for v in limit.allowed)
@@ -723,8 +739,6 @@ def limit_breaches(modality: Any, check: Any, affected_side: str = "") -> list[d
 
 def limit_titles(modality_code: str, codes: Sequence[str]) -> list[str]:
     """Stored override codes in words: the quantity and its limit ("Current ≤ 4 mA")."""
-    from therapies.modalities import MODALITIES
-
     modality = MODALITIES.get(modality_code)
     if modality is None:
         return [str(_("Safety limit")) for _code in codes]
@@ -749,12 +763,6 @@ def _choice_text(param: Any, value: Any) -> str:
     return str(value)
 
 
-def _opposite(side: str) -> str | None:
-    from therapies.modalities import opposite_side
-
-    return opposite_side(side)
-
-
 class PlanComponentForm(_ParameterForm):
     """Change one component of the current plan (or add one); saving makes a new version.
 
@@ -773,8 +781,6 @@ class PlanComponentForm(_ParameterForm):
         affected_side: str = "",
         **kwargs: Any,
     ) -> None:
-        from therapies.modalities import MODALITIES
-
         super().__init__(*args, tz=tz, **kwargs)
         self.affected_side = affected_side
         self.plan = plan
@@ -787,34 +793,8 @@ class PlanComponentForm(_ParameterForm):
             max_length=4000,
             widget=forms.Textarea(attrs={"rows": 2}),
         )
-        if component is not None:
-            code = component.modality
-            self.fields["remove"] = forms.BooleanField(label=_("Remove this component from the plan"), required=False)
-        else:
-            self.fields["modality"] = forms.ChoiceField(
-                label=_("Modality"),
-                choices=[("", "—")] + [(c, bilingual(m.name)) for c, m in MODALITIES.items() if c != "drez_referral"],
-            )
-            code = str(self.raw("modality") or "")
-        self.modality_obj = MODALITIES.get(code)
-        self.fields["frequency_per_week"] = forms.IntegerField(
-            label=_("Sessions per week"),
-            min_value=0,
-            max_value=14,
-            initial=getattr(component, "frequency_per_week", 2),
-        )
-        self.fields["duration_weeks"] = forms.IntegerField(
-            label=_("Duration (weeks)"),
-            min_value=1,
-            max_value=104,
-            initial=getattr(component, "duration_weeks", 4),
-        )
-        self.fields["notes"] = forms.CharField(
-            label=_("Notes"),
-            required=False,
-            max_length=4000,
-            initial=getattr(component, "notes", ""),
-        )
+        self.modality_obj = MODALITIES.get(self._add_modality_choice())
+        self._add_dose_fields()
         if component is not None:
             self.initial.setdefault("override_reason", component.override_reason)
         if self.modality_obj is not None:
@@ -837,6 +817,39 @@ class PlanComponentForm(_ParameterForm):
             ]
         )
 
+    def _add_modality_choice(self) -> str:
+        """An edited component keeps its modality (and may be removed); a new one asks for
+        it. Returns the modality code (may be empty)."""
+        if self.component is not None:
+            self.fields["remove"] = forms.BooleanField(label=_("Remove this component from the plan"), required=False)
+            return str(self.component.modality)
+        self.fields["modality"] = forms.ChoiceField(
+            label=_("Modality"), choices=[("", "—"), *_prescribable_modalities()]
+        )
+        return str(self.raw("modality") or "")
+
+    def _add_dose_fields(self) -> None:
+        """How often and how long, and notes: the edited component's, or the defaults."""
+        component = self.component
+        self.fields["frequency_per_week"] = forms.IntegerField(
+            label=_("Sessions per week"),
+            min_value=0,
+            max_value=14,
+            initial=getattr(component, "frequency_per_week", 2),
+        )
+        self.fields["duration_weeks"] = forms.IntegerField(
+            label=_("Duration (weeks)"),
+            min_value=1,
+            max_value=104,
+            initial=getattr(component, "duration_weeks", 4),
+        )
+        self.fields["notes"] = forms.CharField(
+            label=_("Notes"),
+            required=False,
+            max_length=4000,
+            initial=getattr(component, "notes", ""),
+        )
+
     def breaches(self) -> list[dict[str, str]]:
         """The limits the parameters entered so far go beyond, with whether each is confirmed."""
         if self.modality_obj is None:
@@ -855,8 +868,6 @@ class PlanComponentForm(_ParameterForm):
         return rows
 
     def clean(self) -> dict[str, Any]:
-        from therapies.services import OVERRIDE_REASON_MIN_CHARS
-
         cleaned = super().clean() or {}
         if self.modality_obj is None or cleaned.get("remove"):
             return cleaned
@@ -867,14 +878,7 @@ class PlanComponentForm(_ParameterForm):
             return cleaned
         reason = (cleaned.get("override_reason") or "").strip()
         if len(reason) < OVERRIDE_REASON_MIN_CHARS:
-            self.add_error(
-                "override_reason",
-                _(
-                    "Going beyond a safety limit needs a reason of at least %(n)d characters: why it is right "
-                    "for this patient."
-                )
-                % {"n": OVERRIDE_REASON_MIN_CHARS},
-            )
+            self.add_error("override_reason", _override_reason_message())
         confirmed = set(cleaned.get("confirm_limits") or [])
         missing = [
             row["title"]
@@ -925,6 +929,60 @@ class PlanComponentForm(_ParameterForm):
             "notes": data.get("notes", ""),
         }
 
+    def apply_errors(self, errors: Mapping[str, Any]) -> None:
+        """The service's errors about the whole new plan, shown on this form: the edited
+        component's on its fields, another component's as one line naming it, a stale
+        version as a form error; limit breaches are left to the limits panel."""
+        apply_service_errors(self, self._screened(self._own_errors(errors)))
+
+    def _own_errors(self, errors: Mapping[str, Any]) -> dict[str, Any]:
+        """The errors keyed as this form's fields: ``components[<index>]`` of the edited
+        component lifted to the top, the other components' named in one form error."""
+        out = dict(errors)
+        index = str(self.component_index())
+        components = out.pop("components", None)
+        mine = (components or {}).get(index, {})
+        others = {k: v for k, v in components.items() if k != index} if isinstance(components, dict) else {}
+        if others:
+            names = ", ".join(self._component_name(key) for key in sorted(others, key=str))
+            out["__all__"] = [_("Another component of the plan is invalid: %(e)s") % {"e": names}]
+        out.pop("current_version", None)
+        if "version" in out:
+            out["__all__"] = [*out.get("__all__", []), out.pop("version")]
+        return {**out, **mine}
+
+    def _component_name(self, index: Any) -> str:
+        """The modality of the new plan's component at ``index``, in the reader's language."""
+        components = self.components() if hasattr(self, "cleaned_data") else []
+        try:
+            modality = MODALITIES.get(str(components[int(index)]["modality"]))
+        except (IndexError, KeyError, ValueError, TypeError):
+            modality = None
+        return bilingual(modality.name) if modality is not None else str(_("component %(n)s") % {"n": index})
+
+    def _screened(self, errors: Mapping[str, Any]) -> dict[str, Any]:
+        """The service's errors in the reader's words: limit breaches are shown by the limits
+        panel, the override reason gets a translated message, parameter keys become labels."""
+        out = dict(errors)
+        if "override_reason" in out:
+            out["override_reason"] = _override_reason_message()
+        parameters = out.get("parameters")
+        modality = self.modality_obj
+        if isinstance(parameters, Mapping) and modality is not None:
+            breached = {row["code"] for row in self.breaches()}
+            labels = {p.key: bilingual(p.label) for p in (*modality.params, *modality.derived_params)}
+            kept: dict[str, Any] = {}
+            for key, message in parameters.items():
+                texts = list(message) if isinstance(message, list | tuple) else [message]
+                if breached and all(" limit" in str(text) for text in texts):
+                    continue
+                kept[key] = [_label_keys(str(text), labels) for text in texts]
+            if kept:
+                out["parameters"] = kept
+            else:
+                out.pop("parameters")
+        return out
+
     def component_index(self) -> int:
         """Position of the edited component in :meth:`components` (service errors are keyed by it)."""
         if self.plan is None:
@@ -935,10 +993,21 @@ class PlanComponentForm(_ParameterForm):
         return ids.index(self.component.pk) if self.component.pk in ids else -1
 
 
-def component_label(component: Any) -> str:
-    from therapies.modalities import MODALITIES
-    from therapies.modality_names import modality_short_name
+def _override_reason_message() -> str:
+    return str(
+        _("Going beyond a safety limit needs a reason of at least %(n)d characters: why it is right for this patient.")
+        % {"n": OVERRIDE_REASON_MIN_CHARS}
+    )
 
+
+def _label_keys(text: str, labels: Mapping[str, str]) -> str:
+    """A service message with its parameter keys replaced by their labels."""
+    for key in sorted(labels, key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(key)}\b", labels[key], text)
+    return text
+
+
+def component_label(component: Any) -> str:
     modality = MODALITIES.get(component.modality)
     name = component.modality if modality is None else modality_short_name(component.modality)
     return _("%(name)s · %(per_week)s×/wk · %(weeks)s wk") % {
@@ -1024,8 +1093,6 @@ class AlertAcknowledgeForm(forms.Form):
     )
 
     def __init__(self, *args: Any, alert: Any, **kwargs: Any) -> None:
-        from assessments.models import AlertAction
-
         kwargs.setdefault("prefix", f"ack{alert.pk}")
         super().__init__(*args, **kwargs)
         self.alert = alert

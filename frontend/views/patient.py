@@ -155,134 +155,146 @@ def _plan_page_url(patient: Patient) -> str:
         return ""
 
 
+# Everything app.js shows, translated when the page is rendered so the cached page works
+# offline: key -> text (placeholders in %(name)s form, filled in by app.js).
+JS_STRINGS: dict[str, Any] = {
+    "offline": gettext_lazy("You are offline. Entries are kept on this phone and sent when you are back online."),
+    "online": gettext_lazy("Back online."),
+    "saved_queued": gettext_lazy("Saved on this phone. It will be sent when you are online."),
+    "saved_sent": gettext_lazy("Saved and sent to your clinic."),
+    "state_queued": gettext_lazy("Waiting to send"),
+    "state_sending": gettext_lazy("Sending…"),
+    "state_synced": gettext_lazy("Sent"),
+    "state_rejected": gettext_lazy("Needs correction"),
+    "saved_rejected": gettext_lazy(
+        "Your clinic could not accept this entry. It is kept under “My entries”: correct it there."
+    ),
+    "sync_rejected_one": gettext_lazy("An entry needs correction. See “My entries”."),
+    "sync_rejected": gettext_lazy("%(count)s entries need correction. See “My entries”."),
+    "dismiss": gettext_lazy("Remove"),
+    "fix": gettext_lazy("Correct it"),
+    "discard": gettext_lazy("Discard"),
+    "discard_confirm": gettext_lazy("Discard this entry? It will not reach your clinic."),
+    "discard_yes": gettext_lazy("Yes, discard"),
+    "keep": gettext_lazy("Keep it"),
+    "fixing": gettext_lazy("You are correcting an entry your clinic could not accept: %(reason)s"),
+    "reason_recorded_at": gettext_lazy(
+        "The date or time of this entry was not accepted. Correct it to record it as of now."
+    ),
+    "reason_answer": gettext_lazy("The answer to “%(item)s” was not accepted."),
+    "reason_incomplete": gettext_lazy("Some answers are missing or too many questions were skipped."),
+    "reason_instrument": gettext_lazy("This questionnaire cannot be sent from the app."),
+    "reason_patient": gettext_lazy("This entry belongs to a different account."),
+    "reason_detail": gettext_lazy("Details from the clinic"),
+    "safety_alert_raised": gettext_lazy("Your care team has been told about your answer to question 9."),
+    "retry": gettext_lazy("Send now"),
+    "no_entries": gettext_lazy("Nothing logged yet."),
+    "draft_title": gettext_lazy("You have unfinished answers"),
+    "draft_started": gettext_lazy("You started this on %(time)s: %(count)s of %(total)s answered."),
+    "draft_resume": gettext_lazy("Continue where I left off"),
+    "draft_discard": gettext_lazy("Start again"),
+    "draft_discard_confirm": gettext_lazy("Discard your unfinished answers? They have not been sent to your clinic."),
+    "draft_discard_safety": gettext_lazy(
+        "Your answer to question 9 has already been sent, so your care team is still told."
+    ),
+    "draft_meta": gettext_lazy("Started: %(count)s of %(total)s answered. Tap to continue."),
+    "missing_required": gettext_lazy("Question %(n)s is not answered yet."),
+    "too_many_skipped": gettext_lazy(
+        "%(count)s questions are skipped; at most %(max)s may be skipped. Please answer at least %(need)s more."
+    ),
+    "incomplete_ask": gettext_lazy(
+        "%(count)s questions are not answered yet. Please answer them, so that your clinic can score the questionnaire."
+    ),
+    "answer_them": gettext_lazy("Answer them"),
+    "save_anyway": gettext_lazy("Save as it is"),
+    "entry_item9": gettext_lazy("Mood (PHQ-9): question 9, sent at once"),
+    "entry_total": gettext_lazy("%(name)s: %(total)s"),
+    "sign_in_again": gettext_lazy("Please sign in again to send your entries."),
+    "due_today": gettext_lazy("Due today"),
+    "due_until": gettext_lazy("Open until %(time)s"),
+    "due_from": gettext_lazy("From %(time)s"),
+    "done_today": gettext_lazy("Done today"),
+    "always_available": gettext_lazy("Any time"),
+    "nothing_due": gettext_lazy("No questionnaires are due today."),
+    "progress_of": gettext_lazy("%(current)s / %(total)s"),
+    "back": gettext_lazy("Back"),
+    "next": gettext_lazy("Next"),
+    "skip": gettext_lazy("Skip"),
+    "skip_na": gettext_lazy("Does not apply to me"),
+    "save": gettext_lazy("Save"),
+    "review_title": gettext_lazy("All questions answered"),
+    "review_ready": gettext_lazy("Ready to save"),
+    "review_blocked": gettext_lazy("Not ready to save yet"),
+    "review_unanswered": gettext_lazy("Some questions are not answered"),
+    "review_text": gettext_lazy("Tap Save to keep your answers. You can go back to change them."),
+    "answered_count": gettext_lazy("%(count)s of %(total)s answered"),
+    "instruments_missing": gettext_lazy(
+        "The questions could not be loaded. Connect to the internet once, then try again."
+    ),
+    "text_not_loaded": gettext_lazy(
+        "This questionnaire is not available in the app yet. Your care team will go through it with you."
+    ),
+    "pack_placeholder": gettext_lazy(
+        "Sample wording only: the clinic has not loaded the licensed text of this questionnaire yet."
+    ),
+    "pack_test": gettext_lazy("Test content: not the licensed text of this questionnaire."),
+    "signed_out_title": gettext_lazy("You are signed out"),
+    "signed_out_offline": gettext_lazy(
+        "Your information has been removed from this phone. Sign in again when you are back online."
+    ),
+    "signed_out_offline_queue": gettext_lazy(
+        "Your information has been removed from this phone. %(count)s entries not yet sent are kept on this "
+        "phone and will be sent the next time you sign in."
+    ),
+    "vas_hint": gettext_lazy("Touch the line where your pain is. There is no right or wrong answer."),
+    "vas_marked": gettext_lazy("Your mark is set. Drag or touch again to move it."),
+    "vas_value": gettext_lazy("%(mm)s mm"),
+    "nrs_pick": gettext_lazy("Choose a number first."),
+    "yes": gettext_lazy("Yes"),
+    "no": gettext_lazy("No"),
+    "exercise_none": gettext_lazy("Your plan has no home exercise yet."),
+    "exercise_mark": gettext_lazy("Mark as done today"),
+    "exercise_done": gettext_lazy("Done today ✓"),
+    "per_week": gettext_lazy("%(n)s times a week"),
+    "per_week_one": gettext_lazy("once a week"),
+    "weeks": gettext_lazy("for %(n)s weeks"),
+    "weeks_one": gettext_lazy("for 1 week"),
+    "plan_none": gettext_lazy("Your therapist has not made a plan for you yet."),
+    "plan_unavailable": gettext_lazy("Your plan could not be loaded. It will show when you are online."),
+    "plan_version": gettext_lazy("Version %(version)s, from %(date)s"),
+    "plan_ended": gettext_lazy("No active plan: your plan ended on %(date)s."),
+    "plan_scheduled": gettext_lazy("No active plan today: your next plan starts on %(date)s."),
+    "lane_central": gettext_lazy("Central (brain and spinal cord)"),
+    "lane_peripheral": gettext_lazy("Peripheral (body and nerves)"),
+    "lane_empty": gettext_lazy("Nothing in this part of the plan."),
+    "chart_empty": gettext_lazy("Your chart appears after your first pain entries have been sent."),
+    "chart_offline": gettext_lazy("The chart shows the entries your clinic has received."),
+    "push_unsupported": gettext_lazy(
+        "This browser cannot show reminder notifications. Use e-mail reminders, or ask your clinic about SMS. "
+        "In mainland China browser notifications often do not arrive; SMS reminders are more reliable there."
+    ),
+    "push_denied": gettext_lazy(
+        "Notifications are blocked for this site. You can allow them in your browser settings."
+    ),
+    "push_not_configured": gettext_lazy(
+        "Your clinic has not set up app notifications yet. E-mail or SMS reminders still work."
+    ),
+    "push_on": gettext_lazy("Notifications are on for this phone."),
+    "push_failed": gettext_lazy("Notifications could not be turned on. Please try again when you are online."),
+    "email_on": gettext_lazy("E-mail reminders are on."),
+    "email_off": gettext_lazy("E-mail reminders are off."),
+    "email_failed": gettext_lazy("Your e-mail choice could not be saved. Please try again when you are online."),
+    "email_unavailable": gettext_lazy("E-mail reminders cannot be changed in the app yet. Ask your clinic."),
+    "entry_nrs": gettext_lazy("Pain 0-10: %(value)s"),
+    "entry_vas": gettext_lazy("Pain line: %(value)s mm"),
+    "entry_exercise": gettext_lazy("Home exercise: %(name)s"),
+    "reason_unknown": gettext_lazy("The clinic could not accept this entry."),
+}
+
+
 def _js_strings() -> dict[str, str]:
-    """Everything app.js shows, translated here so the cached page works offline."""
-    return {
-        "offline": _("You are offline. Entries are kept on this phone and sent when you are back online."),
-        "online": _("Back online."),
-        "saved_queued": _("Saved on this phone. It will be sent when you are online."),
-        "saved_sent": _("Saved and sent to your clinic."),
-        "state_queued": _("Waiting to send"),
-        "state_sending": _("Sending…"),
-        "state_synced": _("Sent"),
-        "state_rejected": _("Needs correction"),
-        "saved_rejected": _(
-            "Your clinic could not accept this entry. It is kept under “My entries”: correct it there."
-        ),
-        "sync_rejected_one": _("An entry needs correction. See “My entries”."),
-        "sync_rejected": _("%(count)s entries need correction. See “My entries”."),
-        "dismiss": _("Remove"),
-        "fix": _("Correct it"),
-        "discard": _("Discard"),
-        "discard_confirm": _("Discard this entry? It will not reach your clinic."),
-        "discard_yes": _("Yes, discard"),
-        "keep": _("Keep it"),
-        "fixing": _("You are correcting an entry your clinic could not accept: %(reason)s"),
-        "reason_recorded_at": _("The date or time of this entry was not accepted. Correct it to record it as of now."),
-        "reason_answer": _("The answer to “%(item)s” was not accepted."),
-        "reason_incomplete": _("Some answers are missing or too many questions were skipped."),
-        "reason_instrument": _("This questionnaire cannot be sent from the app."),
-        "reason_patient": _("This entry belongs to a different account."),
-        "reason_detail": _("Details from the clinic"),
-        "safety_alert_raised": _("Your care team has been told about your answer to question 9."),
-        "retry": _("Send now"),
-        "no_entries": _("Nothing logged yet."),
-        "draft_title": _("You have unfinished answers"),
-        "draft_started": _("You started this on %(time)s: %(count)s of %(total)s answered."),
-        "draft_resume": _("Continue where I left off"),
-        "draft_discard": _("Start again"),
-        "draft_discard_confirm": _("Discard your unfinished answers? They have not been sent to your clinic."),
-        "draft_discard_safety": _("Your answer to question 9 has already been sent, so your care team is still told."),
-        "draft_meta": _("Started: %(count)s of %(total)s answered. Tap to continue."),
-        "missing_required": _("Question %(n)s is not answered yet."),
-        "too_many_skipped": _(
-            "%(count)s questions are skipped; at most %(max)s may be skipped. Please answer at least %(need)s more."
-        ),
-        "incomplete_ask": _(
-            "%(count)s questions are not answered yet. Please answer them, so that your clinic can score the "
-            "questionnaire."
-        ),
-        "answer_them": _("Answer them"),
-        "save_anyway": _("Save as it is"),
-        "entry_item9": _("Mood (PHQ-9): question 9, sent at once"),
-        "entry_total": _("%(name)s: %(total)s"),
-        "sign_in_again": _("Please sign in again to send your entries."),
-        "due_today": _("Due today"),
-        "due_until": _("Open until %(time)s"),
-        "due_from": _("From %(time)s"),
-        "done_today": _("Done today"),
-        "always_available": _("Any time"),
-        "nothing_due": _("No questionnaires are due today."),
-        "progress_of": _("%(current)s / %(total)s"),
-        "back": _("Back"),
-        "next": _("Next"),
-        "skip": _("Skip"),
-        "skip_na": _("Does not apply to me"),
-        "save": _("Save"),
-        "review_title": _("All questions answered"),
-        "review_ready": _("Ready to save"),
-        "review_blocked": _("Not ready to save yet"),
-        "review_unanswered": _("Some questions are not answered"),
-        "review_text": _("Tap Save to keep your answers. You can go back to change them."),
-        "answered_count": _("%(count)s of %(total)s answered"),
-        "instruments_missing": _("The questions could not be loaded. Connect to the internet once, then try again."),
-        "text_not_loaded": _(
-            "This questionnaire is not available in the app yet. Your care team will go through it with you."
-        ),
-        "pack_placeholder": _(
-            "Sample wording only: the clinic has not loaded the licensed text of this questionnaire yet."
-        ),
-        "pack_test": _("Test content: not the licensed text of this questionnaire."),
-        "signed_out_title": _("You are signed out"),
-        "signed_out_offline": _(
-            "Your information has been removed from this phone. Sign in again when you are back online."
-        ),
-        "signed_out_offline_queue": _(
-            "Your information has been removed from this phone. %(count)s entries not yet sent are kept on this "
-            "phone and will be sent the next time you sign in."
-        ),
-        "vas_hint": _("Touch the line where your pain is. There is no right or wrong answer."),
-        "vas_marked": _("Your mark is set. Drag or touch again to move it."),
-        "vas_value": _("%(mm)s mm"),
-        "nrs_pick": _("Choose a number first."),
-        "yes": _("Yes"),
-        "no": _("No"),
-        "exercise_none": _("Your plan has no home exercise yet."),
-        "exercise_mark": _("Mark as done today"),
-        "exercise_done": _("Done today ✓"),
-        "per_week": _("%(n)s times a week"),
-        "per_week_one": _("once a week"),
-        "weeks": _("for %(n)s weeks"),
-        "weeks_one": _("for 1 week"),
-        "plan_none": _("Your therapist has not made a plan for you yet."),
-        "plan_unavailable": _("Your plan could not be loaded. It will show when you are online."),
-        "plan_version": _("Version %(version)s, from %(date)s"),
-        "plan_ended": _("No active plan: your plan ended on %(date)s."),
-        "plan_scheduled": _("No active plan today: your next plan starts on %(date)s."),
-        "lane_central": _("Central (brain and spinal cord)"),
-        "lane_peripheral": _("Peripheral (body and nerves)"),
-        "lane_empty": _("Nothing in this part of the plan."),
-        "chart_empty": _("Your chart appears after your first pain entries have been sent."),
-        "chart_offline": _("The chart shows the entries your clinic has received."),
-        "push_unsupported": _(
-            "This browser cannot show reminder notifications. Use e-mail reminders, or ask your clinic about SMS. "
-            "In mainland China browser notifications often do not arrive; SMS reminders are more reliable there."
-        ),
-        "push_denied": _("Notifications are blocked for this site. You can allow them in your browser settings."),
-        "push_not_configured": _(
-            "Your clinic has not set up app notifications yet. E-mail or SMS reminders still work."
-        ),
-        "push_on": _("Notifications are on for this phone."),
-        "push_failed": _("Notifications could not be turned on. Please try again when you are online."),
-        "email_on": _("E-mail reminders are on."),
-        "email_off": _("E-mail reminders are off."),
-        "email_failed": _("Your e-mail choice could not be saved. Please try again when you are online."),
-        "email_unavailable": _("E-mail reminders cannot be changed in the app yet. Ask your clinic."),
-        "entry_nrs": _("Pain 0-10: %(value)s"),
-        "entry_vas": _("Pain line: %(value)s mm"),
-        "entry_exercise": _("Home exercise: %(name)s"),
-        "reason_unknown": _("The clinic could not accept this entry."),
-    }
+    """:data:`JS_STRINGS` in the active language."""
+    return {key: str(text) for key, text in JS_STRINGS.items()}
 
 
 @login_required

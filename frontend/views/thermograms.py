@@ -43,8 +43,9 @@ from assessments.thermograms.services import (
 )
 from config.errors import ConflictError, InvalidInput
 from frontend import charts
+from frontend.console import chart_labels
 from frontend.selectors import thermal_readings
-from frontend.views.therapist import _chart_labels, _patient
+from frontend.views.therapist import _patient
 from patients.access import Action, visible_patients
 from patients.audit import Actor
 from patients.models import Patient
@@ -271,7 +272,7 @@ def thermal_chart(patient: Patient) -> dict[str, str]:
         charts.ThermalReading(day, deltas, poor)
         for day, deltas, poor in thermal_readings(thermal_rows(patient), patient.time_zone)
     ]
-    figure = charts.thermal_figure(readings, labels=_chart_labels())
+    figure = charts.thermal_figure(readings, labels=chart_labels())
     return {"id": "thermal", "title": _("Thermal asymmetry per region"), "json": charts.figure_json(figure)}
 
 

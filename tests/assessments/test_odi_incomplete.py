@@ -98,12 +98,12 @@ def test_console_and_patient_pages_render_with_an_incomplete_odi(therapist, pati
 
 
 def test_console_odi_chart_plots_scored_entries_only(therapist, patient, patient_client):
+    from frontend.console import patient_figures
     from frontend.selectors import patient_page
-    from frontend.views.therapist import _figures
 
     _odi(patient_client, patient, _sections(*[3] * 10), timezone.now() - dt.timedelta(days=3))
     _odi(patient_client, patient, INCOMPLETE)
-    figure = _figures(patient_page(therapist, patient))["odi"]["json"]
+    figure = patient_figures(patient_page(therapist, patient))["odi"]["json"]
     assert '"y":[60]' in figure.replace(" ", "")
 
 

@@ -82,7 +82,7 @@ def test_patient_csv_says_which_rows_are_synthetic(synthetic, clinic):
 
 
 def test_finished_courses_are_discharged_and_leave_the_worklist(synthetic, clinic):
-    from frontend.selectors import WorklistFilters, worklist_rows
+    from assessments.worklist import WorklistFilters, worklist_rows
 
     patients = synthetic["patients"]
     discharged = [p for p in patients if not p.is_active]

@@ -956,3 +956,30 @@ def test_console_speaks_simplified_chinese(therapist, patient):
     assert "保存热成像记录" in html  # "Save thermal reading"
     assert "室温" in html  # room temperature
     assert "工作列表" in client.get("/clinic/").content.decode()  # "Worklist"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_session_post_reads_the_patient_page_once(therapist, patient, monkeypatch, htmx):
+    """The form is built from a light read; the full page is read once: after the write
+    (htmx) or to show the refused form in the page (plain POST)."""
+    import frontend.views.therapist as views
+
+    reads = []
+    real = views.patient_page
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "patient_page", counted)
+    client = client_for(therapist)
+    url = f"/clinic/patients/{patient.pk}/sessions/new/"
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    refused = client.post(url, session_post(p_current_ma="5"), **headers)
+    assert refused.status_code == (200 if htmx else 400)
+    assert len(reads) == (0 if htmx else 1)
+    reads.clear()
+    saved = client.post(url, session_post(), **headers)
+    assert saved.status_code == (200 if htmx else 302)
+    assert len(reads) == (1 if htmx else 0)

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from frontend.selectors import WorklistFilters, worklist_rows
+from assessments.worklist import WorklistFilters, worklist_rows
 from tests.assessments.test_worsening import bulk_nrs
 from tests.factories import make_patient
 from therapies.models import RehabPlan

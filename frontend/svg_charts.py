@@ -611,10 +611,12 @@ def _labelled(axis: Axis) -> bool:
     return axis.visible and axis.spec.get("showticklabels", True) is not False
 
 
-def _frame(layout: Mapping[str, Any], axes: dict[str, Axis], series: Sequence[Series], width: int, lang: str) -> Frame:
+def _frame(
+    layout: Mapping[str, Any], axes: dict[str, Axis], series: Sequence[Series], width: int, lang: str, height_px: int
+) -> Frame:
     """Margins grown (as plotly's automargin does) to hold tick labels, axis titles,
     the title and the legend; then every axis gets its range and its pixel extent."""
-    height = float(_number(layout.get("height")) or 450)
+    height = float(_number(layout.get("height")) or height_px)
     margin = {**_DEFAULT_MARGIN, **(layout.get("margin") or {})}
     font = float(_number(_get(layout, "font", "size")) or 12)
     frame = Frame(
@@ -649,7 +651,8 @@ def _frame(layout: Mapping[str, Any], axes: dict[str, Axis], series: Sequence[Se
         frame.x_title_height = font * 1.6 if _title_text(x_axis.spec.get("title")) else 0.0
     rows = _legend_rows(_legend_items(layout, series), frame.right - frame.left, font)
     legend = len(rows) * LEGEND_ROW + 6 if rows else 0.0
-    frame.bottom = height - max(float(margin["b"]), frame.x_label_height + 2) - frame.x_title_height - legend
+    # Tick labels, the axis title and the legend share the bottom margin, grown if they need more.
+    frame.bottom = height - max(float(margin["b"]), frame.x_label_height + 2 + frame.x_title_height + legend)
     frame.bottom = max(frame.bottom, frame.top + 40)
     x_axis.start, x_axis.end = frame.left, frame.right
     for name in ("y", "y2"):
@@ -813,8 +816,10 @@ def _error_bars(item: Series) -> list[str]:
             continue
         cap = float(_number(spec.get("width")) or 4)
         parts = []
-        for index, x, y in item.points():
+        for index, x_value, y_value in item.points():
             plus, minus = _error_sizes(spec, index)
+            x = x_value + (item.bar_offset if item.kind == "bar" and not item.horizontal else 0.0)
+            y = y_value + (item.bar_offset if item.horizontal else 0.0)
             if letter == "x":
                 a, b, at = item.x_axis.px(x - minus), item.x_axis.px(x + plus), item.y_axis.px(y)
                 parts.append(
@@ -865,10 +870,11 @@ def _bar_svg(item: Series, font: float, ink: str) -> list[str]:
             else:
                 labels.append(_text(_plain(text), middle, v1 - 4 * sign, font, ink, "middle"))
     opacity = _number(marker.get("opacity"))
-    return [
+    bars = [
         f"<path{_attrs(d=''.join(parts), fill=colour, opacity=opacity if opacity is not None and opacity < 1 else None)}/>"
         for colour, parts in shapes.items()
-    ] + labels
+    ]
+    return bars + _error_bars(item) + labels
 
 
 def _text(text: str, x: float, y: float, size: float, colour: str, anchor: str = "start", **extra: Any) -> str:
@@ -1141,9 +1147,11 @@ def figure_svg(
     width: int = DEFAULT_WIDTH,
     uid: str = "chart",
     words: Mapping[str, str] | None = None,
+    height: int = 450,
 ) -> str:
     """The figure as one ``<svg role="img">`` element, ``width`` user units wide and the
-    figure's height tall (it scales down to a narrower container). ``uid`` makes the ids
+    figure's height tall (``height`` for a figure without one: what its container gives
+    plotly), scaling down to a narrower container. ``uid`` makes the ids
     of its title, description and clip path unique in the page; ``words`` are the
     summary's sentences in the page's language (see WORDS); ``lang`` names the months."""
     layout = fig.get("layout") or {}
@@ -1154,7 +1162,7 @@ def figure_svg(
     }
     series, skipped = _series(fig, axes)
     _bar_layout(series, layout)
-    frame = _frame(layout, axes, series, width, lang)
+    frame = _frame(layout, axes, series, width, lang, height)
     uid = _UID.sub("-", uid)
     heading = _title_text(layout.get("title"))
     notes = [_plain(n.get("text") or "") for n in layout.get("annotations") or () if isinstance(n, Mapping)]

@@ -34,10 +34,22 @@ def _words() -> dict[str, str]:
 
 @register.simple_tag
 def static_chart(
-    figure: Mapping[str, Any] | str, *, title: str = "", uid: str = "chart", width: int = svg_charts.DEFAULT_WIDTH
+    figure: Mapping[str, Any] | str,
+    *,
+    title: str = "",
+    uid: str = "chart",
+    width: int = svg_charts.DEFAULT_WIDTH,
+    height: int = 450,
 ) -> SafeString:
+    """``height``: the figure's own, else the height its container gives the plotly chart."""
     fig = json.loads(figure) if isinstance(figure, str) else figure
     svg = svg_charts.figure_svg(
-        fig, title=str(title), lang=get_language() or "en", width=int(width), uid=f"static-{uid}", words=_words()
+        fig,
+        title=str(title),
+        lang=get_language() or "en",
+        width=int(width),
+        height=int(height),
+        uid=f"static-{uid}",
+        words=_words(),
     )
     return mark_safe(svg)  # noqa: S308  (svg_charts escapes every piece of text it writes)

@@ -15,10 +15,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from assessments.alerts.fan_out import alert_fan_out, alerts_escalate
 from assessments.capture.services import assessment_record
 from assessments.cohort import CohortFilters, cohort_outcomes
 from assessments.models import Alert, AlertKind, Assessment, Notification, Reminder, Severity, WorseningEpisode
-from assessments.alerts.fan_out import alert_fan_out, alerts_escalate
 from assessments.tasks import worsening_evaluate_batch
 from assessments.worklist import WorklistFilters, worklist_rows
 from assessments.worsening import patients_to_evaluate, worsening_evaluate

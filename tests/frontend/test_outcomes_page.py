@@ -157,3 +157,19 @@ def test_page_query_count_is_constant(clinic, manager, therapist, start, django_
     _cohort_of(clinic, therapist, 45, start)
     with django_assert_max_num_queries(len(five)):
         assert client.get(URL).status_code == 200
+
+
+def test_every_chart_is_on_the_page_as_static_svg_before_plotly(world, manager):
+    import xml.etree.ElementTree as ET
+
+    html = browser(manager).get(URL).content.decode()
+    titles = {}
+    for chart_id in CHARTS:
+        match = re.search(rf'data-chart="{chart_id}"[^>]*data-static-drawn>(<svg .*?</svg>)</div>', html, re.S)
+        assert match, chart_id
+        svg = ET.fromstring(match.group(1))  # noqa: S314  (our own page)
+        assert svg.get("role") == "img"
+        titles[chart_id] = svg.find("{http://www.w3.org/2000/svg}title").text
+    assert titles["chart-responders"] == "Responders by diagnosis"
+    assert titles["chart-km"] == "Time to response (≥30 % reduction)"
+    assert world["patients"]["A"].display_name not in html

@@ -35,9 +35,9 @@ from assessments.instruments import (
     get_instrument,
 )
 from assessments.models import Alert, AlertAction, AlertKind, Assessment, Severity, Source
-from assessments.nrs_weeks import nrs_week_add
+from assessments.outcomes.nrs_weeks import nrs_week_add
+from assessments.outcomes.worsening import worsening_after_record
 from assessments.schedules import is_late, is_too_far_in_future
-from assessments.worsening import worsening_after_record
 from config.errors import ConflictError, InvalidInput
 from patients.access import Actor
 from patients.models import Patient

@@ -12,8 +12,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from assessments import due, nrs_weeks, protocols, reminders, worsening
+from assessments import due, protocols, reminders
 from assessments.channels import TransientChannelError
+from assessments.outcomes import worsening
 from config.celery import task
 
 logger = logging.getLogger(__name__)
@@ -98,14 +99,6 @@ def due_items_plan_batch(patient_ids: list[int], now: str | None = None) -> None
             protocols.due_items_plan(patient_id, when)
         except Exception:
             logger.exception("planning due items failed for patient %s", patient_id)
-
-
-@task(name="assessments.nrs_weeks_refresh", idempotent=True, soft_time_limit=600, time_limit=660)
-def nrs_weeks_refresh() -> None:
-    """Hourly: rebuild the weekly NRS sums whose day 0 is no longer the patient's."""
-    rebuilt = nrs_weeks.nrs_weeks_refresh()
-    if rebuilt:
-        logger.info("nrs weeks: rebuilt %d patients", rebuilt)
 
 
 @task(name="assessments.worsening_evaluate_all")

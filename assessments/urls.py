@@ -23,14 +23,14 @@ from assessments.urls_reminders import urlpatterns as _reminder_urlpatterns  # n
 
 urlpatterns += _reminder_urlpatterns
 
-# --- Issue #8: cohort outcomes for clinic staff (assessments/api_cohort.py) ---
-from assessments import api_cohort  # noqa: E402
+# --- cohort outcomes for clinic staff (assessments/outcomes/api.py) ---
+from assessments.outcomes import api as cohort_api  # noqa: E402
 
 urlpatterns += [
-    path("cohort/outcomes/", api_cohort.CohortOutcomesApi.as_view(), name="cohort-outcomes"),
-    path("cohort/outcomes.csv", api_cohort.CohortOutcomesCsvApi.as_view(), name="cohort-outcomes-csv"),
-    path("cohort/groups.csv", api_cohort.CohortGroupsCsvApi.as_view(), name="cohort-groups-csv"),
-    path("cohort/case-series.csv", api_cohort.CohortCaseSeriesCsvApi.as_view(), name="cohort-case-series-csv"),
+    path("cohort/outcomes/", cohort_api.CohortOutcomesApi.as_view(), name="cohort-outcomes"),
+    path("cohort/outcomes.csv", cohort_api.CohortOutcomesCsvApi.as_view(), name="cohort-outcomes-csv"),
+    path("cohort/groups.csv", cohort_api.CohortGroupsCsvApi.as_view(), name="cohort-groups-csv"),
+    path("cohort/case-series.csv", cohort_api.CohortCaseSeriesCsvApi.as_view(), name="cohort-case-series-csv"),
 ]
 
 from assessments import api_thermograms  # noqa: E402

@@ -9,10 +9,10 @@ tuples to the pure figure builders in ``frontend.charts``.
 
 Clinical rules of the worklist:
 - safety: an open (unacknowledged) safety alert (PHQ-9 item 9, severe adverse event);
-- worsening pain: an open worsening-pain episode (``assessments.worsening``): the 7-day
+- worsening pain: an open worsening-pain episode (``assessments.outcomes.worsening``): the 7-day
   mean NRS reached baseline + 2 points (the NRS MCID) and has not fallen back below it.
   The pain figures shown (baseline week, 7-day mean, change) are those of
-  ``assessments.outcomes``, the definition the cohort summary and the alert use, read for
+  ``assessments.outcomes.windows``, the definition the cohort summary and the alert use, read for
   the listed rows in one more query;
 - missed logs: a due questionnaire missed in the last 7 days, or no NRS for 3 days from a
   patient who keeps a diary (has logged before or has an active protocol);
@@ -58,9 +58,9 @@ from assessments.models import (
     PatientProtocol,
     WorseningEpisode,
 )
-from assessments.outcomes import PainStatus, slow_start
+from assessments.outcomes.windows import PainStatus, slow_start
+from assessments.outcomes.worsening import DayZeroInputs, pain_statuses_of
 from assessments.services import DN4_MERGE_WINDOW
-from assessments.worsening import DayZeroInputs, pain_statuses_of
 from patients.access import Action, visible_patients
 from patients.models import CareTeamMember, Diagnosis, Patient
 
@@ -242,7 +242,7 @@ def _day0_inputs(patient: Patient, plan_start: dt.date | None, first_nrs_at: dt.
 
 
 def _pain_facts(status: PainStatus, tz: str) -> dict[str, Any]:
-    """The pain figures the worklist and the patient page show (``assessments.outcomes``)."""
+    """The pain figures the worklist and the patient page show (``assessments.outcomes.windows``)."""
     return {
         "pain_status": status,
         "pain_baseline": status.baseline_mean,
@@ -400,7 +400,7 @@ def alert_history(patient: Patient, *, limit: int = ALERT_HISTORY_LIMIT) -> list
 
 def patient_need(user: Any, patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """The header facts of the patient page (need status, pain figures): two queries, the
-    need annotations and the pain windows (``assessments.outcomes``)."""
+    need annotations and the pain windows (``assessments.outcomes.windows``)."""
     now = now or timezone.now()
     found = annotated_patients(user, now=now).filter(pk=patient.pk).values(*HEADER_FACTS).first()
     facts: dict[str, Any] = dict(found) if found else {}

@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from assessments import alert_text
 from assessments.models import AlertKind, Severity
-from assessments.nrs_weeks import nrs_weeks_sync
 from assessments.schedules import is_too_far_in_future
 from assessments.services import alert_raise
 from config.errors import ConflictError, InvalidInput
@@ -272,7 +271,6 @@ def plan_version_create(
         for row in rows:
             row.plan = plan
         PlanComponent.objects.bulk_create(rows)
-        nrs_weeks_sync([patient.pk])  # a first or earlier-starting plan moves day 0
         audit_event_record(
             actor=actor,
             action="plan.create",

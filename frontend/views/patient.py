@@ -24,9 +24,9 @@ from django.views.decorators.http import require_GET
 
 from assessments.content_packs import text_available
 from assessments.instruments import INSTRUMENTS
-from assessments.outcomes import pain_change_pct
+from assessments.outcomes.windows import pain_change_pct
+from assessments.outcomes.worsening import pain_statuses
 from assessments.selectors import assessment_series
-from assessments.worsening import pain_statuses
 from frontend.charts import Band, patient_progress_figure, patient_score_figure
 from frontend.forms import bilingual
 from patients.access import Actor, PatientNotFound, own_patient_id, patient_get_for

@@ -33,9 +33,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from assessments.cohort import HORIZON_WEEKS, CohortFilters, cohort_outcomes
 from assessments.models import Assessment, NrsSeries
-from assessments.nrs_weeks import nrs_weeks_rebuild
+from assessments.outcomes.nrs_weeks import nrs_weeks_rebuild
+from assessments.outcomes.selectors import HORIZON_WEEKS, CohortFilters
+from assessments.outcomes.services import cohort_outcomes
 from patients.access import Actor
 from patients.models import CareTeamMember, Clinic, Membership, Patient
 from therapies.models import PlanComponent, RehabPlan

@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.models import Alert, Assessment, DueItem, DueStatus, Source
+from assessments.outcomes.worsening import worsening_evaluate
 from assessments.services import assessment_record
-from assessments.worsening import worsening_evaluate
 from patients.access import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff

@@ -76,20 +76,25 @@ class NrsDiary(models.Model):
     """What a patient's weekly NRS sums (``NrsWeek``) were counted for, and the current
     window: kept by every capture in the capture's transaction
     (``assessments.outcomes.nrs_weeks``). The cohort summary trusts the weeks only while
-    ``day0`` and ``time_zone`` are still the patient's; otherwise it reduces the patient's
-    stored entries, so a stale row is slower, never wrong."""
+    ``day0_us`` and ``time_zone`` are still the patient's; otherwise it reduces the
+    patient's stored entries, so a stale row is slower, never wrong."""
 
     patient = models.OneToOneField(Patient, primary_key=True, on_delete=models.CASCADE, related_name="+")
-    day0 = models.DateTimeField(
-        null=True, help_text="Day 0 the weeks count from: plan start at local midnight, else the first NRS entry."
+    day0_us = models.BigIntegerField(
+        null=True,
+        help_text="Day 0 the weeks count from (plan start at local midnight, else the first NRS entry), "
+        "as microseconds since 1970 UTC; null: neither yet.",
     )
     time_zone = models.CharField(max_length=64, help_text="The patient's time zone the weeks were counted in.")
-    last_at = models.DateTimeField(null=True, help_text="The latest NRS entry (the end of the current 7-day window).")
+    last_at = models.DateTimeField(
+        null=True, help_text="The latest NRS entry since day 0 (the end of the current 7-day window)."
+    )
+    last_day = models.FloatField(null=True, help_text="Days from day 0 to last_at on the patient's wall clock.")
     current_total = models.FloatField(default=0.0, help_text="Sum of the NRS entries of the 7 days up to last_at.")
     current_n = models.PositiveIntegerField(default=0, help_text="Number of those entries (from day 0 on).")
 
     def __str__(self) -> str:
-        return f"NRS diary of patient {self.patient_id} from {self.day0}"
+        return f"NRS diary of patient {self.patient_id} up to {self.last_at}"
 
 
 class NrsWeek(models.Model):

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -150,11 +150,14 @@ class Basis:
     day0: Sequence[dt.datetime | None]
     zones: Sequence[ZoneInfo]
 
-    def day0_us(self) -> tuple[IntArray, IntArray]:
-        """Day 0 in epoch and in wall-clock microseconds (``_NEVER`` / 0 without one)."""
-        epoch = [epoch_us(t) if t is not None else _NEVER for t in self.day0]
-        wall = [wall_us(t, tz) if t is not None else 0 for t, tz in zip(self.day0, self.zones, strict=True)]
-        return np.array(epoch, dtype=np.int64), np.array(wall, dtype=np.int64)
+    def day0_epoch(self) -> IntArray:
+        """Day 0 in microseconds since 1970 (``_NEVER`` without one)."""
+        return np.array([epoch_us(t) if t is not None else _NEVER for t in self.day0], dtype=np.int64)
+
+    def day0_wall(self) -> IntArray:
+        """Day 0 in wall-clock microseconds (``windows.wall_us``; 0 without one)."""
+        pairs = zip(self.day0, self.zones, strict=True)
+        return np.array([wall_us(t, tz) if t is not None else 0 for t, tz in pairs], dtype=np.int64)
 
 
 # --- the one reduction of stored entries -------------------------------------------------
@@ -169,7 +172,7 @@ def entries_reduce(
     of wall-clock time since day 0, the current window is ``current_window`` of the latest
     entry. Exact integer microseconds throughout."""
     n = len(basis.day0)
-    t0_epoch, t0_wall = basis.day0_us()
+    t0_epoch, t0_wall = basis.day0_epoch(), basis.day0_wall()
     pos = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     at = np.fromiter((epoch_us(r[1]) for r in rows), dtype=np.int64, count=len(rows))
     since = np.flatnonzero(at >= t0_epoch[pos])
@@ -252,26 +255,39 @@ def cohort_nrs(
 def _kept_windows(patients: QuerySet[Patient], patient_ids: IntArray, basis: Basis, windows: NrsWindows) -> BoolArray:
     """Fill the current windows from the diaries that hold the patient's day 0 and time
     zone; returns which positions those are."""
-    fresh = np.zeros(patient_ids.size, dtype=np.bool_)
-    diaries = NrsDiary.objects.filter(patient__in=patients).values_list(
-        "patient_id", "day0", "time_zone", "last_at", "current_total", "current_n"
+    rows = _fetch(
+        NrsDiary.objects.filter(patient__in=patients)
+        .order_by()
+        .values_list("patient_id", "day0_us", "time_zone", "last_day", "current_total", "current_n")
     )
-    position = {pk: i for i, pk in enumerate(patient_ids.tolist())}
-    for patient_id, day0, zone, last_at, current_total, current_n in diaries:
-        i = position.get(patient_id)
-        if i is None or day0 is None or day0 != basis.day0[i] or zone != basis.zones[i].key:
+    pos, known = positions(patient_ids, [row[0] for row in rows])
+    day0 = basis.day0_epoch()
+    zones = [tz.key for tz in basis.zones]
+    fresh = np.zeros(patient_ids.size, dtype=np.bool_)
+    for k, (_pk, day0_us, zone, last_day, current_total, current_n) in enumerate(rows):
+        i = int(pos[k])
+        if not known[k] or day0_us is None or day0_us != day0[i] or zone != zones[i]:
             continue
         fresh[i] = True
-        if last_at is not None:
-            tz = basis.zones[i]
-            windows.last_day[i] = (wall_us(last_at, tz) - wall_us(day0, tz)) / US_PER_DAY
+        if last_day is not None:
+            windows.last_day[i] = last_day
             windows.current_total[i] = current_total
             windows.n_current[i] = current_n
     return fresh
 
 
+def _fetch(rows: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a ``values_list`` query of numbers and text, fetched at once (iterating
+    the query set fetches 100 rows a round trip, which the weeks of a large cohort feel)."""
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched: list[tuple[Any, ...]] = cursor.fetchall()
+    return fetched
+
+
 def _kept_weeks(patients: QuerySet[Patient], patient_ids: IntArray, fresh: BoolArray, horizon_weeks: int) -> WeeklyNrs:
-    rows = list(
+    rows = _fetch(
         NrsWeek.objects.filter(patient__in=patients, week__lt=horizon_weeks)
         .order_by()
         .values_list("patient_id", "week", "total", "n")
@@ -313,9 +329,10 @@ def nrs_week_add(assessment: Assessment) -> None:
     if state is None:
         _recount([patient_id])
         return
-    day0, zone, last_at, tz_now, plan_start, first_nrs_at = state
+    day0_us, zone, last_at, tz_now, plan_start, first_nrs_at = state
     tz = ZoneInfo(tz_now)
-    if day0 is None or zone != tz_now or day0 != day0_from(tz, plan_start, first_nrs_at):
+    day0 = day0_from(tz, plan_start, first_nrs_at)
+    if day0 is None or day0_us != epoch_us(day0) or zone != tz_now:
         _recount([patient_id])
         return
     at, value = assessment.recorded_at, float(assessment.total)
@@ -336,6 +353,7 @@ def nrs_week_add(assessment: Assessment) -> None:
         )
         diary.update(
             last_at=at,
+            last_day=(wall_us(at, tz) - wall_us(day0, tz)) / US_PER_DAY,
             current_total=Coalesce(Subquery(entries.annotate(v=Sum("total")).values("v")), 0.0),
             current_n=Coalesce(Subquery(entries.annotate(v=Count("pk")).values("v")), 0),
         )
@@ -350,7 +368,7 @@ def _locked_state(patient_id: int) -> tuple[Any, ...] | None:
         NrsDiary.objects.select_for_update(of=("self",))
         .filter(patient_id=patient_id)
         .annotate(tz_now=F("patient__time_zone"), plan_start=plan_start, first_nrs_at=first_nrs_at)
-        .values_list("day0", "time_zone", "last_at", "tz_now", "plan_start", "first_nrs_at")
+        .values_list("day0_us", "time_zone", "last_at", "tz_now", "plan_start", "first_nrs_at")
         .first()
     )
 
@@ -401,18 +419,20 @@ def _recount(patient_ids: list[int]) -> None:
     )
     NrsDiary.objects.bulk_update(
         [_diary(pk, i, basis, reduced) for i, pk in enumerate(ids)],
-        ["day0", "time_zone", "last_at", "current_total", "current_n"],
+        ["day0_us", "time_zone", "last_at", "last_day", "current_total", "current_n"],
         batch_size=CHUNK,
     )
 
 
 def _diary(patient_id: int, i: int, basis: Basis, reduced: Reduced) -> NrsDiary:
     last = int(reduced.last_us[i])
+    day0 = basis.day0[i]
     return NrsDiary(
         patient_id=patient_id,
-        day0=basis.day0[i],
+        day0_us=epoch_us(day0) if day0 is not None else None,
         time_zone=basis.zones[i].key,
         last_at=_from_epoch_us(last) if last >= 0 else None,
+        last_day=float(reduced.last_day[i]) if last >= 0 else None,
         current_total=float(reduced.current_total[i]),
         current_n=int(reduced.current_n[i]),
     )

@@ -36,7 +36,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -174,8 +174,7 @@ def _cohort_queryset(user: Any, filters: CohortFilters) -> QuerySet[Patient]:
     return qs.order_by()
 
 
-@dataclass(frozen=True)
-class _PatientRow:
+class _PatientRow(NamedTuple):
     pk: int
     clinic_id: int
     sex: str
@@ -282,9 +281,15 @@ def _day0s(rows: list[_PatientRow], plans: _Plans, first_nrs: dict[int, dt.datet
     kept: list[_PatientRow] = []
     day0: list[dt.datetime | None] = []
     day0_date: list[dt.date | None] = []
+    midnights: dict[tuple[dt.date, zoneinfo.ZoneInfo], dt.datetime | None] = {}  # plans share start dates
     for row in rows:
-        t = day0_from(row.tz, plans.start.get(row.pk), first_nrs.get(row.pk))
-        local = plans.start.get(row.pk) or (t.astimezone(row.tz).date() if t else None)
+        start = plans.start.get(row.pk)
+        if start is not None:
+            key = (start, row.tz)
+            t = midnights[key] if key in midnights else midnights.setdefault(key, day0_from(row.tz, start, None))
+        else:
+            t = day0_from(row.tz, None, first_nrs.get(row.pk))
+        local = start or (t.astimezone(row.tz).date() if t else None)
         if filters.admits(local):
             kept.append(row)
             day0.append(t)

@@ -652,13 +652,13 @@ def test_kept_rows_the_stored_entries_and_a_recount_agree(clinic, manager, start
         assert weekly_of(arrays.nrs_weekly) == sorted(expected_weeks)
 
     kept = cohort_arrays(manager, CohortFilters(), horizon_weeks=26)
-    assert NrsDiary.objects.filter(day0__isnull=False).count() == 12
+    assert NrsDiary.objects.filter(day0_us__isnull=False).count() == 12
     assert kept.nrs_windows.n_baseline.sum() > 10
     assert kept.nrs_windows.n_current.sum() > 10
     assert len(kept.nrs_weekly.idx) > 100
     assert_recounted(kept)
     # The same when no kept day 0 is current (every patient reduced from the stored entries) ...
-    NrsDiary.objects.update(day0=F("day0") - dt.timedelta(microseconds=1))
+    NrsDiary.objects.update(day0_us=F("day0_us") - 1)
     assert_recounted(cohort_arrays(manager, CohortFilters(), horizon_weeks=26))
     # ... and when no diary is kept at all (the weeks left behind are not used).
     NrsDiary.objects.all().delete()

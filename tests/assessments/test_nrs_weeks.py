@@ -39,6 +39,7 @@ pytestmark = pytest.mark.django_db
 
 ACTOR = Actor.system("test")
 HORIZON = 26
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def capture(patient: Any, at: dt.datetime, score: int, instrument: str = "nrs") -> None:
@@ -85,16 +86,25 @@ def recount(patient: Any) -> dict[str, Any]:
         weeks[week] = (total + value, n + 1)
     last = max((at for at, _v in since), default=None)
     window = [v for at, v in since if last is not None and at in current_window(last, tz)]
-    return {"day0": day0, "weeks": weeks, "last_at": last, "current": (float(sum(window)), len(window))}
+    last_day = None if last is None else (wall_us(last, tz) - wall_us(day0, tz)) / 86_400_000_000  # type: ignore[arg-type]
+    return {
+        "day0": day0,
+        "weeks": weeks,
+        "last_at": last,
+        "last_day": last_day,
+        "current": (float(sum(window)), len(window)),
+    }
 
 
 def stored(patient: Any) -> dict[str, Any]:
     diary = NrsDiary.objects.get(patient=patient)
     weeks = {w: (t, n) for w, t, n in NrsWeek.objects.filter(patient=patient).values_list("week", "total", "n")}
+    day0 = None if diary.day0_us is None else EPOCH + dt.timedelta(microseconds=diary.day0_us)
     return {
-        "day0": diary.day0,
+        "day0": day0,
         "weeks": weeks,
         "last_at": diary.last_at,
+        "last_day": diary.last_day,
         "current": (diary.current_total, diary.current_n),
     }
 
@@ -295,7 +305,7 @@ def test_capturing_into_an_empty_store_and_deleting_everything(clinic: Any, mana
     client.force_login(make_user("root", is_staff=True, is_superuser=True))
     ids = [str(pk) for pk in Assessment.objects.filter(patient=patient).values_list("pk", flat=True)]
     client.post("/admin/assessments/assessment/", {"action": "delete_selected", "_selected_action": ids, "post": "yes"})
-    assert stored(patient) == {"day0": None, "weeks": {}, "last_at": None, "current": (0.0, 0)}
+    assert stored(patient) == {"day0": None, "weeks": {}, "last_at": None, "last_day": None, "current": (0.0, 0)}
     capture(patient, now - dt.timedelta(days=1), 3)
     assert_weeks_match(patient)
 
@@ -402,7 +412,7 @@ def test_weeks_are_counted_on_the_wall_clock_across_a_clock_change(clinic: Any) 
     assert [week_index(at, day0, berlin) for at in moments] == [0, 0, 0, 1, 1]
     # A recount counts the same.
     NrsWeek.objects.filter(patient=patient).delete()
-    NrsDiary.objects.filter(patient=patient).update(day0=None)
+    NrsDiary.objects.filter(patient=patient).update(day0_us=None)
     call_command("nrs_weeks_rebuild", str(patient.pk), stdout=io.StringIO())
     assert stored(patient)["weeks"] == {0: (12.0, 3), 1: (8.0, 2)}
     assert_weeks_match(patient)

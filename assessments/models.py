@@ -99,7 +99,8 @@ class NrsDiary(models.Model):
 
 class NrsWeek(models.Model):
     """Sum and number of a patient's NRS entries in one plan week (days [7w, 7w + 7) after
-    the day 0 of the patient's ``NrsDiary``, on the patient's wall clock)."""
+    the day 0 of the patient's ``NrsDiary``, on the patient's wall clock), for the weeks of
+    the cohort summary's horizon (``nrs_weeks.KEPT_WEEKS``)."""
 
     # The unique (patient, week) index serves every lookup by patient.
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+", db_index=False)

@@ -35,8 +35,8 @@ import json
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -174,19 +174,26 @@ def _cohort_queryset(user: Any, filters: CohortFilters) -> QuerySet[Patient]:
     return qs.order_by()
 
 
-class _PatientRow(NamedTuple):
-    pk: int
-    clinic_id: int
-    sex: str
-    birth_year: int | None
-    diagnoses: list[str]
-    pain_onset: dt.date | None
-    tz: zoneinfo.ZoneInfo
-    synthetic: bool
-    pain_trigger: str
+@dataclass(frozen=True)
+class _Patients:
+    """The cohort's patients by id, one list per column (cheaper than an object each)."""
+
+    ids: list[int]
+    clinic_ids: list[int]
+    sex: list[str]
+    birth_year: list[int | None]
+    diagnoses: list[list[str]]
+    pain_onset: list[dt.date | None]
+    zones: list[zoneinfo.ZoneInfo]
+    synthetic: list[bool]
+    pain_trigger: list[str]
+
+    def take(self, kept: list[int]) -> _Patients:
+        """The patients at these positions."""
+        return _Patients(*([getattr(self, f.name)[i] for i in kept] for f in fields(self)))
 
 
-def _patient_rows(qs: QuerySet[Patient]) -> list[_PatientRow]:
+def _patient_rows(qs: QuerySet[Patient]) -> _Patients:
     """The cohort's patients, by id: one query."""
     rows = list(
         qs.annotate(diagnoses_json=Cast("diagnoses", TextField()))
@@ -203,23 +210,17 @@ def _patient_rows(qs: QuerySet[Patient]) -> list[_PatientRow]:
         )
         .order_by("id")
     )
+    if not rows:
+        return _Patients([], [], [], [], [], [], [], [], [])
+    ids, clinic_ids, sex, birth_year, diagnoses_json, pain_onset, zone_names, synthetic, trigger = map(
+        list, zip(*rows, strict=True)
+    )
     # The diagnosis lists as one JSON document: one parse instead of one per patient.
-    diagnoses = json.loads("[" + ",".join(row[4] or "[]" for row in rows) + "]")
-    zones: dict[str, zoneinfo.ZoneInfo] = {}
-    return [
-        _PatientRow(
-            pk=row[0],
-            clinic_id=row[1],
-            sex=row[2],
-            birth_year=row[3],
-            diagnoses=list(listed or []),
-            pain_onset=row[5],
-            tz=zones.get(row[6]) or zones.setdefault(row[6], zoneinfo.ZoneInfo(row[6])),
-            synthetic=row[7],
-            pain_trigger=row[8],
-        )
-        for row, listed in zip(rows, diagnoses, strict=True)
-    ]
+    diagnoses = [list(d or []) for d in json.loads("[" + ",".join(d or "[]" for d in diagnoses_json) + "]")]
+    zones = {name: zoneinfo.ZoneInfo(name) for name in set(zone_names)}
+    return _Patients(
+        ids, clinic_ids, sex, birth_year, diagnoses, pain_onset, [zones[n] for n in zone_names], synthetic, trigger
+    )
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ class _Plans:
     start: dict[int, dt.date]
     current: dict[int, tuple[int, int, dt.date]]  # patient -> (version, plan id, start)
     components: dict[int, list[ComponentSpec]]
+    modalities: dict[int, tuple[str, ...]]  # of the current plan, each once, in plan order
 
 
 def _plans(qs: QuerySet[Patient]) -> _Plans:
@@ -252,7 +254,8 @@ def _plans(qs: QuerySet[Patient]) -> _Plans:
     ):
         if plan_id in current_ids:
             components[patient_id].append(ComponentSpec(component_id, modality, frequency, duration))
-    return _Plans(start, current, components)
+    modalities = {pk: tuple(dict.fromkeys(c.modality for c in specs)) for pk, specs in components.items()}
+    return _Plans(start, current, components, modalities)
 
 
 def _first_nrs(qs: QuerySet[Patient]) -> dict[int, dt.datetime]:
@@ -272,29 +275,28 @@ def _first_nrs(qs: QuerySet[Patient]) -> dict[int, dt.datetime]:
 class _Day0s:
     """The patients the since / until filters keep, with day 0 and its local date."""
 
-    rows: list[_PatientRow]
+    patients: _Patients
     day0: list[dt.datetime | None]
     day0_date: list[dt.date | None]
 
 
-def _day0s(rows: list[_PatientRow], plans: _Plans, first_nrs: dict[int, dt.datetime], filters: CohortFilters) -> _Day0s:
-    kept: list[_PatientRow] = []
+def _day0s(patients: _Patients, plans: _Plans, first_nrs: dict[int, dt.datetime], filters: CohortFilters) -> _Day0s:
     day0: list[dt.datetime | None] = []
     day0_date: list[dt.date | None] = []
     midnights: dict[tuple[dt.date, zoneinfo.ZoneInfo], dt.datetime | None] = {}  # plans share start dates
-    for row in rows:
-        start = plans.start.get(row.pk)
+    for pk, tz in zip(patients.ids, patients.zones, strict=True):
+        start = plans.start.get(pk)
         if start is not None:
-            key = (start, row.tz)
-            t = midnights[key] if key in midnights else midnights.setdefault(key, day0_from(row.tz, start, None))
+            key = (start, tz)
+            t = midnights[key] if key in midnights else midnights.setdefault(key, day0_from(tz, start, None))
         else:
-            t = day0_from(row.tz, None, first_nrs.get(row.pk))
-        local = start or (t.astimezone(row.tz).date() if t else None)
-        if filters.admits(local):
-            kept.append(row)
-            day0.append(t)
-            day0_date.append(local)
-    return _Day0s(kept, day0, day0_date)
+            t = day0_from(tz, None, first_nrs.get(pk))
+        day0.append(t)
+        day0_date.append(start or (t.astimezone(tz).date() if t else None))
+    if filters.since is None and filters.until is None:
+        return _Day0s(patients, day0, day0_date)
+    kept = [i for i, local in enumerate(day0_date) if filters.admits(local)]
+    return _Day0s(patients.take(kept), [day0[i] for i in kept], [day0_date[i] for i in kept])
 
 
 def _primary_therapists(qs: QuerySet[Patient], patient_ids: IntArray) -> tuple[IntArray, dict[int, str]]:
@@ -397,7 +399,7 @@ def _percent(specs: list[ComponentSpec], done: list[Done] | None, start: dt.date
         return plan_adherence(specs, done, start=start, today=today).percent
     # Nothing done: 0 % once anything is prescribed (what plan_adherence gives, without
     # building the per-component result for every idle patient).
-    due = sum(prescribed_to_date(c.frequency_per_week, c.duration_weeks, start, today) for c in specs)
+    due = any(prescribed_to_date(c.frequency_per_week, c.duration_weeks, start, today) for c in specs)
     return 0.0 if due else None
 
 
@@ -444,11 +446,11 @@ def cohort_arrays(
     qs = _cohort_queryset(user, filters)
     plans = _plans(qs)
     kept = _day0s(_patient_rows(qs), plans, _first_nrs(qs), filters)
-    rows = kept.rows
-    patient_ids = np.array([row.pk for row in rows], dtype=np.int64)
-    tz_of = {row.pk: row.tz for row in rows}
+    p = kept.patients
+    patient_ids = np.array(p.ids, dtype=np.int64)
+    tz_of = dict(zip(p.ids, p.zones, strict=True))
     therapist, labels = _primary_therapists(qs, patient_ids)
-    basis = Basis(kept.day0, [row.tz for row in rows])
+    basis = Basis(kept.day0, p.zones)
     windows, weekly = cohort_nrs(qs, patient_ids, basis, horizon_weeks=horizon_weeks)
     scores = _scores(qs, patient_ids, ("thermal", *QUESTIONNAIRE_MCID))
     adherence_pct, sessions = _adherence(qs, patient_ids, plans, tz_of, today)
@@ -456,18 +458,18 @@ def cohort_arrays(
     dn4_total, dn4_max = _dn4_first(qs, patient_ids) if case_series else no_dn4
     return CohortArrays(
         patient_ids=patient_ids,
-        clinic_ids=np.array([row.clinic_id for row in rows], dtype=np.int64),
-        sex=[row.sex for row in rows],
-        synthetic=np.array([row.synthetic for row in rows], dtype=np.bool_),
-        pain_trigger=[row.pain_trigger for row in rows],
-        birth_year=[row.birth_year for row in rows],
-        diagnoses=[row.diagnoses for row in rows],
-        pain_onset=[row.pain_onset for row in rows],
+        clinic_ids=np.array(p.clinic_ids, dtype=np.int64),
+        sex=p.sex,
+        synthetic=np.array(p.synthetic, dtype=np.bool_),
+        pain_trigger=p.pain_trigger,
+        birth_year=p.birth_year,
+        diagnoses=p.diagnoses,
+        pain_onset=p.pain_onset,
         day0_date=kept.day0_date,
-        has_plan=np.array([row.pk in plans.start for row in rows], dtype=np.bool_),
+        has_plan=np.array([pk in plans.start for pk in p.ids], dtype=np.bool_),
         therapist=therapist,
         therapist_labels=labels,
-        modalities=[tuple(dict.fromkeys(c.modality for c in plans.components.get(row.pk, ()))) for row in rows],
+        modalities=[plans.modalities.get(pk, ()) for pk in p.ids],
         adherence=adherence_pct,
         sessions=sessions,
         nrs_windows=windows,

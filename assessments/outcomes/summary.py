@@ -108,7 +108,8 @@ def _group_rows(
 
 def _by_diagnosis(outcomes: CohortOutcomes) -> list[dict[str, Any]]:
     a = outcomes.arrays
-    keys = [code for code in Diagnosis.values if any(code in d for d in a.diagnoses)]
+    present = set().union(*a.diagnoses)
+    keys = [code for code in Diagnosis.values if code in present]
     membership = np.array([[code in d for code in keys] for d in a.diagnoses], dtype=np.bool_).reshape(a.n, len(keys))
     return _group_rows(outcomes, membership, keys, [str(Diagnosis(code).label) for code in keys])
 

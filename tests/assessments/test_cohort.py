@@ -639,11 +639,11 @@ def test_kept_rows_the_stored_entries_and_a_recount_agree(clinic, manager, start
             zip(weekly.idx.tolist(), weekly.week.tolist(), weekly.total.tolist(), weekly.n.tolist(), strict=True)
         )
 
-    def assert_recounted(arrays: Any) -> None:
+    def assert_recounted(arrays: Any, horizon: int = 26) -> None:
         expected_weeks = []
         for i, pk in enumerate(arrays.patient_ids.tolist()):
             patient, tz = zones[pk]
-            weeks, (total, n, last_day) = _recount_nrs(patient, tz, 26)
+            weeks, (total, n, last_day) = _recount_nrs(patient, tz, horizon)
             expected_weeks += [(i, w, t, c) for w, (t, c) in weeks.items()]
             w = arrays.nrs_windows
             assert (w.current_total[i], w.n_current[i]) == (total, n)
@@ -664,6 +664,10 @@ def test_kept_rows_the_stored_entries_and_a_recount_agree(clinic, manager, start
     NrsDiary.objects.all().delete()
     assert NrsWeek.objects.exists()
     assert_recounted(cohort_arrays(manager, CohortFilters(), horizon_weeks=26))
+    nrs_weeks_rebuild(pk for pk in zones)
+    assert_recounted(cohort_arrays(manager, CohortFilters(), horizon_weeks=26))
+    # Beyond the kept weeks everything comes from the stored entries.
+    assert_recounted(cohort_arrays(manager, CohortFilters(), horizon_weeks=30), horizon=30)
 
 
 # --- API -------------------------------------------------------------------------------------

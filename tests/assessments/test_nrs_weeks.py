@@ -24,7 +24,8 @@ from django.db import close_old_connections, connection
 from django.test import Client
 
 from assessments.models import Assessment, NrsDiary, NrsWeek
-from assessments.outcomes.selectors import CohortFilters, cohort_arrays
+from assessments.outcomes.nrs_weeks import KEPT_WEEKS
+from assessments.outcomes.selectors import HORIZON_WEEKS, CohortFilters, cohort_arrays
 from assessments.outcomes.services import cohort_outcomes
 from assessments.outcomes.windows import current_window, wall_us, week_index
 from assessments.services import assessment_record
@@ -82,8 +83,9 @@ def recount(patient: Any) -> dict[str, Any]:
     weeks: dict[int, tuple[float, int]] = {}
     for at, value in since:
         week = (wall_us(at, tz) - wall_us(day0, tz)) // (7 * 86_400_000_000)  # type: ignore[arg-type]
-        total, n = weeks.get(week, (0.0, 0))
-        weeks[week] = (total + value, n + 1)
+        if week < KEPT_WEEKS:
+            total, n = weeks.get(week, (0.0, 0))
+            weeks[week] = (total + value, n + 1)
     last = max((at for at, _v in since), default=None)
     window = [v for at, v in since if last is not None and at in current_window(last, tz)]
     last_day = None if last is None else (wall_us(last, tz) - wall_us(day0, tz)) / 86_400_000_000  # type: ignore[arg-type]
@@ -374,6 +376,31 @@ def test_captures_racing_plan_changes_leave_the_summary_right(clinic: Any, manag
     assert_read_matches_recount(manager, patient)
     capture(patient, now - dt.timedelta(minutes=1), 5)
     assert_weeks_match(patient)
+
+
+def test_the_summary_horizon_is_kept_and_a_longer_one_reads_the_entries(
+    clinic: Any, manager: Any, now: dt.datetime
+) -> None:
+    assert KEPT_WEEKS >= HORIZON_WEEKS
+    patient = make_patient(clinic)
+    tz = zoneinfo.ZoneInfo(patient.time_zone)
+    start = (now - dt.timedelta(days=200)).astimezone(tz).date()
+    plan(patient, start)
+    day0 = dt.datetime.combine(start, dt.time(12), tzinfo=tz)
+    for days, score in ((0, 8), (1, 8), (100, 5), (189, 3), (190, 2)):  # weeks 0, 0, 14, 27, 27
+        capture(patient, day0 + dt.timedelta(days=days), score)
+    assert stored(patient)["weeks"] == {0: (16.0, 2), 14: (5.0, 1)}
+    assert_weeks_match(patient)
+    arrays = cohort_arrays(manager, CohortFilters(), horizon_weeks=30)
+    i = arrays.patient_ids.tolist().index(patient.pk)
+    weekly = arrays.nrs_weekly
+    mine = weekly.idx == i
+    assert sorted(zip(weekly.week[mine].tolist(), weekly.total[mine].tolist(), strict=True)) == [
+        (0, 16.0),
+        (14, 5.0),
+        (27, 5.0),
+    ]
+    assert (arrays.nrs_windows.current_total[i], arrays.nrs_windows.n_current[i]) == (5.0, 2)
 
 
 def test_the_command_recounts_after_a_load_that_bypassed_captures(clinic: Any, now: dt.datetime) -> None:

@@ -8,8 +8,9 @@ latest entry), all from day 0 on. Day 0, the weeks and the windows are those of
 
 Reducing a year of daily entries for thousands of patients on every read is what makes
 a summary slow, so they are kept in plain rows: one ``NrsWeek`` per patient and plan
-week of the summary's horizon (``KEPT_WEEKS``), and one ``NrsDiary`` per patient with the day 0 and time zone the weeks count from,
-the latest entry and the current window's sum and count. The rows check themselves: the
+week of the summary's horizon (``KEPT_WEEKS``), and one ``NrsDiary`` per patient with
+the day 0 and time zone the weeks count from, the latest entry (and its day since day 0)
+and the current window's sum and count. The rows check themselves: the
 summary uses a patient's rows only while the diary's day 0 and time zone are still the
 patient's (:func:`cohort_nrs`); a patient whose day 0 moved (a first or earlier plan, an
 earlier first entry, a new time zone) or who has no diary is reduced from the stored

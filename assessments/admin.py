@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -16,6 +19,7 @@ from assessments.models import (
     Thermogram,
     WorseningEpisode,
 )
+from assessments.outcomes.nrs_weeks import nrs_weeks_rebuild
 from assessments.thermograms.services import thermogram_delete
 from patients.admin_audit import PatientDataAdminMixin, _admin_actor
 
@@ -35,6 +39,19 @@ class AssessmentAdmin(PatientDataAdminMixin, admin.ModelAdmin[Assessment]):
 
     def has_add_permission(self, request: object) -> bool:
         return False
+
+    # A deleted NRS entry leaves the weekly sums the cohort summary reads: recount them.
+    @transaction.atomic
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        if obj.instrument == "nrs":
+            nrs_weeks_rebuild([obj.patient_id])
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        patient_ids = set(queryset.filter(instrument="nrs").values_list("patient_id", flat=True))
+        super().delete_queryset(request, queryset)
+        nrs_weeks_rebuild(patient_ids)
 
 
 @admin.register(Alert)
@@ -80,7 +97,7 @@ class NotificationAdmin(PatientDataAdminMixin, admin.ModelAdmin[Notification]):
 
 @admin.register(WorseningEpisode)
 class WorseningEpisodeAdmin(PatientDataAdminMixin, admin.ModelAdmin[WorseningEpisode]):
-    """Kept by the worsening-pain evaluation (``assessments.worsening``); read-only here."""
+    """Kept by the worsening-pain evaluation (``assessments.outcomes.worsening``); read-only here."""
 
     list_display = ("patient", "started_at", "ended_at", "baseline", "mean_at_start", "last_mean")
     list_select_related = ("patient",)

@@ -72,29 +72,49 @@ class Assessment(models.Model):
         return f"{self.instrument} {self.total} for patient {self.patient_id} at {self.recorded_at:%Y-%m-%d %H:%M}"
 
 
-class NrsSeries(models.Model):
-    """A patient's NRS diary reduced for the cohort summary (``assessments.nrs_weeks``):
-    day 0, the latest entry, and per plan week (days [7w, 7w + 7) after day 0) the sum and
-    number of entries, kept by every capture in the capture's transaction. The summary
-    uses the weeks only while ``day0`` is still the patient's day 0."""
+class NrsDiary(models.Model):
+    """What a patient's weekly NRS sums (``NrsWeek``) were counted for, and the current
+    window: kept by every capture in the capture's transaction
+    (``assessments.outcomes.nrs_weeks``). The cohort summary trusts the weeks only while
+    ``day0_us`` and ``time_zone`` are still the patient's; otherwise it reduces the
+    patient's stored entries, so a stale row is slower, never wrong."""
 
     patient = models.OneToOneField(Patient, primary_key=True, on_delete=models.CASCADE, related_name="+")
-    day0 = models.DateTimeField(
-        null=True, help_text="Plan start at local midnight, else the first NRS entry; null: neither yet."
+    day0_us = models.BigIntegerField(
+        null=True,
+        help_text="Day 0 the weeks count from (plan start at local midnight, else the first NRS entry), "
+        "as microseconds since 1970 UTC; null: neither yet.",
     )
-    day0_from_plan = models.BooleanField(default=False)
-    last_at = models.DateTimeField(null=True, help_text="The latest NRS entry (the end of the current 7-day window).")
-    weeks = models.BinaryField(
-        default=bytes, help_text="Week w at bytes [16w, 16w + 16): sum and count as big-endian float64."
+    time_zone = models.CharField(max_length=64, help_text="The patient's time zone the weeks were counted in.")
+    last_at = models.DateTimeField(
+        null=True, help_text="The latest NRS entry since day 0 (the end of the current 7-day window)."
     )
-    recent = models.BinaryField(
-        default=bytes,
-        help_text="The entries of the 7 days up to last_at: time (microseconds since 1970) and score, big-endian, 16 bytes each.",
-    )
-    rebuilt_at = models.DateTimeField(default=timezone.now)
+    last_day = models.FloatField(null=True, help_text="Days from day 0 to last_at on the patient's wall clock.")
+    current_total = models.FloatField(default=0.0, help_text="Sum of the NRS entries of the 7 days up to last_at.")
+    current_n = models.PositiveIntegerField(default=0, help_text="Number of those entries (from day 0 on).")
 
     def __str__(self) -> str:
-        return f"NRS weeks of patient {self.patient_id} from {self.day0}"
+        return f"NRS diary of patient {self.patient_id} up to {self.last_at}"
+
+
+class NrsWeek(models.Model):
+    """Sum and number of a patient's NRS entries in one plan week (days [7w, 7w + 7) after
+    the day 0 of the patient's ``NrsDiary``, on the patient's wall clock), for the weeks of
+    the cohort summary's horizon (``nrs_weeks.KEPT_WEEKS``)."""
+
+    # The unique (patient, week) index serves every lookup by patient.
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+", db_index=False)
+    week = models.PositiveIntegerField()
+    total = models.FloatField()
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["patient", "week"], name="nrs_week_one_per_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"NRS week {self.week} of patient {self.patient_id}: {self.total:g} / {self.n}"
 
 
 class AlertKind(models.TextChoices):
@@ -335,7 +355,7 @@ class PushSubscription(models.Model):
 
 
 class WorseningEpisode(models.Model):
-    """One stretch of worsening pain (``assessments.outcomes``): it starts when the 7-day
+    """One stretch of worsening pain (``assessments.outcomes.windows``): it starts when the 7-day
     mean NRS first reaches baseline + 2 points, raises one WORSENING_PAIN alert, and ends
     when the mean falls back below that. At most one open episode per patient."""
 

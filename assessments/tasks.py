@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from assessments import nrs_weeks, worsening
 from assessments.alerts.tasks import alert_notify, alerts_escalate, reminder_send, reminders_dispatch
+from assessments.outcomes import worsening
 from assessments.reminders.tasks import PLAN_CHUNK, due_items_close, due_items_plan, due_items_plan_batch
 from config.celery import task, task_now
 
@@ -25,14 +25,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-@task(name="assessments.nrs_weeks_refresh", idempotent=True, soft_time_limit=600, time_limit=660)
-def nrs_weeks_refresh() -> None:
-    """Hourly: rebuild the weekly NRS sums whose day 0 is no longer the patient's."""
-    rebuilt = nrs_weeks.nrs_weeks_refresh()
-    if rebuilt:
-        logger.info("nrs weeks: rebuilt %d patients", rebuilt)
 
 
 @task(name="assessments.worsening_evaluate_all")

@@ -62,8 +62,9 @@ from assessments.models import (
     PatientProtocol,
     WorseningEpisode,
 )
-from assessments.outcomes import PainStatus, slow_start
-from assessments.worsening import DayZeroInputs, day0_annotations, pain_statuses_of
+from assessments.outcomes.day0 import DayZeroInputs, day0_subqueries
+from assessments.outcomes.windows import PainStatus, slow_start
+from assessments.outcomes.worsening import pain_statuses_of
 from patients.access import Action, visible_patients
 from patients.models import Diagnosis, Patient
 
@@ -135,8 +136,10 @@ def _safety_facts() -> dict[str, Any]:
 def _pain_facts_sql() -> dict[str, Any]:
     nrs = Assessment.objects.filter(patient_id=OuterRef("pk"), instrument="nrs", total__isnull=False)
     open_episode = WorseningEpisode.objects.filter(patient_id=OuterRef("pk"), ended_at__isnull=True)
+    plan_start, first_nrs_at = day0_subqueries()
     return {
-        **day0_annotations(),
+        "plan_start": plan_start,
+        "first_nrs_at": first_nrs_at,
         "worsening_open": Exists(open_episode),
         "worsening_excess": Subquery(
             open_episode.annotate(above=F("last_mean") - F("baseline")).values("above")[:1],

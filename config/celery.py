@@ -39,12 +39,6 @@ app.conf.beat_schedule = {
         "task": "assessments.due_items_plan",
         "schedule": crontab(minute=7),
     },
-    # Hourly: recount the weekly NRS sums of patients whose day 0 moved without a plan
-    # change (a new time zone); the cohort summary is right meanwhile, only slower.
-    "refresh-nrs-weeks": {
-        "task": "assessments.nrs_weeks_refresh",
-        "schedule": crontab(minute=37),
-    },
     # Hourly: re-evaluate worsening pain, so a 7-day window that slides past old entries
     # (a patient who stopped logging, or low days leaving it) starts or ends an episode.
     "evaluate-worsening-pain": {

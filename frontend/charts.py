@@ -583,7 +583,7 @@ def patient_progress_figure(
     ``labels`` holds the translated trace names (keys nrs, vas, goal) and axis titles
     (nrs_axis, vas_axis).
     The two axes are scaled so 10 points and 100 mm line up. The dotted goal line is 30 %
-    below the pain ``baseline`` (the mean NRS of plan week 0, ``assessments.outcomes``), the
+    below the pain ``baseline`` (the mean NRS of plan week 0, ``assessments.outcomes.windows``), the
     IMMPACT threshold for a moderately important reduction (Dworkin 2008); none without a
     baseline. An empty figure (no traces) means there is nothing to plot yet.
     """

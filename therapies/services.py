@@ -27,7 +27,6 @@ from django.utils import timezone
 from assessments.alerts import text as alert_text
 from assessments.alerts.services import alert_raise
 from assessments.models import AlertKind, Assessment, Severity
-from assessments.nrs_weeks import nrs_weeks_sync
 from config.errors import ConflictError, InvalidInput
 from config.timeutil import is_too_far_in_future
 from patients.audit import Actor, audit_event_record
@@ -303,7 +302,6 @@ def plan_version_create(
             row.plan = plan
         PlanComponent.objects.bulk_create(rows)
         programme_carry_forward(plan=plan, from_version=current)
-        nrs_weeks_sync([patient.pk])  # a first or earlier-starting plan moves day 0
         audit_event_record(
             actor=actor,
             action="plan.create",

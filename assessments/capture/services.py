@@ -35,10 +35,10 @@ from assessments.instruments import (
     get_instrument,
 )
 from assessments.models import Alert, AlertKind, Assessment, Severity, Source
-from assessments.nrs_weeks import nrs_week_add
+from assessments.outcomes.nrs_weeks import nrs_week_add
+from assessments.outcomes.worsening import worsening_after_record
 from assessments.reminders.due import due_item_complete_for
 from assessments.reminders.schedules import is_late
-from assessments.worsening import worsening_after_record
 from config.errors import ConflictError, InvalidInput
 from config.timeutil import is_too_far_in_future
 from patients.audit import Actor, audit_event_record

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from assessments.instruments import get_instrument
 from assessments.models import Assessment, Source
-from assessments.nrs_weeks import nrs_weeks_rebuild
+from assessments.outcomes.nrs_weeks import nrs_weeks_rebuild
 from patients.audit import Actor, audit_event_record
 from patients.models import CareTeamMember, Clinic, Consent, Patient
 from therapies import demo as therapies_demo

@@ -19,8 +19,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from assessments.api_cohort import filter_errors_or_filters
-from assessments.cohort import CohortOutcomes, case_series_rows, cohort_outcomes
+from assessments.outcomes.api import filter_errors_or_filters
+from assessments.outcomes.exports import case_series_rows
+from assessments.outcomes.services import CohortOutcomes, cohort_outcomes
 from frontend import cohort_charts
 from patients.access import primary_role, staff_roles
 from patients.audit import Actor

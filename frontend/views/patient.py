@@ -25,8 +25,8 @@ from django.views.decorators.http import require_GET
 from assessments.capture.content_packs import text_available
 from assessments.capture.selectors import assessment_series
 from assessments.instruments import INSTRUMENTS
-from assessments.outcomes import pain_change_pct
-from assessments.worsening import pain_statuses
+from assessments.outcomes.windows import pain_change_pct
+from assessments.outcomes.worsening import pain_statuses
 from frontend.charts import Band, patient_progress_figure, patient_score_figure
 from frontend.forms import bilingual
 from frontend.views.exercise_strings import exercise_js_strings

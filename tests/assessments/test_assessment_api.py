@@ -236,11 +236,12 @@ def test_resend_with_changed_answers_gets_the_stored_record(patient_client: APIC
 
 def test_capture_statement_budget(patient_client: APIClient, patient: Any, django_assert_num_queries: Any) -> None:
     """A patient's own NRS entry: the token (joined with the patient's own record), then one
-    transaction with the row, its audit event, its plan week (the NrsSeries row lock and the
-    week upsert), the worsening-pain evaluation in its savepoint (day 0 and open episode, the
-    two windows' entries) and the due item lookup (the test's savepoint adds two statements)."""
+    transaction with the row, its audit event, its plan week (the NrsDiary row lock with what
+    day 0 is now made of, the week's row, the diary's current window), the worsening-pain
+    evaluation in its savepoint (day 0 and open episode, the two windows' entries) and the due
+    item lookup (the test's savepoint adds two statements)."""
     patient_client.post(url(patient), body("nrs", {"score": 1}), format="json")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = patient_client.post(url(patient), body("nrs", {"score": 2}), format="json")
     assert response.status_code == 201
 

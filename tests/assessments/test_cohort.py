@@ -43,19 +43,15 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_allclose
 
-from assessments import cohort as cohort_module
-from assessments.cohort import (
-    CohortFilters,
-    case_series_rows,
-    cohort_arrays,
-    cohort_outcomes,
-    patient_code,
-    patient_rows,
-)
-from assessments.models import Assessment, NrsSeries
-from assessments.nrs_weeks import nrs_weeks_rebuild, nrs_weeks_sync
+from assessments.models import Assessment, NrsDiary, NrsWeek
+from assessments.outcomes import exports, selectors
+from assessments.outcomes.exports import case_series_rows, patient_code, patient_rows
+from assessments.outcomes.nrs_weeks import nrs_weeks_rebuild
+from assessments.outcomes.selectors import CohortFilters, cohort_arrays
+from assessments.outcomes.services import cohort_outcomes
+from assessments.outcomes.windows import current_window, wall_us, week_index
 from patients.audit import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff
@@ -94,7 +90,6 @@ def make_plan(
             duration_weeks=weeks,
             sessions_prescribed=frequency * weeks,
         )
-    nrs_weeks_sync([patient.pk])  # what plan_version_create does
     return plan
 
 
@@ -378,7 +373,7 @@ def test_weekly_trajectory_uses_one_mean_per_patient_and_week(world, manager):
     # week 1: A 14/3, C (8 + 9 + 9)/3, D 0 (one entry), E 4 -> 4.33 (median of 0, 4, 4.67, 8.67)
     assert traj["n"][1] == 4
     assert traj["median"][1] == pytest.approx((4 + 14 / 3) / 2, abs=0.01)
-    assert len(traj["weeks"]) == cohort_module.HORIZON_WEEKS
+    assert len(traj["weeks"]) == selectors.HORIZON_WEEKS
 
 
 def test_adherence_and_sessions_from_therapies(world, manager):
@@ -594,21 +589,37 @@ def test_query_count_does_not_grow_with_the_cohort(clinic, manager, therapist, s
     assert out.summary["n_valid"] == 50
 
 
-# --- the PostgreSQL reduction and the portable one agree ----------------------------------
+# --- the kept weekly rows, the stored entries and a recount agree -------------------------
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="compares the PostgreSQL path with the portable one",
-)
-def test_postgresql_and_portable_reductions_agree(clinic, manager, start):
+def _recount_nrs(patient: Any, tz: zoneinfo.ZoneInfo, horizon: int) -> tuple[dict[int, tuple[float, int]], Any]:
+    """Plan weeks and the current window of one patient, entry by entry with the pure
+    rules (``assessments.outcomes.windows``): {week: (sum, n)}, (sum, n, last day)."""
+    entries = list(Assessment.objects.filter(patient=patient, instrument="nrs").values_list("recorded_at", "total"))
+    starts = list(RehabPlan.objects.filter(patient=patient).values_list("start_date", flat=True))
+    day0 = dt.datetime.combine(min(starts), dt.time(), tzinfo=tz) if starts else min(at for at, _v in entries)
+    since = [(at, v) for at, v in entries if at >= day0]
+    weeks: dict[int, tuple[float, int]] = {}
+    for at, v in since:
+        week = week_index(at, day0, tz)
+        if week < horizon:
+            total, n = weeks.get(week, (0.0, 0))
+            weeks[week] = (total + v, n + 1)
+    if not since:
+        return weeks, (0.0, 0, float("nan"))
+    last = max(at for at, _v in since)
+    window = [v for at, v in since if at in current_window(last, tz)]
+    return weeks, (sum(window), len(window), (wall_us(last, tz) - wall_us(day0, tz)) / 86_400e6)
+
+
+def test_kept_rows_the_stored_entries_and_a_recount_agree(clinic, manager, start):
     rng = random.Random(8)
     zones = {}
     for k in range(12):
         # A third of them where clocks change: days and weeks are counted on the wall clock.
         zone = "Europe/Berlin" if k % 3 == 0 else "Asia/Shanghai"
         patient = make_patient(clinic, diagnoses=["clbp"], time_zone=zone)
-        zones[patient.pk] = zoneinfo.ZoneInfo(zone)
+        zones[patient.pk] = (patient, zoneinfo.ZoneInfo(zone))
         if k % 4:
             make_plan(patient, start + dt.timedelta(days=k))
         rows = []
@@ -622,58 +633,41 @@ def test_postgresql_and_portable_reductions_agree(clinic, manager, start):
             (local(start + dt.timedelta(days=k), 0) + dt.timedelta(days=7 * w), 5.0) for w in (1, 2, 26)
         ]  # week edges
         add_scores(patient, "nrs", rows)
-    arrays = cohort_arrays(manager, CohortFilters(), horizon_weeks=26)
-    qs = cohort_module._cohort_queryset(manager, CohortFilters())
-    ids = arrays.patient_ids
-    t0_us = np.zeros(ids.size, dtype=np.int64)
-    has_t0 = np.zeros(ids.size, dtype=np.bool_)
-    plans = dict(RehabPlan.objects.values_list("patient_id", "start_date"))
-    first = dict(
-        Assessment.objects.filter(instrument="nrs")
-        .order_by("patient_id", "recorded_at")
-        .values_list("patient_id", "recorded_at")
-        .distinct("patient_id")
-    )
-    for i, pk in enumerate(ids.tolist()):
-        tz = zones[pk]
-        t = dt.datetime.combine(plans[pk], dt.time(), tzinfo=tz) if pk in plans else first.get(pk)
-        if t is not None:
-            t0_us[i], has_t0[i] = cohort_module._wall_us(t, tz), True
-    portable_windows, portable_weekly = cohort_module._nrs_portable(qs, ids, t0_us, has_t0, zones, 26)
-
-    def assert_same_windows(mine: Any, theirs: Any) -> None:
-        for name in ("baseline_total", "n_baseline", "current_total", "n_current"):
-            assert_array_equal(getattr(mine, name), getattr(theirs, name), err_msg=name)
-        assert_allclose(mine.last_day, theirs.last_day, atol=1e-9, equal_nan=True)
-
-    assert portable_windows.n_baseline.sum() > 10
-    assert portable_windows.n_current.sum() > 10
-    assert len(portable_weekly.idx) > 100
-    assert_same_windows(arrays.nrs_windows, portable_windows)
 
     def weekly_of(weekly: Any) -> list[tuple[int, int, float, int]]:
         return sorted(
-            zip(
-                weekly.idx.tolist(),
-                weekly.week.tolist(),
-                weekly.total.tolist(),
-                weekly.n.tolist(),
-                strict=True,
-            )
+            zip(weekly.idx.tolist(), weekly.week.tolist(), weekly.total.tolist(), weekly.n.tolist(), strict=True)
         )
 
-    assert weekly_of(arrays.nrs_weekly) == weekly_of(portable_weekly)
-    # The same when no kept day 0 is current (weeks from the raw entries) ...
-    assert NrsSeries.objects.filter(day0__isnull=False).count() == 12
-    NrsSeries.objects.update(day0=F("day0") - dt.timedelta(microseconds=1))
-    stale = cohort_arrays(manager, CohortFilters(), horizon_weeks=26)
-    assert weekly_of(stale.nrs_weekly) == weekly_of(portable_weekly)
-    assert_same_windows(stale.nrs_windows, portable_windows)
-    # ... and when nothing is kept at all (windows looked up, weeks from the raw entries).
-    NrsSeries.objects.all().delete()
-    unkept = cohort_arrays(manager, CohortFilters(), horizon_weeks=26)
-    assert weekly_of(unkept.nrs_weekly) == weekly_of(portable_weekly)
-    assert_same_windows(unkept.nrs_windows, portable_windows)
+    def assert_recounted(arrays: Any, horizon: int = 26) -> None:
+        expected_weeks = []
+        for i, pk in enumerate(arrays.patient_ids.tolist()):
+            patient, tz = zones[pk]
+            weeks, (total, n, last_day) = _recount_nrs(patient, tz, horizon)
+            expected_weeks += [(i, w, t, c) for w, (t, c) in weeks.items()]
+            w = arrays.nrs_windows
+            assert (w.current_total[i], w.n_current[i]) == (total, n)
+            assert (w.baseline_total[i], w.n_baseline[i]) == weeks.get(0, (0.0, 0))
+            assert_allclose(w.last_day[i], last_day, atol=1e-9, equal_nan=True)
+        assert weekly_of(arrays.nrs_weekly) == sorted(expected_weeks)
+
+    kept = cohort_arrays(manager, CohortFilters(), horizon_weeks=26)
+    assert NrsDiary.objects.filter(day0_us__isnull=False).count() == 12
+    assert kept.nrs_windows.n_baseline.sum() > 10
+    assert kept.nrs_windows.n_current.sum() > 10
+    assert len(kept.nrs_weekly.idx) > 100
+    assert_recounted(kept)
+    # The same when no kept day 0 is current (every patient reduced from the stored entries) ...
+    NrsDiary.objects.update(day0_us=F("day0_us") - 1)
+    assert_recounted(cohort_arrays(manager, CohortFilters(), horizon_weeks=26))
+    # ... and when no diary is kept at all (the weeks left behind are not used).
+    NrsDiary.objects.all().delete()
+    assert NrsWeek.objects.exists()
+    assert_recounted(cohort_arrays(manager, CohortFilters(), horizon_weeks=26))
+    nrs_weeks_rebuild(pk for pk in zones)
+    assert_recounted(cohort_arrays(manager, CohortFilters(), horizon_weeks=26))
+    # Beyond the kept weeks everything comes from the stored entries.
+    assert_recounted(cohort_arrays(manager, CohortFilters(), horizon_weeks=30), horizon=30)
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -723,7 +717,7 @@ def test_api_summary_for_manager(world, manager_client):
         "survival": 0.6667,
         "ci95": body["time_to_response"]["points"][1]["ci95"],
     }
-    assert len(body["trajectory"]["median"]) == cohort_module.HORIZON_WEEKS
+    assert len(body["trajectory"]["median"]) == selectors.HORIZON_WEEKS
     assert set(body["groups"]) == {"diagnosis", "modality", "therapist", "period"}
     assert response["Cache-Control"] == "private, no-store"
 
@@ -792,7 +786,7 @@ def test_outcomes_csv(world, manager_client):
     assert response["Content-Type"].startswith("text/csv")
     assert response.content.startswith("\ufeff".encode())  # spreadsheets read it as UTF-8
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0].split(",") == list(cohort_module.PATIENT_CSV_COLUMNS)
+    assert lines[0].split(",") == list(exports.PATIENT_CSV_COLUMNS)
     assert len(lines) == 4
     a = world["patients"]["A"]
     row = next(line for line in lines if line.startswith(patient_code(a.clinic_id, a.pk)))
@@ -805,7 +799,7 @@ def test_case_series_csv(world, manager_client, patient_client, start):
     response = manager_client.get("/api/v1/cohort/case-series.csv")
     assert response.status_code == 200
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == ",".join(cohort_module.CASE_SERIES_COLUMNS)
+    assert lines[0] == ",".join(exports.CASE_SERIES_COLUMNS)
     assert len(lines) == 8  # header, the six patients of the world, the patient fixture
     assert lines[1].split(",")[1] == start.isoformat()
     assert patient_client.get("/api/v1/cohort/case-series.csv").status_code == 403
@@ -824,7 +818,7 @@ def test_case_series_csv_in_both_languages(world, manager_client, lang, heading,
     assert response.status_code == 200
     rows = list(csv.reader(response.content.decode("utf-8-sig").splitlines()))
     assert rows[0][1] == heading
-    assert len(rows[0]) == len(cohort_module.CASE_SERIES_COLUMNS)
+    assert len(rows[0]) == len(exports.CASE_SERIES_COLUMNS)
     assert any(row[4] == "lifting" for row in rows[1:])
     if outcome_word:
         assert any(outcome_word in row[8] for row in rows[1:])
@@ -837,7 +831,7 @@ def test_groups_csv_carries_the_intervals(world, manager_client, patient_client)
     response = manager_client.get("/api/v1/cohort/groups.csv")
     assert response.status_code == 200
     rows = list(csv.DictReader(response.content.decode("utf-8-sig").splitlines()))
-    assert set(rows[0]) == set(cohort_module.GROUP_CSV_COLUMNS)
+    assert set(rows[0]) == set(exports.GROUP_CSV_COLUMNS)
     summary = manager_client.get(URL).json()
     clbp = next(r for r in rows if (r["grouping"], r["group"]) == ("diagnosis", "clbp"))
     expected = next(g for g in summary["groups"]["diagnosis"] if g["key"] == "clbp")["responders30"]

@@ -15,8 +15,10 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from assessments.cohort import CohortFilters, cohort_outcomes, patient_code
 from assessments.models import Assessment
+from assessments.outcomes.exports import patient_code
+from assessments.outcomes.selectors import CohortFilters
+from assessments.outcomes.services import cohort_outcomes
 from patients.audit import Actor
 from tests.assessments.test_cohort import local, make_plan
 

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from assessments.cohort import CohortFilters, cohort_outcomes
 from assessments.demo.synthetic import seed_synthetic
 from assessments.instruments import get_instrument
-from assessments.models import Alert, Assessment, NrsSeries
+from assessments.models import Alert, Assessment, NrsDiary
+from assessments.outcomes.selectors import CohortFilters
+from assessments.outcomes.services import cohort_outcomes
 from patients.audit import Actor
 from patients.models import Patient
 from tests.factories import make_staff
@@ -49,7 +50,7 @@ def test_entries_are_scored_like_real_capture_and_raise_no_alert(synthetic):
         assert (row.total, row.band or None, row.flags) == (result.total, result.band, list(result.flags))
     assert not Alert.objects.exists()
     # The weekly NRS sums were rebuilt for the bulk-loaded diary.
-    assert NrsSeries.objects.filter(patient__is_synthetic=True).count() == 40
+    assert NrsDiary.objects.filter(patient__is_synthetic=True).count() == 40
 
 
 def test_cohort_has_responders_non_responders_and_drop_outs(synthetic, clinic):

@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from assessments.alerts.fan_out import alert_fan_out, alerts_escalate
 from assessments.capture.services import assessment_record
-from assessments.cohort import CohortFilters, cohort_outcomes
 from assessments.models import Alert, AlertKind, Assessment, Notification, Reminder, Severity, WorseningEpisode
+from assessments.outcomes.selectors import CohortFilters
+from assessments.outcomes.services import cohort_outcomes
+from assessments.outcomes.worsening import patients_to_evaluate, worsening_evaluate
 from assessments.tasks import worsening_evaluate_batch
 from assessments.worklist import WorklistFilters, worklist_rows
-from assessments.worsening import patients_to_evaluate, worsening_evaluate
 from patients.audit import Actor
 from tests.factories import make_patient
 from therapies.models import RehabPlan
@@ -161,7 +162,7 @@ def test_concurrent_evaluations_open_one_episode(on_plan: Any):
     WorseningEpisode.objects.create(
         patient=on_plan, started_at=now, day0=now, baseline=3, mean_at_start=8, last_evaluated_at=now
     )
-    from assessments.worsening import _episode_start, pain_statuses
+    from assessments.outcomes.worsening import _episode_start, pain_statuses
 
     assert _episode_start(on_plan.pk, pain_statuses([on_plan.pk], now=now)[on_plan.pk], now) == 0
     assert alerts_of(on_plan) == []
@@ -251,7 +252,7 @@ def test_hourly_run_fans_out_chunks_of_ids(on_plan: Any, clinic: Any, monkeypatc
 
 @pytest.mark.django_db
 def test_a_failing_evaluation_never_loses_the_entry(on_plan: Any, monkeypatch: Any, caplog: Any):
-    from assessments import worsening
+    from assessments.outcomes import worsening
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         WorseningEpisode.objects.create(patient=on_plan)  # a database error inside the savepoint

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from assessments.capture.services import assessment_record
 from assessments.models import Alert, Assessment, DueItem, DueStatus, Source
-from assessments.worsening import worsening_evaluate
+from assessments.outcomes.worsening import worsening_evaluate
 from patients.audit import Actor
 from patients.models import AuditEvent
 from tests.factories import make_patient, make_staff

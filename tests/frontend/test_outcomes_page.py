@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from assessments.cohort import patient_code
+from assessments.outcomes.exports import patient_code
 from patients.models import AuditEvent
 from tests.assessments import test_cohort
 from tests.factories import make_staff, make_user

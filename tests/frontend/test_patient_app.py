@@ -279,7 +279,7 @@ def test_my_entries_and_done_today_are_read_from_the_server(patient, other_patie
     ],
 )
 def test_progress_tells_the_pain_change_and_shows_the_questionnaires(patient, language, sentence, band, axis):
-    """Baseline = plan week 0 mean, current = last 7 days (assessments.outcomes): 7 -> 4 is 43 % lower."""
+    """Baseline = plan week 0 mean, current = last 7 days (assessments.outcomes.windows): 7 -> 4 is 43 % lower."""
     now = timezone.now()
     for days in range(20, 13, -1):
         Assessment.objects.create(

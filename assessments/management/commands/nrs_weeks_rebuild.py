@@ -1,6 +1,7 @@
-"""Recount the weekly NRS sums the cohort summary reads (``assessments.nrs_weeks``).
+"""Recount the weekly NRS sums the cohort summary reads (``assessments.outcomes.nrs_weeks``).
 
-Captures keep the sums themselves; run this after loading NRS entries by any other way
+Captures keep the sums themselves, and a patient whose day 0 moved is read from the stored
+entries until their next capture; run this after loading NRS entries by any other way
 (SQL, COPY, a restore of the assessment table alone), for the patients loaded or all.
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from assessments.nrs_weeks import nrs_weeks_rebuild
+from assessments.outcomes.nrs_weeks import nrs_weeks_rebuild
 from patients.models import Patient
 
 

@@ -9,7 +9,6 @@ clinic administrators get their clinic's cohort, therapists their care-team pati
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -23,18 +22,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.cohort import (
+from assessments.outcomes.exports import (
     CASE_SERIES_COLUMNS,
     CASE_SERIES_LABELS,
     GROUP_CSV_COLUMNS,
     PATIENT_CSV_COLUMNS,
-    CohortFilters,
-    CohortOutcomes,
     case_series_rows,
-    cohort_outcomes,
     group_rows,
     patient_rows,
+    write_csv,
 )
+from assessments.outcomes.selectors import CohortFilters
+from assessments.outcomes.services import CohortOutcomes, cohort_outcomes
 from patients.access import staff_roles
 from patients.audit import Actor
 from patients.models import Diagnosis
@@ -185,8 +184,7 @@ def _csv_export(
     case_series: bool = False,
 ) -> HttpResponse:
     """The cohort the caller may see, under the request's filters, as a CSV download
-    (audited as ``audit_as``, never cached). UTF-8 with a byte-order mark, so that
-    spreadsheet programs read Chinese text and symbols such as "≥" correctly."""
+    (audited as ``audit_as``, never cached; ``exports.write_csv``)."""
     outcomes = cohort_outcomes(
         actor=Actor.from_request(request),
         filters=_filters(request),
@@ -196,10 +194,7 @@ def _csv_export(
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows(outcomes))
+    write_csv(response, header, rows(outcomes))
     return response
 
 

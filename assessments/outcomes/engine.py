@@ -72,6 +72,7 @@ __all__ = [
     "median_dict",
     "pain_outcomes",
     "pain_outcomes_from_windows",
+    "positions",
     "rate_dict",
     "rates",
     "score_change",
@@ -112,6 +113,16 @@ _EPS = 1e-9
 
 
 # --- input handling ------------------------------------------------------------------
+
+
+def positions(patient_ids: npt.NDArray[np.int64], raw_ids: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], BoolArray]:
+    """Cohort positions of raw patient ids (``patient_ids`` sorted), and which of them
+    are in the cohort: how selectors turn primary keys into ``patient_idx``."""
+    raw = np.asarray(raw_ids, dtype=np.int64)
+    if patient_ids.size == 0 or raw.size == 0:
+        return np.zeros(raw.size, dtype=np.int64), np.zeros(raw.size, dtype=np.bool_)
+    pos = np.minimum(np.searchsorted(patient_ids, raw), patient_ids.size - 1).astype(np.int64)
+    return pos, patient_ids[pos] == raw
 
 
 def _entries(

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assessments.outcomes import (
+from assessments.outcomes.windows import (
     Episode,
     WindowMean,
     baseline_window,
@@ -218,7 +218,7 @@ def test_slow_start_mark(scores, anchor_day, expected):
 
 
 def test_pain_change_pct_needs_both_windows_and_a_baseline_above_zero():
-    from assessments.outcomes import PainStatus, WindowMean, pain_change_pct
+    from assessments.outcomes.windows import PainStatus, WindowMean, pain_change_pct
 
     at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 

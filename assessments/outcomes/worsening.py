@@ -1,7 +1,7 @@
 """Pain against the baseline, and the worsening-pain alert.
 
 Reads: :func:`pain_statuses` gives each patient's baseline week and current 7-day window
-(``assessments.outcomes``, the one definition) in a fixed number of queries, for the
+(``assessments.outcomes.windows``, the one definition) in a fixed number of queries, for the
 worklist, the patient page and the alert.
 
 Writes: :func:`worsening_evaluate` applies the rule and keeps one open
@@ -33,7 +33,8 @@ from django.utils import timezone
 from assessments.alerts import text as alert_text
 from assessments.alerts.services import alert_raise
 from assessments.models import AlertKind, Assessment, Severity, WorseningEpisode
-from assessments.outcomes import (
+from assessments.outcomes.day0 import DayZeroInputs, day0_inputs, day0_subqueries, nrs_q
+from assessments.outcomes.windows import (
     WINDOW_DAYS,
     WORSENING_POINTS,
     Episode,
@@ -45,7 +46,6 @@ from assessments.outcomes import (
     pain_status,
 )
 from patients.models import Patient
-from therapies.models import RehabPlan
 
 logger = logging.getLogger(__name__)
 _ONE_US = dt.timedelta(microseconds=1)
@@ -53,7 +53,6 @@ _ONE_US = dt.timedelta(microseconds=1)
 __all__ = [
     "DayZeroInputs",
     "EvaluateResult",
-    "day0_annotations",
     "pain_statuses",
     "pain_statuses_of",
     "patients_to_evaluate",
@@ -62,36 +61,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class DayZeroInputs:
-    """What day 0 is made of, per patient: time zone name, earliest plan start, first NRS."""
-
-    patient_id: int
-    time_zone: str
-    plan_start: dt.date | None
-    first_nrs_at: dt.datetime | None
-
-
-def _nrs() -> Q:
-    return Q(instrument="nrs", total__isnull=False)
-
-
-def day0_annotations() -> dict[str, Subquery]:
-    """The day-0 inputs as annotations on a patient queryset: the earliest plan start
-    (``plan_start``) and the first NRS entry (``first_nrs_at``)."""
-    first_plan = RehabPlan.objects.filter(patient_id=OuterRef("pk")).order_by("start_date").values("start_date")[:1]
-    first_nrs = (
-        Assessment.objects.filter(_nrs(), patient_id=OuterRef("pk")).order_by("recorded_at").values("recorded_at")[:1]
-    )
-    return {"plan_start": Subquery(first_plan), "first_nrs_at": Subquery(first_nrs)}
-
-
 def _day0_rows(patient_ids: Iterable[int]) -> QuerySet[Patient, Any]:
     """The patients with their day-0 inputs and their open episode's id, as values."""
+    plan_start, first_nrs_at = day0_subqueries()
     open_episode = WorseningEpisode.objects.filter(patient_id=OuterRef("pk"), ended_at__isnull=True).values("pk")[:1]
     return (
         Patient.objects.filter(pk__in=list(patient_ids))
-        .annotate(**day0_annotations(), open_episode_id=Subquery(open_episode))
+        .annotate(plan_start=plan_start, first_nrs_at=first_nrs_at, open_episode_id=Subquery(open_episode))
         .order_by("pk")
         .values("pk", "time_zone", "plan_start", "first_nrs_at", "open_episode_id")
     )
@@ -99,11 +75,6 @@ def _day0_rows(patient_ids: Iterable[int]) -> QuerySet[Patient, Any]:
 
 def _inputs(row: dict[str, Any]) -> DayZeroInputs:
     return DayZeroInputs(row["pk"], row["time_zone"], row["plan_start"], row["first_nrs_at"])
-
-
-def day0_inputs(patient_ids: Iterable[int]) -> list[DayZeroInputs]:
-    """One query: every listed patient's day-0 inputs."""
-    return [_inputs(row) for row in _day0_rows(patient_ids)]
 
 
 def pain_statuses_of(inputs: Sequence[DayZeroInputs], *, now: dt.datetime) -> dict[int, PainStatus]:
@@ -153,7 +124,7 @@ def _nrs_in_ranges(ranges: Sequence[tuple[int, dt.datetime, dt.datetime]]) -> li
         Q(patient_id=pk, instrument="nrs", recorded_at__gte=start, recorded_at__lt=end) for pk, start, end in ranges
     ]
     rows: Iterable[tuple[int, int, dt.datetime, float | None]] = (
-        Assessment.objects.filter(_nrs())
+        Assessment.objects.filter(nrs_q())
         .filter(reduce(or_, arms))
         .order_by()
         .values_list("id", "patient_id", "recorded_at", "total")
@@ -264,7 +235,7 @@ def worsening_after_record(assessment: Assessment, *, now: dt.datetime) -> None:
 def patients_to_evaluate(now: dt.datetime) -> list[int]:
     """Patients whose episode state can change at ``now``: an NRS entry in the last
     8 days (a current window can hold it) or an open episode."""
-    recent = Assessment.objects.filter(_nrs(), recorded_at__gt=now - dt.timedelta(days=WINDOW_DAYS + 1)).values(
+    recent = Assessment.objects.filter(nrs_q(), recorded_at__gt=now - dt.timedelta(days=WINDOW_DAYS + 1)).values(
         "patient_id"
     )
     open_episodes = WorseningEpisode.objects.filter(ended_at__isnull=True).values("patient_id")

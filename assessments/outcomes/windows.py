@@ -1,9 +1,10 @@
 """Day 0, the pain baseline and the current window: the one definition (pure).
 
 Every pain figure in the product counts from these rules: the cohort summary and its
-exports (``assessments.cohort``), the packed weekly cache (``assessments.nrs_weeks``), the
-therapist's worklist and patient page with its chart (``frontend.selectors``) and the
-worsening-pain alert (``assessments.worsening``).
+exports (``assessments.outcomes.selectors``), the weekly NRS sums kept for it
+(``assessments.outcomes.nrs_weeks``), the therapist's worklist and patient page with its
+chart (``frontend.selectors``) and the worsening-pain alert
+(``assessments.outcomes.worsening``).
 
 - **Day 0** is the start of the patient's rehab plan: the earliest ``start_date`` over
   the plan versions, at 00:00 in the patient's time zone. A patient without a plan counts
@@ -42,7 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from assessments.analytics import DEFAULT_MIN_ENTRIES, DEFAULT_WINDOW_DAYS, MCID
+from assessments.outcomes.engine import DEFAULT_MIN_ENTRIES, DEFAULT_WINDOW_DAYS, MCID
 
 __all__ = [
     "MIN_ENTRIES",
@@ -56,11 +57,13 @@ __all__ = [
     "current_window",
     "day0_from",
     "episode_step",
+    "epoch_us",
     "is_worsening",
     "pain_status",
     "shift_days",
     "slow_start",
     "wall_clock",
+    "wall_us",
     "week_index",
     "window_mean",
 ]
@@ -69,6 +72,12 @@ WINDOW_DAYS = int(DEFAULT_WINDOW_DAYS)
 MIN_ENTRIES = DEFAULT_MIN_ENTRIES
 WORSENING_POINTS = MCID["nrs"]
 _WEEK = dt.timedelta(days=7)
+_ONE_US = dt.timedelta(microseconds=1)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - the origin of wall-clock times
+#: Microseconds in a day and in a plan week, for the integer forms below.
+US_PER_DAY = 86_400_000_000
+US_PER_WEEK = 7 * US_PER_DAY
 SLOW_START_WEEKS = (3, 4)
 SLOW_START_PCT = 15.0
 # Comparisons of means with the threshold keep a hair of slack for float sums.
@@ -80,6 +89,18 @@ def wall_clock(at: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     if at.tzinfo is None:
         raise ValueError("aware datetimes only")
     return at.astimezone(tz).replace(tzinfo=None)
+
+
+def epoch_us(at: dt.datetime) -> int:
+    """An aware moment as exact integer microseconds since 1970 (UTC)."""
+    return (at - _EPOCH) // _ONE_US
+
+
+def wall_us(at: dt.datetime, tz: ZoneInfo) -> int:
+    """The patient's wall-clock time of an aware moment as integer microseconds since
+    1970 on that clock: plan weeks are ``(wall_us(at) - wall_us(day0)) // US_PER_WEEK``,
+    exactly :func:`week_index`, in a form numpy can take whole arrays of."""
+    return (wall_clock(at, tz) - _NAIVE_EPOCH) // _ONE_US
 
 
 def _aware(wall: dt.datetime, tz: ZoneInfo) -> dt.datetime:

@@ -1,4 +1,4 @@
-"""Unit tests for assessments.analytics on small hand-computed cohorts (no database).
+"""Unit tests for assessments.outcomes.engine on small hand-computed cohorts (no database).
 
 Each expected value is worked out in the comment next to the data, then the
 vectorised engine is checked against plain per-patient loops on a random cohort.
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from assessments.analytics import (
+from assessments.outcomes.engine import (
     MCID,
     adherence,
     early_response,

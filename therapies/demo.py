@@ -15,6 +15,7 @@ from typing import Any
 
 from patients.audit import Actor
 from patients.models import CareTeamMember, Clinic, Patient
+from therapies import exercise_demo
 from therapies.adherence import weekly_pattern
 from therapies.modalities import opposite_side
 from therapies.models import DrezReferral, RehabPlan
@@ -245,6 +246,5 @@ def seed(clinic: Clinic) -> None:
                     "gad7_assessed": True,
                 },
             )
-    from therapies import exercise_demo
 
     exercise_demo.seed(clinic)

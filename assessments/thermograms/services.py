@@ -98,6 +98,12 @@ def thermogram_upload(
         image_left_is=image_left_is or DEFAULT_IMAGE_LEFT_IS[view],
         uploaded_by=actor.user if actor.user_id is not None else None,
     )
+    return _store_once(actor, thermogram, data, kind=parsed.kind)
+
+
+def _store_once(actor: Actor, thermogram: Thermogram, data: bytes, *, kind: str) -> StoredThermogram:
+    """Save the file and the row with its audit event; a concurrent resend that won the
+    race is the answer instead, and this file goes."""
     try:
         with transaction.atomic():
             thermogram.original.save("upload", ContentFile(data), save=False)
@@ -107,13 +113,12 @@ def thermogram_upload(
                 action="create",
                 object_type="thermogram",
                 object_id=thermogram.pk,
-                patient=patient,
-                detail={"client_uuid": str(client_uuid), "kind": parsed.kind, "bytes": len(data)},
+                patient=thermogram.patient,
+                detail={"client_uuid": str(thermogram.client_uuid), "kind": kind, "bytes": len(data)},
             )
     except IntegrityError:
-        # A concurrent resend won the race: its row is the answer; our file goes.
         thermogram.original.delete(save=False)
-        existing = _existing(patient, client_uuid)
+        existing = _existing(thermogram.patient, thermogram.client_uuid)
         if existing is None:
             raise
         return StoredThermogram(existing, created=False)
@@ -246,17 +251,7 @@ def _reading_uuid(
     return uuid.uuid5(uuid.NAMESPACE_URL, "thermogram-reading:" + canonical)
 
 
-def thermogram_measure(
-    *,
-    actor: Actor,
-    thermogram: Thermogram,
-    midline_x: float,
-    regions: list[RegionInput],
-    affected_side: str,
-    client_uuid: uuid.UUID | None = None,
-) -> tuple[Assessment, ThermogramReading, bool]:
-    """Measure each region and its mirror and record the ``thermal`` assessment through
-    :func:`assessment_record` (its flags and alerts), linked to the regions' pixels."""
+def _check_geometry(thermogram: Thermogram, midline_x: float, regions: list[RegionInput]) -> None:
     width, height = thermogram.width, thermogram.height
     errors: dict[str, Any] = {}
     if not 0 < midline_x < width:
@@ -269,13 +264,12 @@ def thermogram_measure(
                 errors[f"rois[{index}]"] = problem
     if errors:
         raise InvalidInput(errors)
-    client_uuid = client_uuid or _reading_uuid(thermogram, midline_x, regions, affected_side)
-    stored = ThermogramReading.objects.filter(assessment__client_uuid=client_uuid).select_related("assessment").first()
-    if stored is not None:
-        if stored.thermogram_id != thermogram.pk:
-            raise ConflictError({"client_uuid": "This client_uuid is already used by another record."})
-        return stored.assessment, stored, False
 
+
+def _measured_regions(
+    thermogram: Thermogram, midline_x: float, regions: list[RegionInput], affected_side: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the thermal instrument's ROI answers, the per-region pixel detail kept with the reading)."""
     matrix = thermogram_matrix(thermogram)
     measured: list[dict[str, Any]] = []
     rois: list[dict[str, Any]] = []
@@ -296,17 +290,40 @@ def thermogram_measure(
                 "right": {"rect": vars(pair.right_rect), **pair.right.as_dict()},
             }
         )
+    return rois, measured
+
+
+def thermogram_measure(
+    *,
+    actor: Actor,
+    thermogram: Thermogram,
+    midline_x: float,
+    regions: list[RegionInput],
+    affected_side: str,
+    client_uuid: uuid.UUID | None = None,
+) -> tuple[Assessment, ThermogramReading, bool]:
+    """Measure each region and its mirror and record the ``thermal`` assessment through
+    :func:`assessment_record` (its flags and alerts), linked to the regions' pixels."""
+    _check_geometry(thermogram, midline_x, regions)
+    client_uuid = client_uuid or _reading_uuid(thermogram, midline_x, regions, affected_side)
+    stored = ThermogramReading.objects.filter(assessment__client_uuid=client_uuid).select_related("assessment").first()
+    if stored is not None:
+        if stored.thermogram_id != thermogram.pk:
+            raise ConflictError({"client_uuid": "This client_uuid is already used by another record."})
+        return stored.assessment, stored, False
+    rois, measured = _measured_regions(thermogram, midline_x, regions, affected_side)
+    answers = {
+        "rois": rois,
+        "ambient_c": thermogram.ambient_c,
+        "acclimatisation_min": thermogram.acclimatisation_min,
+        "affected_side": affected_side,
+    }
     with transaction.atomic():
         recorded = assessment_record(
             actor=actor,
             patient=thermogram.patient,
             instrument="thermal",
-            answers={
-                "rois": rois,
-                "ambient_c": thermogram.ambient_c,
-                "acclimatisation_min": thermogram.acclimatisation_min,
-                "affected_side": affected_side,
-            },
+            answers=answers,
             recorded_at=thermogram.recorded_at,
             client_uuid=client_uuid,
             source=Source.CLINICIAN,

@@ -68,3 +68,16 @@ def test_figure_size_does_not_grow_with_the_cohort() -> None:
     sizes = {n: len(json.dumps(cohort_charts.as_json_data(waterfall(changes(n))))) for n in (1_000, 5_000, 100_000)}
     assert max(sizes.values()) < 24_000, sizes  # plotly's template alone is 7 kB of it
     assert sizes[100_000] < 1.2 * sizes[1_000], sizes
+
+
+def test_figures_carry_only_the_cartesian_part_of_plotlys_template() -> None:
+    import plotly.io as pio
+
+    full = pio.templates["plotly"].to_plotly_json()
+    template = cohort_charts.as_json_data(waterfall(changes(10)))["layout"]["template"]
+    assert len(json.dumps(template)) < 1_500
+    for key, value in template["layout"].items():  # what is kept is plotly's, unchanged
+        assert value == full["layout"][key], key
+    for key in ("xaxis", "yaxis", "font", "colorway", "plot_bgcolor"):
+        assert key in template["layout"]
+    assert set(template["data"]) == {"bar", "scatter"}

@@ -8,6 +8,12 @@ Prints ``BENCH reminders_claim_enqueue n=... seconds=... duplicates=...`` with t
 the dispatchers (one Python process, two threads) and their two PostgreSQL backends
 spent, which moves far less than wall time on a shared machine; asserts only
 correctness (no duplicates, none missing), never timing. Target: <= 10 s, 0 duplicates.
+
+Then the other end: a real ``celery worker`` (prefork, ``BENCH_DRAIN_CONCURRENCY``,
+default 2) drains ``BENCH_DRAIN_N`` (default 20,000) claimed in-app reminders from the
+broker. Prints ``BENCH reminders_drain n=... per_s=... worker_cpu_ms_per_reminder=...
+db_cpu_ms_per_reminder=...`` (the drain rate docs/capacity.md sizes workers from);
+asserts every reminder sent exactly once.
 """
 
 from __future__ import annotations
@@ -28,11 +34,16 @@ from django.utils import timezone
 
 from assessments.alerts.outbox import reminders_dispatch
 from assessments.alerts.tasks import reminders_enqueue
-from assessments.models import Reminder, ReminderStatus
+from assessments.models import Delivery, Notification, Reminder, ReminderStatus
+from tests.benchmarks.test_capture_bench import _db_url, _server_cpu_seconds
+from tests.benchmarks.test_wave_bench import _postgres_cpu, _postgres_cpu_since
 from tests.factories import make_clinic, make_patient, make_user
+from tests.integration.support import Worker, wait_for
 
 N = int(os.environ.get("BENCH_REMINDERS_N", "100000"))
 DISPATCHERS = 2
+DRAIN_N = int(os.environ.get("BENCH_DRAIN_N", "20000"))
+DRAIN_CONCURRENCY = int(os.environ.get("BENCH_DRAIN_CONCURRENCY", "2"))
 
 pytestmark = [
     pytest.mark.bench,
@@ -47,7 +58,7 @@ pytestmark = [
 ]
 
 
-def _seed(now: dt.datetime) -> None:
+def _seed(now: dt.datetime, count: int = N) -> None:
     clinic = make_clinic()
     patients = [make_patient(clinic, user=make_user()) for _ in range(100)]
     rows = (
@@ -60,7 +71,7 @@ def _seed(now: dt.datetime) -> None:
             expires_at=now + dt.timedelta(hours=2),
             dedupe_key=f"bench:{i}",
         )
-        for i in range(N)
+        for i in range(count)
     )
     batch: list[Reminder] = []
     for row in rows:
@@ -151,3 +162,40 @@ def test_claim_and_enqueue_100k() -> None:
     assert duplicates == 0
     assert missing == 0
     assert Reminder.objects.filter(status=ReminderStatus.SENDING).count() == N
+
+
+def test_worker_drains_reminders(tmp_path: Path) -> None:
+    from config.celery import app
+
+    now = timezone.now()
+    _seed(now, DRAIN_N)
+    app.control.purge()
+    env = {**os.environ, "DATABASE_URL": _db_url(), "VAR_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    worker = Worker(f"drain-{os.getpid()}", env, tmp_path / "worker.log", concurrency=DRAIN_CONCURRENCY)
+    try:
+        worker.wait_ready()
+        worker_cpu, db_cpu = _server_cpu_seconds(worker.proc.pid), _postgres_cpu()
+        started = time.perf_counter()
+        claimed = reminders_dispatch(now=now, enqueue=reminders_enqueue).claimed
+        wait_for(
+            lambda: not Reminder.objects.filter(status=ReminderStatus.SENDING).exists(),
+            timeout=1800,
+            interval=0.5,
+            what="the worker to drain the reminders",
+        )
+        seconds = time.perf_counter() - started
+        worker_cpu = _server_cpu_seconds(worker.proc.pid) - worker_cpu
+        db_cpu = _postgres_cpu_since(db_cpu)
+    finally:
+        worker.stop()
+    sent = list(Delivery.objects.filter(outcome="sent").values_list("reminder_id", flat=True))
+    print(
+        f"\nBENCH reminders_drain n={DRAIN_N} seconds={seconds:.1f} per_s={DRAIN_N / seconds:.0f} "
+        f"concurrency={DRAIN_CONCURRENCY} worker_cpu_ms_per_reminder={worker_cpu / DRAIN_N * 1000:.2f} "
+        f"db_cpu_ms_per_reminder={db_cpu / DRAIN_N * 1000:.2f} sent={len(sent)} distinct={len(set(sent))} "
+        f"load1={os.getloadavg()[0]:.1f} cpus={os.cpu_count()}"
+    )
+    assert claimed == DRAIN_N
+    assert len(sent) == len(set(sent)) == DRAIN_N
+    assert Notification.objects.count() == DRAIN_N
+    assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == DRAIN_N

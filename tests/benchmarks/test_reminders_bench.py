@@ -11,8 +11,9 @@ correctness (no duplicates, none missing), never timing. Target: <= 10 s, 0 dupl
 
 Then the other end: a real ``celery worker`` (prefork, ``BENCH_DRAIN_CONCURRENCY``,
 default 2) drains ``BENCH_DRAIN_N`` (default 20,000) claimed in-app reminders from the
-broker. Prints ``BENCH reminders_drain n=... per_s=... worker_cpu_ms_per_reminder=...
-db_cpu_ms_per_reminder=...`` (the drain rate docs/capacity.md sizes workers from);
+broker. Prints ``BENCH reminders_drain n=... per_s=... worker_cpu_ms_per_reminder=...``
+(the drain rate docs/capacity.md sizes workers from) and, without Celery,
+``BENCH reminders_deliver_unit_cost`` (CPU of one send in Python and in PostgreSQL);
 asserts every reminder sent exactly once.
 """
 
@@ -32,11 +33,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from assessments.alerts.outbox import reminders_dispatch
+from assessments.alerts.outbox import Outcome, reminder_deliver, reminders_dispatch
 from assessments.alerts.tasks import reminders_enqueue
 from assessments.models import Delivery, Notification, Reminder, ReminderStatus
 from tests.benchmarks.test_capture_bench import _db_url, _server_cpu_seconds
-from tests.benchmarks.test_wave_bench import _postgres_cpu, _postgres_cpu_since
 from tests.factories import make_clinic, make_patient, make_user
 from tests.integration.support import Worker, wait_for
 
@@ -174,7 +174,7 @@ def test_worker_drains_reminders(tmp_path: Path) -> None:
     worker = Worker(f"drain-{os.getpid()}", env, tmp_path / "worker.log", concurrency=DRAIN_CONCURRENCY)
     try:
         worker.wait_ready()
-        worker_cpu, db_cpu = _server_cpu_seconds(worker.proc.pid), _postgres_cpu()
+        worker_cpu = _server_cpu_seconds(worker.proc.pid)
         started = time.perf_counter()
         claimed = reminders_dispatch(now=now, enqueue=reminders_enqueue).claimed
         wait_for(
@@ -185,17 +185,41 @@ def test_worker_drains_reminders(tmp_path: Path) -> None:
         )
         seconds = time.perf_counter() - started
         worker_cpu = _server_cpu_seconds(worker.proc.pid) - worker_cpu
-        db_cpu = _postgres_cpu_since(db_cpu)
     finally:
         worker.stop()
     sent = list(Delivery.objects.filter(outcome="sent").values_list("reminder_id", flat=True))
     print(
         f"\nBENCH reminders_drain n={DRAIN_N} seconds={seconds:.1f} per_s={DRAIN_N / seconds:.0f} "
         f"concurrency={DRAIN_CONCURRENCY} worker_cpu_ms_per_reminder={worker_cpu / DRAIN_N * 1000:.2f} "
-        f"db_cpu_ms_per_reminder={db_cpu / DRAIN_N * 1000:.2f} sent={len(sent)} distinct={len(set(sent))} "
+        f"sent={len(sent)} distinct={len(set(sent))} "
         f"load1={os.getloadavg()[0]:.1f} cpus={os.cpu_count()}"
     )
     assert claimed == DRAIN_N
     assert len(sent) == len(set(sent)) == DRAIN_N
     assert Notification.objects.count() == DRAIN_N
     assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == DRAIN_N
+
+
+def test_deliver_unit_cost() -> None:
+    """What one in-app send costs this process and its PostgreSQL backend, without Celery
+    (the worker adds its own overhead and, as Celery closes the database connection after
+    every task, one connection per message)."""
+    now = timezone.now()
+    count = min(DRAIN_N, 2000)
+    _seed(now, count)
+    claims: list[Any] = []
+    reminders_dispatch(now=now, enqueue=claims.extend)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    python0, db0, started = time.process_time(), _cpu_seconds(backend), time.perf_counter()
+    outcomes = {reminder_deliver(pk, now=now) for pk, _expires in claims}
+    seconds = time.perf_counter() - started
+    python_cpu, db_cpu = time.process_time() - python0, _cpu_seconds(backend) - db0
+    print(
+        f"\nBENCH reminders_deliver_unit_cost n={len(claims)} per_s={len(claims) / seconds:.0f} "
+        f"python_cpu_ms_per_reminder={python_cpu / len(claims) * 1000:.2f} "
+        f"db_cpu_ms_per_reminder={db_cpu / len(claims) * 1000:.2f} load1={os.getloadavg()[0]:.1f}"
+    )
+    assert outcomes == {Outcome.SENT}
+    assert Notification.objects.count() == count

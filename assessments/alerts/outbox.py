@@ -12,7 +12,8 @@ The life of a reminder::
   flips them to ``sending``, returning what it claimed; elsewhere the ids are selected, then
   flipped with ``UPDATE … WHERE status='pending'``. Only rows whose claim succeeded are
   enqueued, after commit, with the reminder's expiry as the task's ``expires``.
-- :func:`reminder_deliver` (task ``assessments.reminder_send``, acks_late) locks the row,
+- :func:`reminder_deliver` (tasks ``assessments.reminders_send``, a chunk, and
+  ``assessments.reminder_send``, one reminder; both acks_late) locks the row,
   proceeds only if it is still ``sending`` and no ``sent`` ledger row exists, calls the
   channel, and writes the ``Delivery`` row and the new status in the same transaction.
   A task redelivered after a worker was killed therefore finds either nothing written

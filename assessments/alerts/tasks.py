@@ -154,7 +154,7 @@ def alert_notify(alert_id: int) -> None:
 
 @task(name="assessments.reminders_dispatch")
 def reminders_dispatch(now: str | None = None) -> None:
-    """Every minute: claim due reminders and enqueue one send task per claimed row."""
+    """Every minute: claim due reminders and hand them to the send tasks (in chunks)."""
     result = outbox.reminders_dispatch(now=task_now(now), enqueue=reminders_enqueue)
     if result.claimed or result.requeued or result.expired:
         logger.info("reminders: %s", result)

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test test-unit bench lint lint-check typecheck messages clean install lock
+.PHONY: run test test-unit bench lint lint-check compose-check typecheck messages clean install lock
 
 # Installs exactly the versions pinned in requirements.lock; `make lock` re-pins them from
 # pyproject.toml's ranges (an upgrade is a deliberate commit of the new lock file).
@@ -53,10 +53,16 @@ test-unit: install
 bench: install
 	$(PY) -m pytest -p no:cacheprovider -m bench tests/benchmarks -s $(PYTEST_ARGS)
 
-lint: install
+lint: install compose-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+
+# Parses docker/compose.yml with a real Compose implementation (Debian's docker-compose is
+# installed when missing and root; the check skips, and says so, when none is available).
+compose-check:
+	@bash scripts/ensure-compose.sh || echo "docker-compose not available: the compose check will skip"
+	bash scripts/check-compose.sh
 
 lint-check: install
 	$(VENV)/bin/ruff check .

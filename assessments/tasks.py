@@ -9,7 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from assessments.alerts.tasks import alert_notify, alerts_escalate, reminder_send, reminders_dispatch
+from assessments.alerts.tasks import (
+    alert_notify,
+    alerts_escalate,
+    reminder_send,
+    reminders_dispatch,
+    reminders_send,
+)
 from assessments.outcomes import worsening
 from assessments.reminders.tasks import PLAN_CHUNK, due_items_close, due_items_plan, due_items_plan_batch
 from config.celery import task, task_now
@@ -22,6 +28,7 @@ __all__ = [
     "due_items_plan_batch",
     "reminder_send",
     "reminders_dispatch",
+    "reminders_send",
 ]
 
 logger = logging.getLogger(__name__)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 TEAL = "#0f766e"
 TEAL_LIGHT = "rgba(15, 118, 110, 0.18)"
@@ -19,7 +22,35 @@ AMBER = "#b45309"
 GREY = "#6b7280"
 GREEN = "#166534"
 
+
+def _cartesian_template() -> go.layout.Template:
+    """Plotly's default template ("plotly") cut to the parts a 2-D scatter or bar chart
+    reads: the charts look exactly as with the whole template, and each figure carries
+    about 1 kB of it instead of 7 kB of polar, geo, 3-D and colour-scale defaults that
+    the vendored plotly.js-basic bundle could not draw anyway."""
+    full = pio.templates["plotly"]
+    layout_keys = (
+        "autotypenumbers",
+        "colorway",
+        "font",
+        "hovermode",
+        "hoverlabel",
+        "paper_bgcolor",
+        "plot_bgcolor",
+        "xaxis",
+        "yaxis",
+        "shapedefaults",
+        "annotationdefaults",
+        "title",
+    )
+    return go.layout.Template(
+        layout={key: full.layout[key] for key in layout_keys},
+        data={"bar": full.data.bar, "scatter": full.data.scatter},
+    )
+
+
 _LAYOUT: dict[str, Any] = {
+    "template": _cartesian_template(),
     "margin": {"l": 56, "r": 16, "t": 48, "b": 96},
     "font": {"family": "system-ui, sans-serif", "size": 13},
     "plot_bgcolor": "#fff",
@@ -46,6 +77,8 @@ DEFAULT_LABELS: dict[str, str] = {
     "censored": "Censored",
     "waterfall_title": "Change in pain per patient",
     "patients": "Patients (sorted)",
+    "patients_grouped": "Patients (sorted); each bar is the median of a group of neighbours",
+    "patients_short": "Patients",
     "pct_change": "Change from baseline (%)",
     "responder50": "≥50 % reduction",
     "responder30": "30–49 % reduction",
@@ -307,15 +340,61 @@ def _km_band(
     )
 
 
+#: Bars the waterfall draws at most. A larger cohort's patients are grouped with their
+#: neighbours in the sorted order and each group drawn as one bar at its median, so the
+#: figure's size stays the same whatever the cohort's (no screen shows more bars anyway).
+WATERFALL_MAX_BARS = 200
+
+
+@dataclass(frozen=True)
+class WaterfallBar:
+    """Patients ``first``..``last`` (1-based ranks in the sorted order) as one bar."""
+
+    first: int
+    last: int
+    median: float
+    low: float
+    high: float
+
+
+def _responder_band(value: float) -> int:
+    return 0 if value <= -50 else 1 if value <= -30 else 2
+
+
+def waterfall_bars(sorted_values: Sequence[float], *, max_bars: int = WATERFALL_MAX_BARS) -> list[WaterfallBar]:
+    """Group values sorted from the largest rise to the largest fall into at most
+    ``max_bars`` (+2) bars of neighbours; a group never straddles the -30 % or -50 %
+    line, so each bar's colour is the category of every patient in it. Up to
+    ``max_bars`` values, one bar per patient."""
+    size = max(1, math.ceil(len(sorted_values) / max_bars))
+    bars: list[WaterfallBar] = []
+    start = 0
+    while start < len(sorted_values):
+        band = _responder_band(sorted_values[start])
+        end = start
+        while end < len(sorted_values) and _responder_band(sorted_values[end]) == band:
+            end += 1
+        pieces = math.ceil((end - start) / size)
+        base, bigger = divmod(end - start, pieces)
+        for index in range(pieces):
+            group = sorted_values[start : start + base + (index < bigger)]
+            bars.append(WaterfallBar(start + 1, start + len(group), statistics.median(group), group[-1], group[0]))
+            start += len(group)
+    return bars
+
+
 def waterfall(pct_changes: Sequence[float], *, labels: Mapping[str, str] | None = None) -> go.Figure:
     """One bar per patient, sorted from the largest rise to the largest fall in pain,
-    coloured by responder category, with reference lines at -30 % and -50 %."""
+    coloured by responder category, with reference lines at -30 % and -50 %. Past
+    ``WATERFALL_MAX_BARS`` patients, each bar is a group of neighbours at its median
+    (``waterfall_bars``), as wide as the group, its range in the hover."""
     text = _labels(labels)
     values = sorted(
         (float(v) for v in pct_changes if v is not None and math.isfinite(float(v))),
         reverse=True,
     )
-    colors = [GREEN if v <= -50 else TEAL if v <= -30 else GREY for v in values]
+    bars = waterfall_bars(values)
+    grouped = len(bars) < len(values)
     fig = go.Figure(
         layout={
             **_LAYOUT,
@@ -336,15 +415,25 @@ def waterfall(pct_changes: Sequence[float], *, labels: Mapping[str, str] | None 
             ],
         }
     )
-    fig.add_trace(
-        go.Bar(
-            x=list(range(1, len(values) + 1)),
-            y=values,
-            marker={"color": colors, "line": {"width": 0}},
-            hovertemplate="%{y:.1f} %<extra></extra>",
+    trace: dict[str, Any] = {
+        "x": [(bar.first + bar.last) / 2 for bar in bars],
+        "y": [round(bar.median, 1) for bar in bars],
+        "marker": {"color": [(GREEN, TEAL, GREY)[_responder_band(bar.median)] for bar in bars], "line": {"width": 0}},
+        "hovertemplate": "%{y:.1f} %<extra></extra>",
+    }
+    if grouped:
+        trace["width"] = [bar.last - bar.first + 1 for bar in bars]
+        trace["customdata"] = [[bar.first, bar.last, round(bar.low, 1), round(bar.high, 1)] for bar in bars]
+        trace["hovertemplate"] = (
+            f"{text['patients_short']} %{{customdata[0]}}–%{{customdata[1]}}: {text['median']} %{{y:.1f}} % "
+            "(%{customdata[2]:.1f} – %{customdata[3]:.1f} %)<extra></extra>"
         )
+    fig.add_trace(go.Bar(**trace))
+    fig.update_xaxes(
+        title={"text": text["patients_grouped" if grouped else "patients"]},
+        showticklabels=False,
+        range=[0.5, len(values) + 0.5] if values else None,
     )
-    fig.update_xaxes(title={"text": text["patients"]}, showticklabels=False)
     fig.update_yaxes(title={"text": text["pct_change"]}, ticksuffix=" %", zeroline=True)
     return fig
 

@@ -7,11 +7,13 @@ The life of a reminder::
        \\--> expired (window closed)                |   \\-> failed (permanent / retries spent)
                                                     \\--> re-queued when stale (10 min)
 
-- :func:`reminders_dispatch` claims due rows in batches: the ids are selected with
-  ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (two dispatchers never contend for a row), then
-  flipped with ``UPDATE … WHERE status='pending'``; only rows whose claim succeeded are
+- :func:`reminders_dispatch` claims due rows in batches: on PostgreSQL one statement
+  selects the ids ``FOR UPDATE SKIP LOCKED`` (two dispatchers never contend for a row) and
+  flips them to ``sending``, returning what it claimed; elsewhere the ids are selected, then
+  flipped with ``UPDATE … WHERE status='pending'``. Only rows whose claim succeeded are
   enqueued, after commit, with the reminder's expiry as the task's ``expires``.
-- :func:`reminder_deliver` (task ``assessments.reminder_send``, acks_late) locks the row,
+- :func:`reminder_deliver` (tasks ``assessments.reminders_send``, a chunk, and
+  ``assessments.reminder_send``, one reminder; both acks_late) locks the row,
   proceeds only if it is still ``sending`` and no ``sent`` ledger row exists, calls the
   channel, and writes the ``Delivery`` row and the new status in the same transaction.
   A task redelivered after a worker was killed therefore finds either nothing written
@@ -88,11 +90,38 @@ def _locked(qs: Any) -> Any:
     return qs  # SQLite: IMMEDIATE transactions already serialise writers
 
 
+def _claim_returning(where: Q, *, now: dt.datetime, limit: int, bump_attempts: bool) -> list[Claim]:
+    """PostgreSQL: pick (``FOR UPDATE SKIP LOCKED``) and flip the rows in one statement.
+
+    The locked pick is the same query the portable path runs; PostgreSQL re-checks
+    ``where`` on each row it locks, so every row it returns was still claimable.
+    """
+    picked = _locked(Reminder.objects.filter(where).order_by("send_at", "id")).values("id")[:limit]
+    pick_sql, pick_params = picked.query.get_compiler(connection=connection).as_sql()
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    attempts = ", attempts = r.attempts + 1" if bump_attempts else ""
+    # Only the ORM-compiled pick, the quoted table name and a fixed clause are spliced in;
+    # every value travels as a parameter. ``= ANY(ARRAY(pick))`` runs the pick once and
+    # then reaches the picked rows through the primary key (a join would scan the table).
+    sql = (
+        f"UPDATE {table} AS r SET status = %s, claimed_at = %s{attempts} "  # noqa: S608
+        f"WHERE r.id = ANY(ARRAY({pick_sql})) RETURNING r.id, r.expires_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (ReminderStatus.SENDING, now, *pick_params))
+        return sorted((int(pk), expires) for pk, expires in cursor.fetchall())
+
+
 def reminders_claim(
     where: Q, *, now: dt.datetime, limit: int, enqueue: Enqueue, bump_attempts: bool = False
 ) -> list[Claim]:
     """Claim up to ``limit`` reminders matching ``where`` and enqueue them after commit."""
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            claims = _claim_returning(where, now=now, limit=limit, bump_attempts=bump_attempts)
+            if claims:
+                _enqueue_after_commit(enqueue, claims)
+            return claims
         rows: list[Claim] = list(
             _locked(Reminder.objects.filter(where).order_by("send_at", "id")).values_list("id", "expires_at")[:limit]
         )

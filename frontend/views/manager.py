@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from assessments.outcomes.api import filter_errors_or_filters
@@ -58,6 +59,8 @@ def _chart_labels() -> dict[str, str]:
         "censored": _("Censored"),
         "waterfall_title": _("Change in pain per patient"),
         "patients": _("Patients (sorted)"),
+        "patients_grouped": _("Patients (sorted); each bar is the median of a group of neighbours"),
+        "patients_short": pgettext("ranks in a chart", "Patients"),
         "pct_change": _("Change from baseline (%)"),
         # xgettext:no-python-format
         "forest_title": _("Responders ≥30 % by diagnosis and by plan modality"),

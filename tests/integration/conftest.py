@@ -51,22 +51,26 @@ def mail_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def start_worker(
-    django_db_setup: Any, clean_broker: None, tmp_path: Path, mail_dir: Path
-) -> Iterator[Callable[..., Worker]]:
+def service_env(django_db_setup: Any, clean_broker: None, mail_dir: Path) -> dict[str, str]:
+    """The environment every subprocess of a test runs with: the test database, the
+    session's broker, a short visibility timeout, mail written to files."""
+    return {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "VAR_DIR": str(mail_dir.parent),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture
+def start_worker(service_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     """Start real workers on the test database; all are stopped when the test ends."""
     started: list[Worker] = []
 
     def start(name: str = "w1", *, concurrency: int = 2, ready: bool = True, **extra_env: str) -> Worker:
-        env = {
-            **os.environ,
-            "DATABASE_URL": _test_database_url(),
-            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-            "VAR_DIR": str(mail_dir.parent),
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "PYTHONUNBUFFERED": "1",
-            **extra_env,
-        }
+        env = {**service_env, **extra_env}
         worker = Worker(f"{name}-{os.getpid()}", env, tmp_path / f"{name}.log", concurrency=concurrency)
         started.append(worker)
         if ready:

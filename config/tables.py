@@ -9,6 +9,7 @@ numbers stay numbers, and there is no encoding to guess.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -33,6 +34,15 @@ def _cell(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return "" if value is None else value
     return str(value)
+
+
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+
+def numbers_typed(row: Sequence[Any]) -> list[Any]:
+    """A row of exported text with plain decimal numbers as numbers ("12.5" -> 12.5); codes
+    with leading zeros, dates and anything else stay text."""
+    return [float(value) if isinstance(value, str) and _NUMBER.fullmatch(value) else value for value in row]
 
 
 def xlsx_response(

@@ -34,6 +34,7 @@ from assessments.outcomes.exports import (
 )
 from assessments.outcomes.selectors import CohortFilters
 from assessments.outcomes.services import CohortOutcomes, cohort_outcomes
+from config.tables import XLSX_TYPE, numbers_typed, xlsx_response
 from patients.access import staff_roles
 from patients.audit import Actor
 from patients.models import Diagnosis
@@ -182,19 +183,25 @@ def _csv_export(
     *,
     audit_as: str,
     case_series: bool = False,
+    workbook: bool = False,
 ) -> HttpResponse:
     """The cohort the caller may see, under the request's filters, as a CSV download
-    (audited as ``audit_as``, never cached; ``exports.write_csv``)."""
+    (audited as ``audit_as``, never cached; ``exports.write_csv``), or as an Excel workbook
+    whose numeric columns are numbers."""
     outcomes = cohort_outcomes(
         actor=Actor.from_request(request),
         filters=_filters(request),
         case_series=case_series,
-        audit_as=audit_as,
+        audit_as=audit_as.replace(".csv", ".xlsx") if workbook else audit_as,
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if workbook:
+        stem = filename.removesuffix(".csv")
+        response = xlsx_response(f"{stem}.xlsx", header, (numbers_typed(row) for row in rows(outcomes)))
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        write_csv(response, header, rows(outcomes))
     response["Cache-Control"] = "private, no-store"
-    write_csv(response, header, rows(outcomes))
     return response
 
 
@@ -210,6 +217,21 @@ class CohortOutcomesCsvApi(APIView):
         )
 
 
+class CohortOutcomesXlsxApi(APIView):
+    """The per-patient outcomes (as ``cohort/outcomes.csv``) as an Excel workbook."""
+
+    @extend_schema(parameters=_FILTER_PARAMETERS, responses={(200, XLSX_TYPE): OpenApiTypes.BINARY})
+    def get(self, request: Request) -> HttpResponse:
+        return _csv_export(
+            request,
+            "cohort-outcomes.csv",
+            PATIENT_CSV_COLUMNS,
+            patient_rows,
+            audit_as="cohort_outcomes.csv",
+            workbook=True,
+        )
+
+
 class CohortGroupsCsvApi(APIView):
     """Outcomes by diagnosis, plan modality, primary therapist and plan-start quarter, side
     by side: responders (>= 30 %, >= 50 %) and NRS MCID with Wilson 95 % intervals, median
@@ -219,6 +241,16 @@ class CohortGroupsCsvApi(APIView):
     @extend_schema(parameters=_FILTER_PARAMETERS, responses={(200, "text/csv"): str})
     def get(self, request: Request) -> HttpResponse:
         return _csv_export(request, "cohort-groups.csv", GROUP_CSV_COLUMNS, group_rows, audit_as="cohort_groups.csv")
+
+
+class CohortGroupsXlsxApi(APIView):
+    """The outcomes by group (as ``cohort/groups.csv``) as an Excel workbook."""
+
+    @extend_schema(parameters=_FILTER_PARAMETERS, responses={(200, XLSX_TYPE): OpenApiTypes.BINARY})
+    def get(self, request: Request) -> HttpResponse:
+        return _csv_export(
+            request, "cohort-groups.csv", GROUP_CSV_COLUMNS, group_rows, audit_as="cohort_groups.csv", workbook=True
+        )
 
 
 class CohortCaseSeriesCsvApi(APIView):

@@ -32,10 +32,13 @@ E censored 6): S = 1, 2/3, 1/3, 1/3 at 1, 2, 3, 6 weeks; median 3 weeks.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import uuid
+import zipfile
 import zoneinfo
 from typing import Any
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -882,3 +885,38 @@ def test_discharged_patients_stay_in_the_cohort(manager, clinic):
     out = _outcomes(manager)
     i = _by_pk(out, discharged)
     assert bool(out.pain.responder50[i])
+
+
+def test_outcomes_and_groups_as_workbooks(world, manager_client, patient_client):
+    """The .xlsx forms hold the CSV's rows, numbers as number cells; same audit and access."""
+    from tests.config.test_xlsx import NS as SHEET_NS
+    from tests.config.test_xlsx import _sheet_rows
+
+    NS = SHEET_NS["m"]
+
+    response = manager_client.get("/api/v1/cohort/outcomes.xlsx?diagnosis=clbp")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    header, *rows = _sheet_rows(response.content)
+    assert header == list(exports.PATIENT_CSV_COLUMNS)
+    a = world["patients"]["A"]
+    code = patient_code(a.clinic_id, a.pk)
+    csv_lines = manager_client.get("/api/v1/cohort/outcomes.csv?diagnosis=clbp").content.decode("utf-8-sig")
+    csv_row = next(line for line in csv_lines.splitlines() if line.startswith(code)).split(",")
+    xlsx_row = next(row for row in rows if row[0] == code)
+    assert len(rows) == len(csv_lines.splitlines()) - 1  # the same patients as the CSV
+    baseline = header.index("baseline_nrs")
+    assert float(xlsx_row[baseline]) == float(csv_row[baseline]) == 7.0
+    assert xlsx_row[0] == csv_row[0]
+    with zipfile.ZipFile(io.BytesIO(response.content)) as book:
+        sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))  # noqa: S314 - our own output
+    cells = [row.findall(f"{{{NS}}}c") for row in sheet.iter(f"{{{NS}}}row")]
+    row_of_a = cells[1 + rows.index(xlsx_row)]
+    assert row_of_a[baseline].get("t") is None  # a number cell, not text
+    assert row_of_a[0].get("t") is not None  # the code stays text
+    assert AuditEvent.objects.filter(object_type="cohort_outcomes.xlsx").latest("id").detail["count"] == len(rows)
+    groups = manager_client.get("/api/v1/cohort/groups.xlsx")
+    assert groups.status_code == 200
+    assert _sheet_rows(groups.content)[0] == list(exports.GROUP_CSV_COLUMNS)
+    assert patient_client.get("/api/v1/cohort/groups.xlsx").status_code == 403
+    assert patient_client.get("/api/v1/cohort/outcomes.xlsx").status_code == 403
